@@ -1,0 +1,71 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import {
+  registerResolver,
+  statusOrFromError,
+  statusOrFromValue,
+  type GrpcUri,
+  type Resolver,
+  type ResolverListener,
+} from '@grpc/grpc-js/build/src/experimental';
+import type { ServiceCatalog } from './service-catalog';
+
+let catalog: ServiceCatalog | undefined;
+
+/** `consul:///stock` addresses every passing instance of `stock`, resolved from the catalog. */
+export function consulTarget(service: string): string {
+  return `consul:///${service}`;
+}
+
+class ConsulResolver implements Resolver {
+  private readonly service: string;
+  private unsubscribe?: () => void;
+  private latest?: { host: string; port: number }[];
+
+  constructor(
+    target: GrpcUri,
+    private readonly listener: ResolverListener,
+  ) {
+    this.service = target.path.replace(/^\//, '');
+  }
+
+  updateResolution(): void {
+    if (!catalog) throw new Error('registerConsulResolver() was not called');
+    if (!this.unsubscribe) {
+      this.unsubscribe = catalog.subscribe(this.service, (endpoints) => {
+        this.latest = endpoints;
+        this.report();
+      });
+    } else if (this.latest) {
+      this.report();
+    }
+  }
+
+  destroy(): void {
+    this.unsubscribe?.();
+  }
+
+  private report(): void {
+    const endpoints = this.latest ?? [];
+    if (endpoints.length === 0) {
+      // Zero healthy instances is a clean UNAVAILABLE for the caller, never a crash.
+      this.listener(
+        statusOrFromError({ code: status.UNAVAILABLE, details: `no healthy instance of ${this.service}`, metadata: new Metadata() }),
+        {},
+        null,
+        '',
+      );
+      return;
+    }
+    this.listener(statusOrFromValue(endpoints.map((e) => ({ addresses: [{ host: e.host, port: e.port }] }))), {}, null, '');
+  }
+
+  static getDefaultAuthority(target: GrpcUri): string {
+    return target.path.replace(/^\//, '');
+  }
+}
+
+/** Makes `consul:///<service>` targets resolve through `serviceCatalog` in this process. */
+export function registerConsulResolver(serviceCatalog: ServiceCatalog): void {
+  catalog = serviceCatalog;
+  registerResolver('consul', ConsulResolver);
+}

@@ -1,0 +1,2 @@
+export { createTargetPolicy, type TargetPolicy, type TargetPolicyOptions, type BreakerStateName } from './target-policy';
+export { isTransient, countsAgainstBreaker } from './classify';

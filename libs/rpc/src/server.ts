@@ -1,0 +1,57 @@
+import {
+  status,
+  type Deadline,
+  type handleUnaryCall,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { Logger } from '@oms/logging';
+import { runWithInboundCall } from './call-context';
+import { RpcError } from './rpc-error';
+
+type RequestOf<M> = M extends { requestDeserialize: (b: Buffer) => infer Req } ? Req : never;
+type ResponseOf<M> = M extends { responseSerialize: (v: infer Res) => Buffer } ? Res : never;
+
+/** What a service implements: one async function per RPC, typed from the generated definition. */
+export type UnaryHandlers<D> = {
+  [K in keyof D]: (request: RequestOf<D[K]>) => Promise<ResponseOf<D[K]>>;
+};
+
+function toDate(deadline: Deadline): Date | undefined {
+  if (deadline instanceof Date) return deadline;
+  return Number.isFinite(deadline) ? new Date(deadline) : undefined;
+}
+
+/**
+ * Adapts async handlers to grpc-js: the inbound deadline becomes the budget of outgoing calls,
+ * RpcErrors keep their status and reason, anything else is logged and becomes a bare INTERNAL.
+ */
+export function unaryService<D extends ServiceDefinition>(
+  definition: D,
+  handlers: UnaryHandlers<D>,
+  logger: Logger,
+): UntypedServiceImplementation {
+  const implementation: UntypedServiceImplementation = {};
+  for (const name of Object.keys(definition) as (keyof D & string)[]) {
+    const handler = handlers[name];
+    const method: handleUnaryCall<unknown, unknown> = (
+      call: ServerUnaryCall<unknown, unknown>,
+      callback: sendUnaryData<unknown>,
+    ) => {
+      runWithInboundCall({ deadline: toDate(call.getDeadline()) }, () => {
+        (handler as (request: unknown) => Promise<unknown>)(call.request).then(
+          (response) => callback(null, response),
+          (error: unknown) => {
+            if (error instanceof RpcError) return callback(error.toStatus());
+            logger.error({ err: error, rpc: definition[name]?.path }, 'unhandled error in RPC handler');
+            callback({ code: status.INTERNAL, details: 'internal error' });
+          },
+        );
+      });
+    };
+    implementation[name] = method;
+  }
+  return implementation;
+}

@@ -1,0 +1,237 @@
+import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { BaseServiceConfig, loadConfig, refuseLocalDefaultsInProduction, ConfigError } from '@oms/config';
+import { PROTO_FILES, PROTO_ROOT } from '@oms/contracts';
+import { ConsulClient, registerConsulResolver, ServiceCatalog, consulTarget } from '@oms/discovery';
+import { createLogger, type Logger } from '@oms/logging';
+import { connectDatabase, type Database } from '@oms/persistence';
+import { createTargetPolicy, type TargetPolicy } from '@oms/resilience';
+import { createRpcClient, unaryService, type RpcClient, type UnaryHandlers } from '@oms/rpc';
+import type { Telemetry } from '@oms/telemetry';
+import { shutdownInOrder, type ShutdownStep } from './shutdown';
+import { SERVICE_PORTS, type ServiceName } from './service-names';
+import type { Db } from 'mongodb';
+
+export interface GrpcServiceBinding {
+  definition: ServiceDefinition;
+  handlers: UnaryHandlers<ServiceDefinition>;
+}
+
+/** What a service hands to the bootstrap. */
+export interface ServiceParts {
+  grpc?: GrpcServiceBinding[];
+  /** For the gateway: an HTTP listener; registered in Consul with an HTTP check on /healthz. */
+  http?: { listen(host: string, port: number): Promise<number>; close(): Promise<void> };
+  /** Called when the service stops accepting work (before connections close). */
+  onDrain?: () => Promise<void>;
+  /** Called last, after in-flight work finished. */
+  onClose?: () => Promise<void>;
+}
+
+export interface ServiceContext<C> {
+  config: C;
+  logger: Logger;
+  instance: string;
+  /** This service's own database (connected on first use). */
+  database(): Promise<Db>;
+  /** A client of another service, discovered through Consul, with the configured call policy. */
+  client<D extends ServiceDefinition>(
+    service: ServiceName,
+    definition: D,
+    options: { idempotent: readonly (keyof D)[]; timeoutsMs?: Partial<Record<keyof D, number>> },
+  ): RpcClient<D>;
+  /** Passing instances known for a service right now (readiness checks). */
+  knownInstances(service: ServiceName): number | undefined;
+  /** True once shutdown began. */
+  isShuttingDown(): boolean;
+  breakerStates(): Record<string, string>;
+}
+
+export interface ServiceSpec<S extends TObject> {
+  name: ServiceName;
+  telemetry: Telemetry;
+  /** Variables of this service beyond the shared ones. */
+  config?: S;
+  /** Local-only secrets that production refuses (name → local default). */
+  localSecrets?: Record<string, string>;
+  setup(context: ServiceContext<Static<typeof BaseServiceConfig> & Static<S> & { PORT: number }>): Promise<ServiceParts>;
+}
+
+const EmptyConfig = Type.Object({});
+
+/**
+ * The one bootstrap of every service: config, logging, the gRPC server with health and
+ * reflection (or the gateway's HTTP server), Consul registration and graceful shutdown.
+ */
+export async function runService<S extends TObject>(spec: ServiceSpec<S>): Promise<void> {
+  const portVariable = spec.name === 'gateway' ? 'GATEWAY_PORT' : 'GRPC_PORT';
+  const hostVariable = spec.name === 'gateway' ? 'GATEWAY_HOST' : 'GRPC_HOST';
+  const schema = Type.Composite([
+    BaseServiceConfig,
+    spec.config ?? EmptyConfig,
+    Type.Object({
+      [portVariable]: Type.Integer({ minimum: 0, maximum: 65535, default: SERVICE_PORTS[spec.name] }),
+      [hostVariable]: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    }),
+  ]);
+  let rawConfig: Record<string, unknown>;
+  try {
+    rawConfig = loadConfig(schema) as Record<string, unknown>;
+    refuseLocalDefaultsInProduction(rawConfig as { NODE_ENV: string }, spec.localSecrets ?? {});
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${spec.name}: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const base = rawConfig as Static<typeof BaseServiceConfig>;
+  const config = { ...rawConfig, PORT: rawConfig[portVariable] as number } as Static<typeof BaseServiceConfig> &
+    Static<S> & { PORT: number };
+  const bindHost = rawConfig[hostVariable] as string;
+  const { instance } = spec.telemetry.identity;
+  const logger = createLogger({ service: spec.name, instance, level: base.LOG_LEVEL });
+
+  const consul = new ConsulClient(base.CONSUL_URL);
+  const deploymentTag = `env-${base.OMS_ENV}`;
+  const catalog = new ServiceCatalog(consul, deploymentTag, logger);
+  registerConsulResolver(catalog);
+
+  let database: Promise<Database> | undefined;
+  const policies = new Map<string, TargetPolicy>();
+  const clients: RpcClient<ServiceDefinition>[] = [];
+  let shuttingDown = false;
+
+  const context: ServiceContext<typeof config> = {
+    config,
+    logger,
+    instance,
+    database: async () => {
+      database ??= connectDatabase({ url: base.MONGO_URL, service: spec.name, deployment: base.OMS_ENV });
+      return (await database).db;
+    },
+    client: (service, definition, options) => {
+      let policy = policies.get(service);
+      if (!policy) {
+        policy = createTargetPolicy({
+          retryAttempts: base.RPC_RETRY_ATTEMPTS,
+          breakerFailures: base.RPC_BREAKER_FAILURES,
+          breakerHalfOpenMs: base.RPC_BREAKER_HALF_OPEN_MS,
+          bulkheadLimit: base.RPC_BULKHEAD_LIMIT,
+          bulkheadQueue: base.RPC_BULKHEAD_QUEUE,
+          onBreakerStateChange: (state) => logger.warn({ target: service, state }, 'circuit breaker state changed'),
+        });
+        policies.set(service, policy);
+      }
+      const client = createRpcClient(definition, {
+        service,
+        target: consulTarget(service),
+        policy,
+        defaultTimeoutMs: base.RPC_TIMEOUT_MS,
+        ...options,
+      });
+      clients.push(client as unknown as RpcClient<ServiceDefinition>);
+      // Start watching now so the first call does not wait for discovery.
+      catalog.subscribe(service, () => undefined);
+      return client;
+    },
+    knownInstances: (service) => catalog.current(service)?.length,
+    isShuttingDown: () => shuttingDown,
+    breakerStates: () => Object.fromEntries([...policies].map(([target, policy]) => [target, policy.breakerState()])),
+  };
+
+  const parts = await spec.setup(context);
+
+  let port: number;
+  let health: HealthImplementation | undefined;
+  let grpcServer: Server | undefined;
+  if (parts.http) {
+    port = await parts.http.listen(bindHost, config.PORT);
+  } else {
+    grpcServer = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+    for (const binding of parts.grpc ?? []) {
+      grpcServer.addService(binding.definition, unaryService(binding.definition, binding.handlers, logger));
+    }
+    health = new HealthImplementation({ '': 'SERVING' });
+    health.addToServer(grpcServer);
+    new ReflectionService(loadSync(PROTO_FILES, { includeDirs: [PROTO_ROOT] })).addToServer(grpcServer);
+    port = await new Promise<number>((resolve, reject) =>
+      grpcServer!.bindAsync(`${bindHost}:${config.PORT}`, ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+  }
+
+  const registration = {
+    id: instance,
+    name: spec.name,
+    tags: [deploymentTag],
+    address: base.ADVERTISE_HOST,
+    port,
+    checkIntervalSeconds: 1,
+    deregisterCriticalAfterSeconds: 30,
+  };
+  if (parts.http) {
+    await consul.registerHttp(registration, `http://${base.ADVERTISE_HOST}:${port}/healthz`);
+  } else {
+    await consul.register(registration);
+  }
+  logger.info({ port, consul: base.CONSUL_URL, tag: deploymentTag }, `${spec.name} started`);
+
+  const steps: ShutdownStep[] = [
+    {
+      name: 'report NOT_SERVING',
+      run: () => {
+        shuttingDown = true;
+        health?.setStatus('', 'NOT_SERVING');
+      },
+    },
+    { name: 'deregister from Consul', run: () => consul.deregister(instance), timeoutMs: 2000 },
+    { name: 'stop background work', run: () => parts.onDrain?.(), timeoutMs: base.SHUTDOWN_DRAIN_MS },
+    {
+      name: 'finish in-flight calls',
+      timeoutMs: base.SHUTDOWN_DRAIN_MS + 1000,
+      run: async () => {
+        if (parts.http) return parts.http.close();
+        const server = grpcServer!;
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            logger.warn({ drainMs: base.SHUTDOWN_DRAIN_MS }, 'drain timeout: cancelling remaining calls');
+            server.forceShutdown();
+            resolve();
+          }, base.SHUTDOWN_DRAIN_MS);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+      },
+    },
+    { name: 'close service resources', run: () => parts.onClose?.(), timeoutMs: 5000 },
+    {
+      name: 'close connections',
+      run: async () => {
+        catalog.close();
+        for (const client of clients) client.close();
+        if (database) await (await database).close();
+      },
+      timeoutMs: 5000,
+    },
+    { name: 'flush telemetry', run: () => spec.telemetry.shutdown(), timeoutMs: 3000 },
+  ];
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    stopping ??= (async () => {
+      logger.info({ signal }, 'shutting down');
+      const { failed } = await shutdownInOrder(steps, logger);
+      logger.info({ failed }, 'stopped');
+      process.exit(0);
+    })();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

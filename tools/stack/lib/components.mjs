@@ -1,0 +1,345 @@
+// The five infrastructure components: where each one lives, how to tell it is healthy, how to start it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { amqpHealthy, consulHealthy, httpGet, jaegerHealthy, mongoHealthy, stripeHealthy, tcpOpen } from './probes.mjs';
+import { commandLine, pollUntil } from './proc.mjs';
+
+/** The local defaults (RUNTIME.md); every one can be overridden by the environment variable of the same name. */
+export const DEFAULT_ADDRESSES = Object.freeze({
+  CONSUL_URL: 'http://127.0.0.1:8500',
+  AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+  MONGO_URL: 'mongodb://127.0.0.1:27017',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317',
+  JAEGER_QUERY_URL: 'http://127.0.0.1:16686',
+  STRIPE_API_URL: 'http://127.0.0.1:12111',
+});
+
+/** The address of every component, as the environment variables the services read. */
+export function componentAddresses(env = process.env) {
+  return Object.fromEntries(
+    Object.entries(DEFAULT_ADDRESSES).map(([name, fallback]) => [name, env[name]?.trim() || fallback]),
+  );
+}
+
+const normalize = (url) => url.trim().replace(/\/+$/, '');
+const overridden = (env, name) => Boolean(env[name]?.trim()) && normalize(env[name]) !== normalize(DEFAULT_ADDRESSES[name]);
+
+/** `new URL` for addresses that may come without a scheme (`127.0.0.1:4317`). */
+function parseUrl(value, scheme = 'http') {
+  return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `${scheme}://${value}`);
+}
+
+/** Hides a password in a URL unless it is the well-known local `guest`. */
+export function redact(url) {
+  try {
+    const u = new URL(url);
+    if (u.password && u.password !== 'guest') u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+export function which(name) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binaries: one on PATH wins; otherwise the versioned cache that tools/stack/provision.sh fills.
+
+/** Pids of provision.sh runs (started by anyone) that are building `name` right now. */
+function runningProvisions(name) {
+  const pids = [];
+  let entries = [];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const argv = commandLine(Number(entry));
+    const at = argv.findIndex((arg) => arg.endsWith('provision.sh'));
+    if (at === -1) continue;
+    const targets = argv.slice(at + 1);
+    if (targets.length === 0 || targets.includes(name)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+export async function resolveBinary(name, ctx) {
+  const onPath = which(name);
+  if (onPath) return onPath;
+  // Never start a second build of the same component next to one already running: its
+  // work folder would be wiped under it. Wait for it, then provision.sh just prints the path.
+  const busy = runningProvisions(name);
+  if (busy.length > 0) {
+    ctx.log(`${name}: waiting for a build already in progress (pid ${busy.join(', ')})`);
+    const finished = await pollUntil(() => runningProvisions(name).length === 0, {
+      timeoutMs: ctx.provisionTimeoutMs,
+      intervalMs: 2_000,
+    });
+    if (!finished) throw new Error(`${name}: the build in progress (pid ${busy.join(', ')}) did not finish in time`);
+  }
+  const script = path.join(ctx.root, 'tools/stack/provision.sh');
+  const logFile = path.join(ctx.logsDir, `provision-${name}.log`);
+  const started = Date.now();
+  const slowNotice = setTimeout(
+    () => ctx.log(`${name}: building from the Go module proxy (first run only, can take many minutes; log ${path.relative(ctx.root, logFile)})`),
+    3_000,
+  );
+  try {
+    const out = await run('bash', [script, name], { logFile, timeoutMs: ctx.provisionTimeoutMs });
+    const binary = out.trim().split('\n').pop();
+    if (!binary || !fs.existsSync(binary)) throw new Error(`provision.sh printed no binary path (see ${logFile})`);
+    if (Date.now() - started > 3_000) ctx.log(`${name}: built ${binary}`);
+    return binary;
+  } catch (err) {
+    throw new Error(`${name}: not on PATH and provisioning failed: ${err.message}`);
+  } finally {
+    clearTimeout(slowNotice);
+  }
+}
+
+function run(command, args, { logFile, timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    const log = fs.createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      log.write(chunk);
+    });
+    child.stderr.pipe(log, { end: false });
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      log.end();
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`${[command, ...args].join(' ')} exited with ${signal ?? code} (log ${logFile})`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Components. Each has: `addresses(env)`, `external(env)` (an env var points somewhere else:
+// only check it), `probe(addr)` (false, or details of what answers), `ports(addr)` (must be
+// free before starting), `prepare(addr, ctx)` (the command to start), `where(addr, info)`.
+
+const consul = {
+  name: 'consul',
+  markers: ['consul'],
+  healthTimeoutMs: 60_000,
+  addresses: (env) => ({ url: componentAddresses(env).CONSUL_URL }),
+  external: (env) => (overridden(env, 'CONSUL_URL') ? 'CONSUL_URL' : undefined),
+  probeLabel: 'GET /v1/status/leader returns a leader',
+  probe: async ({ url }) => ((await consulHealthy(url)) ? {} : false),
+  ports: ({ url }) => {
+    const u = parseUrl(url);
+    return [{ host: u.hostname, port: Number(u.port || 8500) }];
+  },
+  async prepare({ url }, ctx) {
+    const u = parseUrl(url);
+    return {
+      command: await resolveBinary('consul', ctx),
+      // dev mode: a single in-memory server that elects itself; everything on loopback
+      args: ['agent', '-dev', '-client', u.hostname, '-bind', '127.0.0.1', '-http-port', String(u.port || 8500), '-log-level', 'info'],
+    };
+  },
+  where: ({ url }) => `${url}  (UI ${normalize(url)}/ui)`,
+};
+
+const rabbitmq = {
+  name: 'rabbitmq',
+  markers: ['rabbitmq-server', 'beam.smp'],
+  healthTimeoutMs: 180_000,
+  addresses: (env) => ({ url: componentAddresses(env).AMQP_URL }),
+  external: (env) => (overridden(env, 'AMQP_URL') ? 'AMQP_URL' : undefined),
+  probeLabel: 'an AMQP connection with login',
+  async probe({ url }) {
+    const amqp = await amqpHealthy(url);
+    if (!amqp) return false;
+    const u = parseUrl(url, 'amqp');
+    const management = `http://${u.hostname}:15672`;
+    const { status } = await httpGet(management, { timeoutMs: 1_000 });
+    return { version: amqp.version, management: status > 0 ? management : undefined };
+  },
+  ports: ({ url }) => {
+    const u = parseUrl(url, 'amqp');
+    return [{ host: u.hostname, port: Number(u.port || 5672) }];
+  },
+  async prepare({ url }, ctx) {
+    // Our own node (own name, ports, data and logs under .stack/), never the machine's broker.
+    // Debian's /usr/sbin/rabbitmq-server is a wrapper that su's to the rabbitmq user; the script
+    // behind it runs as the current user, in the foreground, and stops cleanly on SIGTERM.
+    const onPath = which('rabbitmq-server');
+    const debianScript = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+    const command = fs.existsSync(debianScript) ? debianScript : onPath;
+    if (!command) {
+      throw new Error(
+        `nothing answers at ${redact(url)} and rabbitmq-server is not installed (Debian: apt-get install rabbitmq-server), or set AMQP_URL to a running broker`,
+      );
+    }
+    const u = parseUrl(url, 'amqp');
+    const port = Number(u.port || 5672);
+    const dir = path.join(ctx.dataDir, 'rabbitmq');
+    fs.mkdirSync(path.join(dir, 'mnesia'), { recursive: true });
+    const managementFree = !(await tcpOpen('127.0.0.1', 15672, 500));
+    fs.writeFileSync(path.join(dir, 'enabled_plugins'), managementFree ? '[rabbitmq_management].\n' : '[].\n');
+    fs.writeFileSync(
+      path.join(dir, 'rabbitmq.conf'),
+      [
+        `listeners.tcp.default = ${u.hostname}:${port}`,
+        ...(managementFree ? ['management.tcp.ip = 127.0.0.1', 'management.tcp.port = 15672'] : []),
+        '',
+      ].join('\n'),
+    );
+    fs.writeFileSync(path.join(dir, 'rabbitmq-env.conf'), '');
+    return {
+      command,
+      args: [],
+      env: {
+        HOME: dir, // the Erlang cookie lives here
+        RABBITMQ_NODENAME: 'oms-stack@localhost',
+        RABBITMQ_NODE_IP_ADDRESS: u.hostname,
+        RABBITMQ_NODE_PORT: String(port),
+        RABBITMQ_DIST_PORT: String(port + 20_001), // not the machine broker's 25672
+        RABBITMQ_CONF_ENV_FILE: path.join(dir, 'rabbitmq-env.conf'),
+        RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq.conf'),
+        RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
+        RABBITMQ_MNESIA_BASE: path.join(dir, 'mnesia'),
+        RABBITMQ_LOG_BASE: path.join(ctx.logsDir, 'rabbitmq'),
+        RABBITMQ_PID_FILE: path.join(dir, 'rabbitmq.pid'),
+        ERL_EPMD_ADDRESS: '127.0.0.1',
+      },
+    };
+  },
+  where: ({ url }, info) =>
+    `${redact(url)}  (RabbitMQ ${info?.version ?? '?'}; management ${info?.management ?? 'plugin not enabled'})`,
+};
+
+const mongo = {
+  name: 'mongo',
+  markers: ['mongod', 'ferretdb'],
+  healthTimeoutMs: 60_000,
+  addresses: (env) => ({ url: componentAddresses(env).MONGO_URL }),
+  external: (env) => (overridden(env, 'MONGO_URL') ? 'MONGO_URL' : undefined),
+  probeLabel: 'a MongoDB driver ping',
+  probe: ({ url }) => mongoHealthy(url),
+  ports: ({ url }) => {
+    const u = parseUrl(url, 'mongodb');
+    return [{ host: u.hostname, port: Number(u.port || 27017) }];
+  },
+  async prepare({ url }, ctx) {
+    const u = parseUrl(url, 'mongodb');
+    const port = String(u.port || 27017);
+    const mongod = which('mongod');
+    if (mongod) {
+      const dir = path.join(ctx.dataDir, 'mongod');
+      fs.mkdirSync(dir, { recursive: true });
+      return { command: mongod, args: ['--dbpath', dir, '--bind_ip', u.hostname, '--port', port], server: 'mongod' };
+    }
+    // FerretDB v1: MongoDB wire protocol over an embedded SQLite database (one file per database)
+    const dir = path.join(ctx.dataDir, 'ferretdb');
+    const stateDir = path.join(ctx.dataDir, 'ferretdb-state');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(stateDir, { recursive: true });
+    const debugFree = !(await tcpOpen('127.0.0.1', 8088, 500));
+    return {
+      command: await resolveBinary('ferretdb', ctx),
+      args: [
+        '--handler=sqlite',
+        `--sqlite-url=file:${dir}/`,
+        `--listen-addr=${u.hostname}:${port}`,
+        `--state-dir=${stateDir}`,
+        '--telemetry=disable',
+        // its debug/metrics HTTP listener: the default port when free, else switched off
+        `--debug-addr=${debugFree ? '127.0.0.1:8088' : '-'}`,
+        '--log-level=INFO',
+      ],
+      server: 'ferretdb',
+    };
+  },
+  where: ({ url }, info, record) => `${redact(url)}  (${info?.server ?? record?.server ?? 'not running'})`,
+};
+
+const jaeger = {
+  name: 'jaeger',
+  markers: ['jaeger'],
+  healthTimeoutMs: 60_000,
+  addresses(env) {
+    const a = componentAddresses(env);
+    return { otlp: a.OTEL_EXPORTER_OTLP_ENDPOINT, query: a.JAEGER_QUERY_URL };
+  },
+  external: (env) =>
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'JAEGER_QUERY_URL'].filter((name) => overridden(env, name)).join(', ') || undefined,
+  probeLabel: 'GET /api/services answers 200 and the OTLP gRPC port accepts TCP',
+  probe: async ({ otlp, query }) => ((await jaegerHealthy(query, parseUrl(otlp).toString())) ? {} : false),
+  ports: ({ otlp, query }) => {
+    const o = parseUrl(otlp);
+    const q = parseUrl(query);
+    return [
+      { host: o.hostname, port: Number(o.port || 4317) },
+      { host: o.hostname, port: 4318 },
+      { host: q.hostname, port: Number(q.port || 16686) },
+    ];
+  },
+  async prepare({ query }, ctx) {
+    // No --config: cmd/jaeger then runs its embedded all-in-one configuration (memory storage,
+    // OTLP receivers on 4317/4318, query UI/API on 16686). That configuration binds
+    // ${JAEGER_LISTEN_HOST:-localhost} everywhere except the query extension, which defaults to
+    // every interface (":16686", ":16685"): pin those to loopback too.
+    const q = parseUrl(query);
+    return {
+      command: await resolveBinary('jaeger', ctx),
+      args: [
+        `--set=extensions.jaeger_query.http.endpoint=${q.hostname}:${q.port || 16686}`,
+        `--set=extensions.jaeger_query.grpc.endpoint=${q.hostname}:16685`,
+      ],
+      env: { JAEGER_LISTEN_HOST: '127.0.0.1' },
+    };
+  },
+  where: ({ otlp, query }) => `UI ${query}  OTLP gRPC ${otlp}  OTLP HTTP http://${parseUrl(otlp).hostname}:4318`,
+};
+
+const stripeMock = {
+  name: 'stripe-mock',
+  markers: ['stripe-mock'],
+  healthTimeoutMs: 30_000,
+  addresses: (env) => ({ url: componentAddresses(env).STRIPE_API_URL }),
+  external: (env) => (overridden(env, 'STRIPE_API_URL') ? 'STRIPE_API_URL' : undefined),
+  probeLabel: 'GET /v1/customers with a test key answers 200',
+  probe: async ({ url }) => ((await stripeHealthy(url)) ? {} : false),
+  ports: ({ url }) => {
+    const u = parseUrl(url);
+    return [{ host: u.hostname, port: Number(u.port || 12111) }];
+  },
+  async prepare({ url }, ctx) {
+    const u = parseUrl(url);
+    const port = Number(u.port || 12111);
+    const httpsFree = !(await tcpOpen(u.hostname, port + 1, 500));
+    return {
+      command: await resolveBinary('stripe-mock', ctx),
+      args: ['-http-addr', `${u.hostname}:${port}`, ...(httpsFree ? ['-https-addr', `${u.hostname}:${port + 1}`] : [])],
+    };
+  },
+  where: ({ url }) => url,
+};
+
+export const COMPONENTS = [consul, rabbitmq, mongo, jaeger, stripeMock];

@@ -1,0 +1,133 @@
+// The stack tool against the real components: `up` (twice at once, through the lock), `status`,
+// and an independent connection to each component. Leaves the stack up (never calls `down`).
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, test } from 'node:test';
+import { createRequire } from 'node:module';
+import { componentAddresses, status, up } from '../stack.mjs';
+import { redact } from '../lib/components.mjs';
+
+const require = createRequire(import.meta.url);
+const COMPONENTS = ['consul', 'rabbitmq', 'mongo', 'jaeger', 'stripe-mock'];
+const addresses = componentAddresses();
+const clients = [];
+
+before(async () => {
+  // two callers at once (as parallel test runs do): the lock serializes them and both see it all up
+  const results = await Promise.all([up({ quiet: true }), up({ quiet: true })]);
+  for (const result of results) assert.deepEqual(result.components.map((c) => c.status), COMPONENTS.map(() => 'up'));
+});
+
+after(async () => {
+  await Promise.all(clients.map((close) => close().catch(() => {})));
+});
+
+test('status reports every component up, each reused or started by the stack', async () => {
+  const { components, env } = await status({ quiet: true });
+  assert.deepEqual(components.map((c) => c.name), COMPONENTS);
+  for (const c of components) {
+    assert.equal(c.status, 'up', `${c.name} is up`);
+    assert.ok(['reused', 'started'].includes(c.mode), `${c.name} mode ${c.mode}`);
+    if (c.mode === 'started') assert.ok(Number.isInteger(c.pid) && c.pid > 0, `${c.name} has a pid`);
+    else assert.equal(c.pid, null, `${c.name} was reused: no pid of ours`);
+  }
+  assert.deepEqual(env, addresses);
+});
+
+test('a second up changes nothing and is quick', async () => {
+  const before = await status({ quiet: true });
+  const t0 = Date.now();
+  const again = await up({ quiet: true });
+  assert.ok(Date.now() - t0 < 10_000, `warm up took ${Date.now() - t0}ms`);
+  assert.deepEqual(
+    again.components.map(({ name, mode, pid }) => ({ name, mode, pid })),
+    before.components.map(({ name, mode, pid }) => ({ name, mode, pid })),
+  );
+});
+
+test('consul: the agent has a leader and a catalog', async () => {
+  const leader = await (await fetch(new URL('/v1/status/leader', addresses.CONSUL_URL))).json();
+  assert.match(leader, /:\d+$/);
+  const services = await (await fetch(new URL('/v1/catalog/services', addresses.CONSUL_URL))).json();
+  assert.ok('consul' in services);
+});
+
+test('rabbitmq: a channel can declare and delete a queue', async () => {
+  const amqp = require('amqplib');
+  const conn = await amqp.connect(addresses.AMQP_URL, { timeout: 3_000 });
+  clients.push(() => conn.close());
+  const channel = await conn.createChannel();
+  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+  assert.match(queue, /^amq\.gen-/);
+  await channel.deleteQueue(queue);
+});
+
+test('mongo: a document round-trips', async () => {
+  const { MongoClient } = require('mongodb');
+  const client = new MongoClient(addresses.MONGO_URL, { serverSelectionTimeoutMS: 3_000 });
+  clients.push(() => client.close());
+  const collection = client.db('stack_tool_test').collection('probe');
+  const { insertedId } = await collection.insertOne({ at: new Date() });
+  assert.ok(await collection.findOne({ _id: insertedId }));
+  await collection.deleteOne({ _id: insertedId });
+});
+
+test('jaeger: the query API answers and the OTLP gRPC and HTTP receivers listen', async () => {
+  const res = await fetch(new URL('/api/services', addresses.JAEGER_QUERY_URL));
+  assert.equal(res.status, 200);
+  assert.ok('data' in (await res.json()));
+  const otlp = new URL(addresses.OTEL_EXPORTER_OTLP_ENDPOINT);
+  await connects(otlp.hostname, Number(otlp.port || 4317));
+  // an empty OTLP/HTTP export is accepted (proves it is a trace receiver, not just an open port)
+  const exported = await fetch(`http://${otlp.hostname}:4318/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ resourceSpans: [] }),
+  });
+  assert.equal(exported.status, 200);
+});
+
+test('stripe-mock: the Stripe API answers with its real shapes', async () => {
+  const res = await fetch(new URL('/v1/customers', addresses.STRIPE_API_URL), {
+    headers: { Authorization: 'Bearer sk_test_123' },
+  });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).object, 'list');
+  const unauthorized = await fetch(new URL('/v1/customers', addresses.STRIPE_API_URL));
+  assert.equal(unauthorized.status, 401);
+});
+
+test('an address override that does not answer fails with one clear message', async () => {
+  const env = { ...process.env, STRIPE_API_URL: 'http://127.0.0.1:9' };
+  await assert.rejects(up({ quiet: true, env }), (err) => {
+    assert.equal(err.name, 'StackError');
+    assert.deepEqual(err.failures.map((f) => f.name), ['stripe-mock']);
+    assert.match(err.message, /STRIPE_API_URL points at .*127\.0\.0\.1:9.* does not answer/);
+    return true;
+  });
+});
+
+test('componentAddresses: defaults, overrides, and passwords kept out of output', () => {
+  assert.deepEqual(componentAddresses({}), {
+    CONSUL_URL: 'http://127.0.0.1:8500',
+    AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+    MONGO_URL: 'mongodb://127.0.0.1:27017',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317',
+    JAEGER_QUERY_URL: 'http://127.0.0.1:16686',
+    STRIPE_API_URL: 'http://127.0.0.1:12111',
+  });
+  assert.equal(componentAddresses({ MONGO_URL: 'mongodb://db:27017' }).MONGO_URL, 'mongodb://db:27017');
+  assert.equal(redact('amqp://app:s3cret@mq:5672'), 'amqp://app:***@mq:5672');
+  assert.equal(redact('amqp://guest:guest@127.0.0.1:5672'), 'amqp://guest:guest@127.0.0.1:5672');
+});
+
+function connects(host, port) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port }, () => {
+      socket.end();
+      resolve();
+    });
+    socket.setTimeout(2_000, () => socket.destroy(new Error(`timeout connecting to ${host}:${port}`)));
+    socket.on('error', reject);
+  });
+}
