@@ -67,6 +67,17 @@ const EmptyConfig = Type.Object({});
  * reflection (or the gateway's HTTP server), Consul registration and graceful shutdown.
  */
 export async function runService<S extends TObject>(spec: ServiceSpec<S>): Promise<void> {
+  try {
+    await startService(spec);
+  } catch (error) {
+    // One clear line instead of an unhandled rejection; the exit code tells supervisors it failed.
+    process.stderr.write(`${spec.name}: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    await spec.telemetry.shutdown();
+    process.exit(1);
+  }
+}
+
+async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<void> {
   const portVariable = spec.name === 'gateway' ? 'GATEWAY_PORT' : 'GRPC_PORT';
   const hostVariable = spec.name === 'gateway' ? 'GATEWAY_HOST' : 'GRPC_HOST';
   const schema = Type.Composite([

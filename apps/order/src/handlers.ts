@@ -1,0 +1,95 @@
+import type { MenuServiceService, Order, OrderServiceService, StockServiceService } from '@oms/contracts';
+import { OrderStatus } from '@oms/contracts';
+import { invalidArgument, notFound, type RpcClient, type UnaryHandlers } from '@oms/rpc';
+import { setOrderId } from '@oms/telemetry';
+import { canTransition, isCancellable, notCancellable, orderIdFor, priceLines, validateOrderRequest } from './order-rules';
+import type { OrderStore } from './order-store';
+
+export interface OrderDependencies {
+  store: OrderStore;
+  menu: RpcClient<typeof MenuServiceService>;
+  stock: RpcClient<typeof StockServiceService>;
+  reservationTtlSeconds: number;
+}
+
+const MAX_TRANSITION_ATTEMPTS = 5;
+
+export function orderHandlers({ store, menu, stock, reservationTtlSeconds }: OrderDependencies): UnaryHandlers<typeof OrderServiceService> {
+  /** An order of another customer is "not found": never confirm that someone else's id exists. */
+  async function ownedOrder(customerId: string, orderId: string): Promise<Order> {
+    setOrderId(orderId);
+    const order = await store.get(orderId);
+    if (!order || order.customerId !== customerId) throw notFound(`order ${orderId} not found`);
+    return order;
+  }
+
+  /** Applies a forward transition, re-reading on a lost compare-and-set; a backward one is a no-op. */
+  async function advance(orderId: string, to: OrderStatus, changes: { paymentUrl?: string; reason?: string }): Promise<Order> {
+    for (let attempt = 0; attempt < MAX_TRANSITION_ATTEMPTS; attempt++) {
+      const current = await store.get(orderId);
+      if (!current) throw notFound(`order ${orderId} not found`);
+      if (!canTransition(current.status, to)) return current;
+      const moved = await store.transition(orderId, current.status, to, changes);
+      if (moved) return moved;
+    }
+    throw new Error(`order ${orderId}: too many concurrent transitions`);
+  }
+
+  async function releaseStock(orderId: string): Promise<void> {
+    await stock.release({ reservationId: orderId });
+    await store.markStockReleased(orderId);
+  }
+
+  return {
+    async createOrder({ customerId, items, requestId }) {
+      const lines = validateOrderRequest(customerId, items);
+      const orderId = orderIdFor(customerId, requestId);
+      setOrderId(orderId);
+      const existing = await store.get(orderId);
+      if (existing) return existing;
+
+      const { items: menuItems } = await menu.getItems({ ids: lines.map((line) => line.itemId) });
+      const priced = priceLines(lines, menuItems);
+      // Reserve before the order exists: a crash in between leaves only a reservation, which expires.
+      await stock.reserve({ reservationId: orderId, lines, ttlSeconds: reservationTtlSeconds });
+      return store.insertPending({
+        id: orderId,
+        customerId,
+        ...priced,
+        expiresAt: new Date(Date.now() + reservationTtlSeconds * 1000),
+      });
+    },
+
+    getOrder: ({ customerId, orderId }) => ownedOrder(customerId, orderId),
+
+    async listOrders({ customerId, limit, cursor }) {
+      if (limit < 0 || limit > 100) throw invalidArgument('limit must be 1..100');
+      const page = await store.listByCustomer(customerId, limit === 0 ? 20 : limit, cursor || undefined);
+      if (page === 'bad_cursor') throw invalidArgument('cursor is not valid', [{ field: 'cursor' }]);
+      return { orders: page.orders, nextCursor: page.nextCursor ?? '' };
+    },
+
+    async cancelOrder({ customerId, orderId }) {
+      const order = await ownedOrder(customerId, orderId);
+      if (order.status === OrderStatus.ORDER_STATUS_CANCELLED) return order;
+      if (!isCancellable(order.status)) throw notCancellable(order.status);
+      const cancelled = await advance(orderId, OrderStatus.ORDER_STATUS_CANCELLED, { reason: 'cancelled_by_customer' });
+      if (cancelled.status !== OrderStatus.ORDER_STATUS_CANCELLED) throw notCancellable(cancelled.status);
+      // If this fails the order stays cancelled and the sweeper retries the release.
+      await releaseStock(orderId);
+      return cancelled;
+    },
+
+    async advanceOrder({ orderId, status, paymentUrl, reason }) {
+      setOrderId(orderId);
+      if (status === OrderStatus.ORDER_STATUS_UNSPECIFIED || status === OrderStatus.UNRECOGNIZED) {
+        throw invalidArgument('status is required');
+      }
+      const order = await advance(orderId, status, { paymentUrl: paymentUrl || undefined, reason: reason || undefined });
+      if (order.status === OrderStatus.ORDER_STATUS_FAILED || order.status === OrderStatus.ORDER_STATUS_CANCELLED) {
+        await releaseStock(orderId);
+      }
+      return order;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { telemetry } from './instrument';
+import { Type } from '@sinclair/typebox';
+import { runService } from '@oms/service-kit';
+import { MenuServiceService, OrderServiceService, StockServiceService } from '@oms/contracts';
+import { orderHandlers } from './handlers';
+import { OrderStore } from './order-store';
+import { OrderExpirySweeper } from './order-expiry-sweeper';
+
+void runService({
+  name: 'order',
+  telemetry,
+  config: Type.Object({
+    RESERVATION_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
+    ORDER_SWEEP_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+  }),
+  async setup({ config, database, client, logger }) {
+    const store = await OrderStore.open(await database());
+    const menu = client('menu', MenuServiceService, { idempotent: ['listItems', 'getItem', 'getItems'] });
+    // Every stock RPC is idempotent by reservation id or by nature, so all may be retried.
+    const stock = client('stock', StockServiceService, {
+      idempotent: ['getAvailability', 'reserve', 'commit', 'release', 'setAvailable', 'ensureItem'],
+    });
+    const sweeper = new OrderExpirySweeper(store, stock, logger, config.ORDER_SWEEP_MS);
+    sweeper.start();
+    return {
+      grpc: [
+        {
+          definition: OrderServiceService,
+          handlers: orderHandlers({ store, menu, stock, reservationTtlSeconds: config.RESERVATION_TTL_SECONDS }),
+        },
+      ],
+      onDrain: () => sweeper.stop(),
+    };
+  },
+});

@@ -1,0 +1,110 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { OrderStatus, type MenuItem, type OrderLine, type OrderLineInput } from '@oms/contracts';
+import { RpcError, invalidArgument } from '@oms/rpc';
+
+export const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const MAX_LINES = 50;
+export const MAX_QUANTITY = 100;
+
+/** Lines with the same item are one line; the result is sorted by item id. */
+export function mergeLines(lines: readonly OrderLineInput[]): OrderLineInput[] {
+  const quantities = new Map<string, number>();
+  for (const line of lines) quantities.set(line.itemId, (quantities.get(line.itemId) ?? 0) + line.quantity);
+  return [...quantities].map(([itemId, quantity]) => ({ itemId, quantity })).sort((a, b) => a.itemId.localeCompare(b.itemId));
+}
+
+export function validateOrderRequest(customerId: string, lines: readonly OrderLineInput[]): OrderLineInput[] {
+  const problems: Record<string, unknown>[] = [];
+  if (!CUSTOMER_ID.test(customerId)) problems.push({ field: 'customerId', problem: 'must match ^[A-Za-z0-9_-]{1,64}$' });
+  if (lines.length < 1 || lines.length > MAX_LINES) problems.push({ field: 'items', problem: `1..${MAX_LINES} lines` });
+  lines.forEach((line, index) => {
+    if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_QUANTITY) {
+      problems.push({ field: `items[${index}].quantity`, problem: `an integer 1..${MAX_QUANTITY}` });
+    }
+    if (line.itemId.length === 0 || line.itemId.length > 64) problems.push({ field: `items[${index}].itemId`, problem: '1..64 characters' });
+  });
+  const merged = mergeLines(lines);
+  for (const line of merged) {
+    if (line.quantity > MAX_QUANTITY) problems.push({ field: 'items', itemId: line.itemId, problem: `merged quantity over ${MAX_QUANTITY}` });
+  }
+  if (problems.length > 0) throw invalidArgument('invalid order', problems);
+  return merged;
+}
+
+/** Prices come from the menu, never from the client; totals are integer cents. */
+export function priceLines(
+  lines: readonly OrderLineInput[],
+  menuItems: readonly MenuItem[],
+): { items: OrderLine[]; totalCents: number; currency: string } {
+  const byId = new Map(menuItems.map((item) => [item.id, item]));
+  const unknown = lines.filter((line) => !byId.has(line.itemId));
+  if (unknown.length > 0) {
+    throw new RpcError(
+      grpcStatus.INVALID_ARGUMENT,
+      'unknown_item',
+      `unknown item${unknown.length > 1 ? 's' : ''}: ${unknown.map((l) => l.itemId).join(', ')}`,
+      unknown.map((line) => ({ itemId: line.itemId })),
+    );
+  }
+  const items = lines.map((line) => {
+    const item = byId.get(line.itemId)!;
+    return {
+      itemId: item.id,
+      name: item.name,
+      quantity: line.quantity,
+      unitPriceCents: item.priceCents,
+      lineTotalCents: item.priceCents * line.quantity,
+    };
+  });
+  const currencies = new Set(lines.map((line) => byId.get(line.itemId)!.currency));
+  if (currencies.size > 1) throw invalidArgument('items are priced in different currencies', [...currencies].map((c) => ({ currency: c })));
+  return { items, totalCents: items.reduce((sum, line) => sum + line.lineTotalCents, 0), currency: [...currencies][0]! };
+}
+
+/**
+ * The same customer and request id always name the same order, so a retried or concurrent create
+ * finds the order (and the stock reservation) of the first attempt instead of making another.
+ */
+export function orderIdFor(customerId: string, requestId: string): string {
+  if (requestId === '') return `ord_${randomBytes(12).toString('hex')}`;
+  return `ord_${createHash('sha256').update(`${customerId}\u0000${requestId}`).digest('hex').slice(0, 24)}`;
+}
+
+const FORWARD_RANK: Partial<Record<OrderStatus, number>> = {
+  [OrderStatus.ORDER_STATUS_PENDING]: 0,
+  [OrderStatus.ORDER_STATUS_AWAITING_PAYMENT]: 1,
+  [OrderStatus.ORDER_STATUS_PAID]: 2,
+  [OrderStatus.ORDER_STATUS_PREPARING]: 3,
+  [OrderStatus.ORDER_STATUS_READY]: 4,
+};
+
+const CANCELLABLE = new Set([OrderStatus.ORDER_STATUS_PENDING, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT]);
+
+export const isCancellable = (status: OrderStatus) => CANCELLABLE.has(status);
+
+/**
+ * Whether an order may move from `from` to `to`. Only forward along the happy path (skipping
+ * steps is allowed: events can arrive out of order), and cancelled/failed only before payment.
+ * Terminal statuses never move again.
+ */
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  if (to === OrderStatus.ORDER_STATUS_CANCELLED || to === OrderStatus.ORDER_STATUS_FAILED) return CANCELLABLE.has(from);
+  const fromRank = FORWARD_RANK[from];
+  const toRank = FORWARD_RANK[to];
+  return fromRank !== undefined && toRank !== undefined && toRank > fromRank;
+}
+
+export const STATUS_NAMES: Record<number, string> = {
+  [OrderStatus.ORDER_STATUS_PENDING]: 'pending',
+  [OrderStatus.ORDER_STATUS_AWAITING_PAYMENT]: 'awaiting_payment',
+  [OrderStatus.ORDER_STATUS_PAID]: 'paid',
+  [OrderStatus.ORDER_STATUS_PREPARING]: 'preparing',
+  [OrderStatus.ORDER_STATUS_READY]: 'ready',
+  [OrderStatus.ORDER_STATUS_CANCELLED]: 'cancelled',
+  [OrderStatus.ORDER_STATUS_FAILED]: 'failed',
+};
+
+export function notCancellable(status: OrderStatus): RpcError {
+  return new RpcError(grpcStatus.FAILED_PRECONDITION, 'not_cancellable', `an order that is ${STATUS_NAMES[status]} cannot be cancelled`);
+}

@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = resolve(__dirname, '../../..');
+
+export interface StartServiceOptions {
+  /** OMS_ENV: isolates Consul discovery and databases per test. */
+  deployment: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export interface RunningService {
+  name: string;
+  port: number;
+  pid: number;
+  process: ChildProcess;
+  logFile: string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts a built service (dist/apps/<name>/main.js) on a free port and resolves once it logged
+ * that it started and registered in Consul.
+ */
+export async function startService(name: string, options: StartServiceOptions): Promise<RunningService> {
+  const main = resolve(ROOT, `dist/apps/${name}/main.js`);
+  if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx nx run-many -t build)`);
+  const logDir = resolve(ROOT, '.stack/logs/tests');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = resolve(logDir, `${options.deployment}-${name}-${Date.now()}.log`);
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, ['--enable-source-maps', main], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      OMS_ENV: options.deployment,
+      GRPC_PORT: '0',
+      GATEWAY_PORT: '0',
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  child.stderr!.pipe(log, { end: false });
+  const started = new Promise<number>((resolveStart, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in time; see ${logFile}`)), options.timeoutMs ?? 20_000);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before starting; see ${logFile}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      log.write(`${line}\n`);
+      if (!line.includes(`"${name} started"`)) return;
+      try {
+        const entry = JSON.parse(line) as { port?: number };
+        clearTimeout(timer);
+        resolveStart(entry.port ?? 0);
+      } catch {
+        // not a log line of ours
+      }
+    });
+  });
+  const port = await started;
+  return {
+    name,
+    port,
+    pid: child.pid!,
+    process: child,
+    logFile,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
