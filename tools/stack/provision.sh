@@ -28,13 +28,14 @@ build_from_module_copy() {
   rm -rf "$work" && mkdir -p "$(dirname "$work")" && cp -r "$dir" "$work" && chmod -R u+w "$work"
   (
     cd "$work"
-    go mod edit -json | sed -n 's/.*"Path": "\(.*\)".*/\1/p' >/dev/null
     # drop only replaces that point at local folders (./api, ../sdk, ...)
     go mod edit -json | node -e '
       const m = JSON.parse(require("fs").readFileSync(0, "utf8"));
       for (const r of m.Replace ?? []) if (r.New.Path.startsWith(".")) console.log(r.Old.Path + (r.Old.Version ? "@" + r.Old.Version : ""));
     ' | while read -r old; do go mod edit -dropreplace="$old"; done
     go mod tidy >/dev/null 2>&1 || true
+    # FerretDB panics at start when its embedded version file is empty (it is in the module zip).
+    [[ $name == ferretdb ]] && echo "$version" > build/version/version.txt
     CGO_ENABLED=0 go build -trimpath -o "$out.tmp" "$pkg"
   )
   mv "$out.tmp" "$out"

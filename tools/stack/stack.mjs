@@ -9,7 +9,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { COMPONENTS, componentAddresses } from './lib/components.mjs';
-import { isOurProcess, pollUntil, readPid, spawnDetached, stopProcess, tailFile, withLock } from './lib/proc.mjs';
+import {
+  isOurProcess,
+  pollUntil,
+  readPid,
+  spawnDetached,
+  stopProcess,
+  tailFile,
+  withLock,
+} from './lib/proc.mjs';
 import { tcpOpen } from './lib/probes.mjs';
 
 export { componentAddresses };
@@ -18,7 +26,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const MINUTE = 60_000;
 
 function paths() {
-  const stackDir = process.env.OMS_STACK_DIR ? path.resolve(process.env.OMS_STACK_DIR) : path.join(ROOT, '.stack');
+  const stackDir = process.env.OMS_STACK_DIR
+    ? path.resolve(process.env.OMS_STACK_DIR)
+    : path.join(ROOT, '.stack');
   return {
     root: ROOT,
     stackDir,
@@ -33,7 +43,11 @@ function paths() {
 /** One error for everything that could not be had; its message names each failed component. */
 export class StackError extends Error {
   constructor(failures) {
-    super(failures.map(({ name, message }) => `${name}: ${message.replace(new RegExp(`^${name}: `), '')}`).join('\n'));
+    super(
+      failures
+        .map(({ name, message }) => `${name}: ${message.replace(new RegExp(`^${name}: `), '')}`)
+        .join('\n'),
+    );
     this.name = 'StackError';
     this.failures = failures;
   }
@@ -72,7 +86,7 @@ async function ensure(c, ctx) {
   const external = c.external(env);
   if (external) {
     const info = await c.probe(addr);
-    if (info) return { name: c.name, status: 'up', mode: 'reused', addr, info };
+    if (info) return { name: c.name, status: 'up', mode: 'reused', addr, info, external };
     throw new Error(
       `${external} points at ${JSON.stringify(Object.values(addr).join(', '))}, which does not answer (${c.probeLabel}); unset it to have the stack start one locally`,
     );
@@ -83,7 +97,10 @@ async function ensure(c, ctx) {
   if (!info && pid) {
     // started by an earlier `up` that did not see it healthy (interrupted?): give it its deadline
     log(`${c.name}: pid ${pid} from an earlier start is not healthy yet; waiting`);
-    info = await pollUntil(() => c.probe(addr), { timeoutMs: ctx.healthTimeoutMs ?? c.healthTimeoutMs, intervalMs: 250 });
+    info = await pollUntil(() => c.probe(addr), {
+      timeoutMs: ctx.healthTimeoutMs ?? c.healthTimeoutMs,
+      intervalMs: 250,
+    });
     if (!info) {
       log(`${c.name}: pid ${pid} never became healthy; stopping it and starting afresh`);
       await stopProcess(pid);
@@ -93,12 +110,22 @@ async function ensure(c, ctx) {
   }
   if (info) {
     if (!pid) fs.rmSync(pidFile, { force: true });
-    return { name: c.name, status: 'up', mode: pid ? 'started' : 'reused', pid, addr, info, server: pid ? record?.server : undefined };
+    return {
+      name: c.name,
+      status: 'up',
+      mode: pid ? 'started' : 'reused',
+      pid,
+      addr,
+      info,
+      server: pid ? record?.server : undefined,
+    };
   }
 
   for (const { host, port } of c.ports(addr)) {
     if (await tcpOpen(host, port, 500)) {
-      throw new Error(`${host}:${port} is taken by a process that is not a healthy ${c.name} (${c.probeLabel} failed); stop it or point the env var elsewhere`);
+      throw new Error(
+        `${host}:${port} is taken by a process that is not a healthy ${c.name} (${c.probeLabel} failed); stop it, or set ${c.envVars.join(' / ')} to a running ${c.name}`,
+      );
     }
   }
 
@@ -110,7 +137,9 @@ async function ensure(c, ctx) {
     throw new Error(`could not start ${spec.command}: ${child.exitInfo?.error?.message ?? 'unknown error'}`);
   }
   fs.writeFileSync(pidFile, `${child.pid}\n`);
-  log(`${c.name}: started ${path.basename(spec.command)} (pid ${child.pid}, log ${path.relative(process.cwd(), logFile)})`);
+  log(
+    `${c.name}: started ${path.basename(spec.command)} (pid ${child.pid}, log ${path.relative(process.cwd(), logFile)})`,
+  );
 
   const healthy = await pollUntil(() => c.probe(addr), {
     timeoutMs: ctx.healthTimeoutMs ?? c.healthTimeoutMs,
@@ -127,7 +156,9 @@ async function ensure(c, ctx) {
   if (!healthy) {
     await stopProcess(child.pid);
     fs.rmSync(pidFile, { force: true });
-    throw new Error(`not healthy after ${Math.round((ctx.healthTimeoutMs ?? c.healthTimeoutMs) / 1000)}s (${c.probeLabel}); stopped it; last log lines of ${logFile}:\n${indent(tailFile(logFile))}`);
+    throw new Error(
+      `not healthy after ${Math.round((ctx.healthTimeoutMs ?? c.healthTimeoutMs) / 1000)}s (${c.probeLabel}); stopped it; last log lines of ${logFile}:\n${indent(tailFile(logFile))}`,
+    );
   }
   return {
     name: c.name,
@@ -142,7 +173,11 @@ async function ensure(c, ctx) {
   };
 }
 
-const indent = (text) => text.split('\n').map((line) => `    ${line}`).join('\n');
+const indent = (text) =>
+  text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
 
 /** What state.json keeps about a component; a process started by an earlier `up` keeps its details. */
 function toRecord(r, previous) {
@@ -169,7 +204,8 @@ function makeContext(options) {
     logsDir: p.logsDir,
     env: options.env ?? process.env,
     log: quiet ? () => {} : (msg) => process.stderr.write(`[stack] ${msg}\n`),
-    provisionTimeoutMs: options.provisionTimeoutMs ?? Number(process.env.OMS_STACK_PROVISION_TIMEOUT_MS || 45 * MINUTE),
+    provisionTimeoutMs:
+      options.provisionTimeoutMs ?? Number(process.env.OMS_STACK_PROVISION_TIMEOUT_MS || 45 * MINUTE),
     healthTimeoutMs: options.healthTimeoutMs,
     state: readState(p.stateFile),
   };
@@ -187,7 +223,10 @@ export async function up(options = {}) {
     ctx.p.lockDir,
     {
       timeoutMs: ctx.provisionTimeoutMs + 10 * MINUTE,
-      onWait: (pid) => ctx.log(`another stack command (pid ${pid ?? '?'}) holds ${path.relative(process.cwd(), ctx.p.lockDir)}; waiting for it`),
+      onWait: (pid) =>
+        ctx.log(
+          `another stack command (pid ${pid ?? '?'}) holds ${path.relative(process.cwd(), ctx.p.lockDir)}; waiting for it`,
+        ),
     },
     async () => {
       ctx.state = readState(ctx.p.stateFile);
@@ -199,18 +238,21 @@ export async function up(options = {}) {
         if (s.status === 'fulfilled') {
           const r = { ...s.value, where: c.where(s.value.addr, s.value.info, ctx.state.components[c.name]) };
           components.push(r);
-          ctx.state.components[c.name] = toRecord(r, ctx.state.components[c.name]);
+          // state.json describes the stack at the default addresses, not a one-off override
+          if (!r.external) ctx.state.components[c.name] = toRecord(r, ctx.state.components[c.name]);
         } else {
           failures.push({ name: c.name, message: s.reason?.message ?? String(s.reason) });
           components.push({ name: c.name, status: 'down', mode: '-', where: c.where(c.addresses(ctx.env)) });
-          if (!ownedPid(ctx.p, c)) delete ctx.state.components[c.name];
+          if (!c.external(ctx.env) && !ownedPid(ctx.p, c)) delete ctx.state.components[c.name];
         }
       });
       writeState(ctx.p.stateFile, ctx.state);
       if (failures.length > 0) throw new StackError(failures);
       if (!(options.quiet ?? false)) {
         printTable(components);
-        process.stdout.write(`\nstack up in ${((Date.now() - started) / 1000).toFixed(1)}s; data and logs in ${path.relative(process.cwd(), ctx.p.stackDir) || '.'}\n`);
+        process.stdout.write(
+          `\nstack up in ${((Date.now() - started) / 1000).toFixed(1)}s; data and logs in ${path.relative(process.cwd(), ctx.p.stackDir) || '.'}\n`,
+        );
       }
       return { components: components.map(publicView), env: componentAddresses(ctx.env) };
     },
@@ -220,23 +262,32 @@ export async function up(options = {}) {
 /** Stops what `up` started (by pid file); leaves reused components alone. */
 export async function down(options = {}) {
   const ctx = makeContext(options);
-  return withLock(ctx.p.lockDir, { timeoutMs: 10 * MINUTE, onWait: () => ctx.log('waiting for the stack lock') }, async () => {
-    ctx.state = readState(ctx.p.stateFile);
-    const results = await Promise.all(
-      COMPONENTS.map(async (c) => {
-        const pidFile = pidFileOf(ctx.p, c);
-        const pid = ownedPid(ctx.p, c);
-        fs.rmSync(pidFile, { force: true }); // a pid file whose process is gone (or is someone else now) is just stale
-        delete ctx.state.components[c.name];
-        if (!pid) return { name: c.name, action: 'left alone (not started by the stack)' };
-        const how = await stopProcess(pid, { graceMs: 20_000 });
-        return { name: c.name, pid, action: how === 'killed' ? `killed pid ${pid} (did not stop on SIGTERM)` : `stopped pid ${pid}` };
-      }),
-    );
-    writeState(ctx.p.stateFile, ctx.state);
-    if (!(options.quiet ?? false)) for (const r of results) process.stdout.write(`${r.name.padEnd(12)} ${r.action}\n`);
-    return results;
-  });
+  return withLock(
+    ctx.p.lockDir,
+    { timeoutMs: 10 * MINUTE, onWait: () => ctx.log('waiting for the stack lock') },
+    async () => {
+      ctx.state = readState(ctx.p.stateFile);
+      const results = await Promise.all(
+        COMPONENTS.map(async (c) => {
+          const pidFile = pidFileOf(ctx.p, c);
+          const pid = ownedPid(ctx.p, c);
+          fs.rmSync(pidFile, { force: true }); // a pid file whose process is gone (or is someone else now) is just stale
+          delete ctx.state.components[c.name];
+          if (!pid) return { name: c.name, action: 'left alone (not started by the stack)' };
+          const how = await stopProcess(pid, { graceMs: 20_000 });
+          return {
+            name: c.name,
+            pid,
+            action: how === 'killed' ? `killed pid ${pid} (did not stop on SIGTERM)` : `stopped pid ${pid}`,
+          };
+        }),
+      );
+      writeState(ctx.p.stateFile, ctx.state);
+      if (!(options.quiet ?? false))
+        for (const r of results) process.stdout.write(`${r.name.padEnd(12)} ${r.action}\n`);
+      return results;
+    },
+  );
 }
 
 /** Probes every component (no lock, nothing started or stopped). */
@@ -245,7 +296,7 @@ export async function status(options = {}) {
   const components = await Promise.all(
     COMPONENTS.map(async (c) => {
       const addr = c.addresses(ctx.env);
-      const pid = ownedPid(ctx.p, c);
+      const pid = c.external(ctx.env) ? undefined : ownedPid(ctx.p, c); // an override is never ours
       const info = await c.probe(addr);
       const record = ctx.state.components[c.name];
       return {
@@ -264,14 +315,22 @@ export async function status(options = {}) {
 }
 
 function publicView(r) {
-  return { name: r.name, status: r.status, mode: r.mode, pid: r.pid ?? null, where: r.where, server: r.server ?? r.info?.server ?? null };
+  return {
+    name: r.name,
+    status: r.status,
+    mode: r.mode,
+    pid: r.pid ?? null,
+    where: r.where,
+    server: r.server ?? r.info?.server ?? null,
+  };
 }
 
 function printTable(rows) {
   const cells = rows.map((r) => [r.name, r.status, r.mode, r.pid ? String(r.pid) : '-', r.where]);
   const header = ['component', 'status', 'mode', 'pid', 'where'];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
-  const line = (row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
+  const line = (row) =>
+    row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
   process.stdout.write(`${[line(header), ...cells.map(line)].join('\n')}\n`);
 }
 
@@ -296,6 +355,17 @@ async function main(argv) {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href) {
+/** True when this file is the program being run (`node tools/stack/stack.mjs ...`), not an import. */
+function isMain() {
+  try {
+    return (
+      Boolean(process.argv[1]) && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href
+    );
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -47,7 +47,7 @@ class ConsulResolver implements Resolver {
   private report(): void {
     const endpoints = this.latest ?? [];
     if (endpoints.length === 0) {
-      // Zero healthy instances is a clean UNAVAILABLE for the caller, never a crash.
+      // Clients also check the catalog and fail fast with UNAVAILABLE (see RpcClientOptions.hasInstances).
       this.listener(
         statusOrFromError({ code: status.UNAVAILABLE, details: `no healthy instance of ${this.service}`, metadata: new Metadata() }),
         {},

@@ -21,12 +21,19 @@ const REDACTED_PATHS = [
  * JSON logs with `service` and `instance` on every line. Inside a span, the OpenTelemetry pino
  * instrumentation adds `trace_id` and `span_id`.
  */
-export function createLogger(options: { service: string; instance: string; level?: string }): Logger {
-  return pino({
+export function createLogger(options: {
+  service: string;
+  instance: string;
+  level?: string;
+  /** Defaults to stdout. */
+  destination?: NodeJS.WritableStream;
+}): Logger {
+  const settings = {
     level: options.level ?? 'info',
     base: { service: options.service, instance: options.instance },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }

@@ -31,6 +31,11 @@ export interface RpcClientOptions<D> {
   /** Methods safe to repeat: only these are retried. */
   idempotent: readonly (keyof D)[];
   timeoutsMs?: Partial<Record<keyof D, number>>;
+  /**
+   * False when discovery knows the target has no healthy instance: the call then fails at once
+   * with UNAVAILABLE instead of waiting for its deadline.
+   */
+  hasInstances?: () => boolean;
 }
 
 type UnaryInvoker = (
@@ -68,6 +73,9 @@ export function createRpcClient<D extends ServiceDefinition>(
     const method = async (request: unknown, callOptions?: { timeoutMs?: number }) => {
       const deadline = deadlineFor(callOptions?.timeoutMs ?? options.timeoutsMs?.[name] ?? options.defaultTimeoutMs);
       try {
+        if (options.hasInstances && !options.hasInstances()) {
+          throw new RpcError(status.UNAVAILABLE, 'unavailable', `no healthy instance of ${options.service}`, [], 1);
+        }
         return await options.policy.execute(
           (signal) =>
             new Promise((resolve, reject) => {

@@ -142,6 +142,7 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
         target: consulTarget(service),
         policy,
         defaultTimeoutMs: base.RPC_TIMEOUT_MS,
+        hasInstances: () => catalog.current(service)?.length !== 0,
         ...options,
       });
       clients.push(client as unknown as RpcClient<ServiceDefinition>);

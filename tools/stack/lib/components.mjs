@@ -2,7 +2,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { amqpHealthy, consulHealthy, httpGet, jaegerHealthy, mongoHealthy, stripeHealthy, tcpOpen } from './probes.mjs';
+import {
+  amqpHealthy,
+  consulHealthy,
+  httpGet,
+  jaegerHealthy,
+  mongoHealthy,
+  stripeHealthy,
+  tcpOpen,
+} from './probes.mjs';
 import { commandLine, pollUntil } from './proc.mjs';
 
 /** The local defaults (RUNTIME.md); every one can be overridden by the environment variable of the same name. */
@@ -23,7 +31,8 @@ export function componentAddresses(env = process.env) {
 }
 
 const normalize = (url) => url.trim().replace(/\/+$/, '');
-const overridden = (env, name) => Boolean(env[name]?.trim()) && normalize(env[name]) !== normalize(DEFAULT_ADDRESSES[name]);
+const overridden = (env, name) =>
+  Boolean(env[name]?.trim()) && normalize(env[name]) !== normalize(DEFAULT_ADDRESSES[name]);
 
 /** `new URL` for addresses that may come without a scheme (`127.0.0.1:4317`). */
 function parseUrl(value, scheme = 'http') {
@@ -61,11 +70,11 @@ export function which(name) {
 /** Pids of provision.sh runs (started by anyone) that are building `name` right now. */
 function runningProvisions(name) {
   const pids = [];
-  let entries = [];
+  let entries;
   try {
     entries = fs.readdirSync('/proc');
   } catch {
-    return pids;
+    return pids; // no /proc (not Linux): nothing to wait for
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -90,23 +99,28 @@ export async function resolveBinary(name, ctx) {
       timeoutMs: ctx.provisionTimeoutMs,
       intervalMs: 2_000,
     });
-    if (!finished) throw new Error(`${name}: the build in progress (pid ${busy.join(', ')}) did not finish in time`);
+    if (!finished)
+      throw new Error(`${name}: the build in progress (pid ${busy.join(', ')}) did not finish in time`);
   }
   const script = path.join(ctx.root, 'tools/stack/provision.sh');
   const logFile = path.join(ctx.logsDir, `provision-${name}.log`);
   const started = Date.now();
   const slowNotice = setTimeout(
-    () => ctx.log(`${name}: building from the Go module proxy (first run only, can take many minutes; log ${path.relative(ctx.root, logFile)})`),
+    () =>
+      ctx.log(
+        `${name}: building from the Go module proxy (first run only, can take many minutes; log ${path.relative(ctx.root, logFile)})`,
+      ),
     3_000,
   );
   try {
     const out = await run('bash', [script, name], { logFile, timeoutMs: ctx.provisionTimeoutMs });
     const binary = out.trim().split('\n').pop();
-    if (!binary || !fs.existsSync(binary)) throw new Error(`provision.sh printed no binary path (see ${logFile})`);
+    if (!binary || !fs.existsSync(binary))
+      throw new Error(`provision.sh printed no binary path (see ${logFile})`);
     if (Date.now() - started > 3_000) ctx.log(`${name}: built ${binary}`);
     return binary;
   } catch (err) {
-    throw new Error(`${name}: not on PATH and provisioning failed: ${err.message}`);
+    throw new Error(`${name}: not on PATH and provisioning failed: ${err.message}`, { cause: err });
   } finally {
     clearTimeout(slowNotice);
   }
@@ -132,7 +146,8 @@ function run(command, args, { logFile, timeoutMs }) {
       clearTimeout(timer);
       log.end();
       if (code === 0) resolve(stdout);
-      else reject(new Error(`${[command, ...args].join(' ')} exited with ${signal ?? code} (log ${logFile})`));
+      else
+        reject(new Error(`${[command, ...args].join(' ')} exited with ${signal ?? code} (log ${logFile})`));
     });
   });
 }
@@ -144,6 +159,7 @@ function run(command, args, { logFile, timeoutMs }) {
 
 const consul = {
   name: 'consul',
+  envVars: ['CONSUL_URL'],
   markers: ['consul'],
   healthTimeoutMs: 60_000,
   addresses: (env) => ({ url: componentAddresses(env).CONSUL_URL }),
@@ -159,7 +175,18 @@ const consul = {
     return {
       command: await resolveBinary('consul', ctx),
       // dev mode: a single in-memory server that elects itself; everything on loopback
-      args: ['agent', '-dev', '-client', u.hostname, '-bind', '127.0.0.1', '-http-port', String(u.port || 8500), '-log-level', 'info'],
+      args: [
+        'agent',
+        '-dev',
+        '-client',
+        u.hostname,
+        '-bind',
+        '127.0.0.1',
+        '-http-port',
+        String(u.port || 8500),
+        '-log-level',
+        'info',
+      ],
     };
   },
   where: ({ url }) => `${url}  (UI ${normalize(url)}/ui)`,
@@ -167,6 +194,7 @@ const consul = {
 
 const rabbitmq = {
   name: 'rabbitmq',
+  envVars: ['AMQP_URL'],
   markers: ['rabbitmq-server', 'beam.smp'],
   healthTimeoutMs: 180_000,
   addresses: (env) => ({ url: componentAddresses(env).AMQP_URL }),
@@ -201,7 +229,10 @@ const rabbitmq = {
     const dir = path.join(ctx.dataDir, 'rabbitmq');
     fs.mkdirSync(path.join(dir, 'mnesia'), { recursive: true });
     const managementFree = !(await tcpOpen('127.0.0.1', 15672, 500));
-    fs.writeFileSync(path.join(dir, 'enabled_plugins'), managementFree ? '[rabbitmq_management].\n' : '[].\n');
+    fs.writeFileSync(
+      path.join(dir, 'enabled_plugins'),
+      managementFree ? '[rabbitmq_management].\n' : '[].\n',
+    );
     fs.writeFileSync(
       path.join(dir, 'rabbitmq.conf'),
       [
@@ -236,6 +267,7 @@ const rabbitmq = {
 
 const mongo = {
   name: 'mongo',
+  envVars: ['MONGO_URL'],
   markers: ['mongod', 'ferretdb'],
   healthTimeoutMs: 60_000,
   addresses: (env) => ({ url: componentAddresses(env).MONGO_URL }),
@@ -253,7 +285,11 @@ const mongo = {
     if (mongod) {
       const dir = path.join(ctx.dataDir, 'mongod');
       fs.mkdirSync(dir, { recursive: true });
-      return { command: mongod, args: ['--dbpath', dir, '--bind_ip', u.hostname, '--port', port], server: 'mongod' };
+      return {
+        command: mongod,
+        args: ['--dbpath', dir, '--bind_ip', u.hostname, '--port', port],
+        server: 'mongod',
+      };
     }
     // FerretDB v1: MongoDB wire protocol over an embedded SQLite database (one file per database)
     const dir = path.join(ctx.dataDir, 'ferretdb');
@@ -271,7 +307,7 @@ const mongo = {
         '--telemetry=disable',
         // its debug/metrics HTTP listener: the default port when free, else switched off
         `--debug-addr=${debugFree ? '127.0.0.1:8088' : '-'}`,
-        '--log-level=INFO',
+        '--log-level=WARN', // INFO logs every client connection
       ],
       server: 'ferretdb',
     };
@@ -281,6 +317,7 @@ const mongo = {
 
 const jaeger = {
   name: 'jaeger',
+  envVars: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'JAEGER_QUERY_URL'],
   markers: ['jaeger'],
   healthTimeoutMs: 60_000,
   addresses(env) {
@@ -288,7 +325,8 @@ const jaeger = {
     return { otlp: a.OTEL_EXPORTER_OTLP_ENDPOINT, query: a.JAEGER_QUERY_URL };
   },
   external: (env) =>
-    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'JAEGER_QUERY_URL'].filter((name) => overridden(env, name)).join(', ') || undefined,
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'JAEGER_QUERY_URL'].filter((name) => overridden(env, name)).join(', ') ||
+    undefined,
   probeLabel: 'GET /api/services answers 200 and the OTLP gRPC port accepts TCP',
   probe: async ({ otlp, query }) => ((await jaegerHealthy(query, parseUrl(otlp).toString())) ? {} : false),
   ports: ({ otlp, query }) => {
@@ -315,11 +353,13 @@ const jaeger = {
       env: { JAEGER_LISTEN_HOST: '127.0.0.1' },
     };
   },
-  where: ({ otlp, query }) => `UI ${query}  OTLP gRPC ${otlp}  OTLP HTTP http://${parseUrl(otlp).hostname}:4318`,
+  where: ({ otlp, query }) =>
+    `UI ${query}  OTLP gRPC ${otlp}  OTLP HTTP http://${parseUrl(otlp).hostname}:4318`,
 };
 
 const stripeMock = {
   name: 'stripe-mock',
+  envVars: ['STRIPE_API_URL'],
   markers: ['stripe-mock'],
   healthTimeoutMs: 30_000,
   addresses: (env) => ({ url: componentAddresses(env).STRIPE_API_URL }),
@@ -336,7 +376,11 @@ const stripeMock = {
     const httpsFree = !(await tcpOpen(u.hostname, port + 1, 500));
     return {
       command: await resolveBinary('stripe-mock', ctx),
-      args: ['-http-addr', `${u.hostname}:${port}`, ...(httpsFree ? ['-https-addr', `${u.hostname}:${port + 1}`] : [])],
+      args: [
+        '-http-addr',
+        `${u.hostname}:${port}`,
+        ...(httpsFree ? ['-https-addr', `${u.hostname}:${port + 1}`] : []),
+      ],
     };
   },
   where: ({ url }) => url,

@@ -54,6 +54,12 @@ export async function amqpHealthy(amqpUrl, timeoutMs = 2_000) {
 
 /** MongoDB wire protocol: `ping`, then `buildInfo` to tell mongod from FerretDB. */
 export async function mongoHealthy(mongoUrl, timeoutMs = 2_000) {
+  // a closed port answers at once; server selection would wait out its whole timeout
+  const single = /^mongodb:\/\/(?:[^@/]*@)?([^/,?]+)(?:[/?]|$)/.exec(mongoUrl);
+  if (single) {
+    const { hostname, port } = new URL(`mongodb://${single[1]}`);
+    if (!(await tcpOpen(hostname.replace(/^\[|\]$/g, ''), Number(port || 27017), timeoutMs))) return false;
+  }
   const { MongoClient } = require('mongodb');
   const client = new MongoClient(mongoUrl, {
     serverSelectionTimeoutMS: timeoutMs,
@@ -67,7 +73,11 @@ export async function mongoHealthy(mongoUrl, timeoutMs = 2_000) {
     const admin = client.db('admin');
     await admin.command({ ping: 1 });
     const info = await admin.command({ buildInfo: 1 }).catch(() => ({}));
-    const server = info.ferretdbVersion ? `ferretdb ${info.ferretdbVersion}` : info.version ? `mongod ${info.version}` : 'unknown';
+    const server = info.ferretdbVersion
+      ? `ferretdb ${info.ferretdbVersion}`
+      : info.version
+        ? `mongod ${info.version}`
+        : 'unknown';
     return { server };
   } catch {
     return false;

@@ -33,15 +33,19 @@ function containerPorts(service) {
 /** `environment` as a map, whichever syntax (map or list of KEY=VALUE) is used. */
 function environment(service) {
   const env = service.environment ?? {};
-  if (!Array.isArray(env)) return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v == null ? v : String(v)]));
-  return Object.fromEntries(env.map((entry) => {
-    const at = entry.indexOf('=');
-    return at === -1 ? [entry, null] : [entry.slice(0, at), entry.slice(at + 1)];
-  }));
+  if (!Array.isArray(env))
+    return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v == null ? v : String(v)]));
+  return Object.fromEntries(
+    env.map((entry) => {
+      const at = entry.indexOf('=');
+      return at === -1 ? [entry, null] : [entry.slice(0, at), entry.slice(at + 1)];
+    }),
+  );
 }
 
 test('every infrastructure component and every app is a service', () => {
-  for (const name of [...INFRA, ...Object.keys(APPS)]) assert.ok(services[name], `service ${name} is missing`);
+  for (const name of [...INFRA, ...Object.keys(APPS)])
+    assert.ok(services[name], `service ${name} is missing`);
 });
 
 test('infrastructure uses the expected images', () => {
@@ -61,14 +65,21 @@ test('each app builds from the Dockerfile with its own name as APP', () => {
     assert.equal(build.context ?? '.', '.');
     assert.equal(build.dockerfile ?? 'Dockerfile', 'Dockerfile');
     assert.equal(build.args?.APP, name, `${name}: build arg APP`);
-    if (build.target) assert.match(dockerfile, new RegExp(`^FROM .* AS ${build.target}$`, 'm'), `${name}: target ${build.target}`);
+    if (build.target)
+      assert.match(
+        dockerfile,
+        new RegExp(`^FROM .* AS ${build.target}$`, 'm'),
+        `${name}: target ${build.target}`,
+      );
   }
 });
 
 test('ports are published where RUNTIME.md says', () => {
-  for (const [name, port] of Object.entries(APPS)) assert.ok(containerPorts(services[name]).includes(port), `${name} publishes ${port}`);
+  for (const [name, port] of Object.entries(APPS))
+    assert.ok(containerPorts(services[name]).includes(port), `${name} publishes ${port}`);
   for (const [name, ports] of Object.entries(INFRA_PORTS)) {
-    for (const port of ports) assert.ok(containerPorts(services[name]).includes(port), `${name} publishes ${port}`);
+    for (const port of ports)
+      assert.ok(containerPorts(services[name]).includes(port), `${name} publishes ${port}`);
   }
 });
 
@@ -77,10 +88,17 @@ test('every service has a healthcheck with a real test', () => {
     const check = service.healthcheck;
     assert.ok(check && !check.disable, `${name} has no healthcheck`);
     const command = [check.test].flat().join(' ');
-    assert.ok(command.length > 10 && !/^NONE/.test(command), `${name}: healthcheck test ${JSON.stringify(check.test)}`);
+    assert.ok(
+      command.length > 10 && !/^NONE/.test(command),
+      `${name}: healthcheck test ${JSON.stringify(check.test)}`,
+    );
   }
   for (const name of Object.keys(APPS).filter((n) => n !== 'gateway')) {
-    assert.match([services[name].healthcheck.test].flat().join(' '), /grpc-health-check|grpc\.health\.v1|GRPC_PORT/, `${name} checks its gRPC port`);
+    assert.match(
+      [services[name].healthcheck.test].flat().join(' '),
+      /grpc-health-check|grpc\.health\.v1|GRPC_PORT/,
+      `${name} checks its gRPC port`,
+    );
   }
   assert.match([services.gateway.healthcheck.test].flat().join(' '), /\/healthz/);
 });
@@ -88,8 +106,12 @@ test('every service has a healthcheck with a real test', () => {
 test('apps start only once the infrastructure is healthy', () => {
   for (const name of Object.keys(APPS)) {
     const dependsOn = services[name].depends_on;
-    assert.ok(dependsOn && !Array.isArray(dependsOn), `${name}: depends_on must be the long form with conditions`);
-    for (const infra of INFRA) assert.equal(dependsOn[infra]?.condition, 'service_healthy', `${name} waits for ${infra}`);
+    assert.ok(
+      dependsOn && !Array.isArray(dependsOn),
+      `${name}: depends_on must be the long form with conditions`,
+    );
+    for (const infra of INFRA)
+      assert.equal(dependsOn[infra]?.condition, 'service_healthy', `${name} waits for ${infra}`);
   }
 });
 
@@ -100,7 +122,11 @@ test('apps reach the infrastructure by compose hostnames and advertise their own
     assert.equal(new URL(env.CONSUL_URL).host, 'consul:8500', where('CONSUL_URL'));
     assert.equal(new URL(env.AMQP_URL).host, 'rabbitmq:5672', where('AMQP_URL'));
     assert.equal(new URL(env.MONGO_URL).host, 'mongo:27017', where('MONGO_URL'));
-    assert.equal(new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT).host, 'jaeger:4317', where('OTEL_EXPORTER_OTLP_ENDPOINT'));
+    assert.equal(
+      new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT).host,
+      'jaeger:4317',
+      where('OTEL_EXPORTER_OTLP_ENDPOINT'),
+    );
     assert.equal(new URL(env.STRIPE_API_URL).host, 'stripe-mock:12111', where('STRIPE_API_URL'));
     assert.equal(env.GRPC_HOST, '0.0.0.0', where('GRPC_HOST'));
     assert.equal(env.ADVERTISE_HOST, name, where('ADVERTISE_HOST'));

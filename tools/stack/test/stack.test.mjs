@@ -2,6 +2,8 @@
 // and an independent connection to each component. Leaves the stack up (never calls `down`).
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 import { componentAddresses, status, up } from '../stack.mjs';
@@ -15,7 +17,11 @@ const clients = [];
 before(async () => {
   // two callers at once (as parallel test runs do): the lock serializes them and both see it all up
   const results = await Promise.all([up({ quiet: true }), up({ quiet: true })]);
-  for (const result of results) assert.deepEqual(result.components.map((c) => c.status), COMPONENTS.map(() => 'up'));
+  for (const result of results)
+    assert.deepEqual(
+      result.components.map((c) => c.status),
+      COMPONENTS.map(() => 'up'),
+    );
 });
 
 after(async () => {
@@ -24,7 +30,10 @@ after(async () => {
 
 test('status reports every component up, each reused or started by the stack', async () => {
   const { components, env } = await status({ quiet: true });
-  assert.deepEqual(components.map((c) => c.name), COMPONENTS);
+  assert.deepEqual(
+    components.map((c) => c.name),
+    COMPONENTS,
+  );
   for (const c of components) {
     assert.equal(c.status, 'up', `${c.name} is up`);
     assert.ok(['reused', 'started'].includes(c.mode), `${c.name} mode ${c.mode}`);
@@ -78,13 +87,42 @@ test('jaeger: the query API answers and the OTLP gRPC and HTTP receivers listen'
   assert.ok('data' in (await res.json()));
   const otlp = new URL(addresses.OTEL_EXPORTER_OTLP_ENDPOINT);
   await connects(otlp.hostname, Number(otlp.port || 4317));
-  // an empty OTLP/HTTP export is accepted (proves it is a trace receiver, not just an open port)
+  // a span exported over OTLP/HTTP shows up in the query API: it is a trace backend, not just open ports
+  const serviceName = `stack-tool-test-${process.pid}-${Date.now()}`;
+  const now = BigInt(Date.now()) * 1_000_000n;
   const exported = await fetch(`http://${otlp.hostname}:4318/v1/traces`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ resourceSpans: [] }),
+    body: JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: serviceName } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: randomBytes(16).toString('hex'),
+                  spanId: randomBytes(8).toString('hex'),
+                  name: 'probe',
+                  kind: 1,
+                  startTimeUnixNano: String(now - 1_000_000n),
+                  endTimeUnixNano: String(now),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
   });
   assert.equal(exported.status, 200);
+  const deadline = Date.now() + 10_000;
+  let services = [];
+  while (Date.now() < deadline && !services.includes(serviceName)) {
+    services = (await (await fetch(new URL('/api/services', addresses.JAEGER_QUERY_URL))).json()).data ?? [];
+    if (!services.includes(serviceName)) await sleep(100);
+  }
+  assert.ok(services.includes(serviceName), `${serviceName} reached Jaeger`);
 });
 
 test('stripe-mock: the Stripe API answers with its real shapes', async () => {
@@ -101,10 +139,24 @@ test('an address override that does not answer fails with one clear message', as
   const env = { ...process.env, STRIPE_API_URL: 'http://127.0.0.1:9' };
   await assert.rejects(up({ quiet: true, env }), (err) => {
     assert.equal(err.name, 'StackError');
-    assert.deepEqual(err.failures.map((f) => f.name), ['stripe-mock']);
+    assert.deepEqual(
+      err.failures.map((f) => f.name),
+      ['stripe-mock'],
+    );
     assert.match(err.message, /STRIPE_API_URL points at .*127\.0\.0\.1:9.* does not answer/);
     return true;
   });
+});
+
+test('an address override that answers is reused, never claimed as started', async () => {
+  const consulUrl = new URL(addresses.CONSUL_URL);
+  if (consulUrl.hostname !== '127.0.0.1') return; // only meaningful for the local default
+  const env = { ...process.env, CONSUL_URL: `http://localhost:${consulUrl.port || 8500}` };
+  const result = await up({ quiet: true, env });
+  const consul = result.components.find((c) => c.name === 'consul');
+  assert.equal(consul.mode, 'reused');
+  assert.equal(consul.pid, null);
+  assert.equal(result.env.CONSUL_URL, env.CONSUL_URL);
 });
 
 test('componentAddresses: defaults, overrides, and passwords kept out of output', () => {
