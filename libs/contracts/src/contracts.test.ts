@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Order, OrderStatus, OrderServiceService, PROTO_FILES, PROTO_ROOT } from './index';
+
+test('an order survives the wire format unchanged, including integer cents', () => {
+  const order: Order = {
+    id: 'ord_1',
+    customerId: 'c1',
+    status: OrderStatus.ORDER_STATUS_AWAITING_PAYMENT,
+    items: [{ itemId: 'margherita', name: 'Margherita', quantity: 2, unitPriceCents: 1250, lineTotalCents: 2500 }],
+    totalCents: 2500,
+    currency: 'usd',
+    paymentUrl: 'https://checkout.stripe.com/c/pay/cs_test_1',
+    history: [{ status: OrderStatus.ORDER_STATUS_PENDING, at: '2026-01-01T00:00:00.000Z' }],
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:01.000Z',
+  };
+  assert.deepEqual(Order.decode(Order.encode(order).finish()), order);
+});
+
+test('service paths are the proto package names', () => {
+  assert.equal(OrderServiceService.createOrder.path, '/oms.v1.OrderService/CreateOrder');
+});
+
+test('every proto file the reflection service loads exists', () => {
+  for (const file of PROTO_FILES) assert.ok(existsSync(resolve(PROTO_ROOT, file)), file);
+});
