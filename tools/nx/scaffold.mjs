@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 const apps = ['gateway', 'order', 'stock', 'menu', 'payment', 'kitchen'];
-const libs = ['config', 'contracts', 'discovery', 'logging', 'persistence', 'resilience', 'rpc', 'service-kit', 'telemetry', 'testing'];
+const libs = ['config', 'contracts', 'discovery', 'logging', 'messaging', 'persistence', 'resilience', 'rpc', 'service-kit', 'telemetry', 'testing'];
 
 function write(path, value) {
   mkdirSync(resolve(root, path, '..'), { recursive: true });
