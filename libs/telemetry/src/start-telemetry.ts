@@ -9,7 +9,6 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
-import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 
 export interface ProcessIdentity {
   service: string;
@@ -56,7 +55,7 @@ export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process
       new GrpcInstrumentation({ ignoreGrpcMethods: [(name: string) => UNTRACED_RPC.some((p) => name.includes(p))] }),
       new PinoInstrumentation(),
       new MongoDBInstrumentation({ requireParentSpan: true }),
-      new AmqplibInstrumentation(),
+      // RabbitMQ spans come from @oms/messaging, which follows the messaging conventions itself.
     ],
   });
   if (env.OTEL_SDK_DISABLED !== 'true') sdk.start();
