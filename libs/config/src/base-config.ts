@@ -38,6 +38,7 @@ export const BaseServiceConfig = Type.Composite([
     ADVERTISE_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
     METRICS_PORT: port(0, 'Prometheus /metrics port (0: any free port)'),
     SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 10_000 }),
+    SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 30_000, default: 300 }),
   }),
   ResilienceConfig,
 ]);

@@ -7,7 +7,16 @@ function codeOf(error: unknown): number | undefined {
 
 /** Worth another attempt: the request never reached a healthy server. */
 export function isTransient(error: unknown): boolean {
-  return codeOf(error) === status.UNAVAILABLE;
+  return codeOf(error) === status.UNAVAILABLE && !isComposedAnswer(error);
+}
+
+/**
+ * An error our own server composed (it carries a reason in its trailers): the target is up and
+ * answered, even if the answer is "my dependency is unavailable".
+ */
+function isComposedAnswer(error: unknown): boolean {
+  const metadata = (error as { metadata?: { get(key: string): unknown[] } } | null)?.metadata;
+  return typeof metadata?.get === 'function' && metadata.get('oms-error-reason').length > 0;
 }
 
 /**
@@ -15,6 +24,7 @@ export function isTransient(error: unknown): boolean {
  * the target working correctly and never open the breaker.
  */
 export function countsAgainstBreaker(error: unknown): boolean {
+  if (isComposedAnswer(error)) return false;
   const code = codeOf(error);
   return (
     code === status.UNAVAILABLE ||

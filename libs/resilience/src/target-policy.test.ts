@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
 import { createTargetPolicy } from './target-policy';
 
@@ -71,4 +71,21 @@ test('the bulkhead rejects calls beyond its limit', async () => {
   await assert.rejects(policy.execute(async () => undefined, { idempotent: true }), BulkheadRejectedError);
   release();
   await Promise.all(held);
+});
+
+test('an UNAVAILABLE composed by a healthy server (its dependency is down) is neither retried nor counted', async () => {
+  const policy = createTargetPolicy({ ...options, breakerFailures: 2 });
+  const metadata = new Metadata();
+  metadata.set('oms-error-reason', 'unavailable');
+  let attempts = 0;
+  for (let i = 0; i < 5; i++) {
+    await assert.rejects(
+      policy.execute(async () => {
+        attempts += 1;
+        throw Object.assign(grpcError(status.UNAVAILABLE), { metadata });
+      }, { idempotent: true }),
+    );
+  }
+  assert.equal(attempts, 5);
+  assert.equal(policy.breakerState(), 'closed');
 });

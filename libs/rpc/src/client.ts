@@ -106,7 +106,7 @@ function toRpcError(error: unknown, service: string, policy: TargetPolicy): RpcE
   if (isServiceError(error)) {
     const rpcError = RpcError.fromServiceError(error);
     if (rpcError.code === status.UNAVAILABLE) {
-      return new RpcError(rpcError.code, rpcError.reason, `${service} is unavailable`, rpcError.details, 1);
+      return new RpcError(rpcError.code, rpcError.reason, rpcError.message || `${service} is unavailable`, rpcError.details, rpcError.retryAfterSeconds ?? 1);
     }
     return rpcError;
   }

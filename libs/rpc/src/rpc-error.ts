@@ -2,6 +2,7 @@ import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/gr
 
 const REASON_KEY = 'oms-error-reason';
 const DETAILS_KEY = 'oms-error-details';
+const RETRY_AFTER_KEY = 'oms-retry-after';
 
 /**
  * An error that crosses a service boundary with its gRPC status, a snake_case `reason` the gateway
@@ -24,6 +25,7 @@ export class RpcError extends Error {
     const metadata = new Metadata();
     metadata.set(REASON_KEY, this.reason);
     if (this.details.length > 0) metadata.set(DETAILS_KEY, JSON.stringify(this.details));
+    if (this.retryAfterSeconds !== undefined) metadata.set(RETRY_AFTER_KEY, String(this.retryAfterSeconds));
     return { code: this.code, details: this.message, metadata };
   }
 
@@ -40,7 +42,14 @@ export class RpcError extends Error {
         // a malformed details header is dropped, never fatal
       }
     }
-    return new RpcError(error.code, typeof reason === 'string' ? reason : defaultReason(error.code), error.details, details);
+    const retryAfter = Number(error.metadata?.get(RETRY_AFTER_KEY)[0]);
+    return new RpcError(
+      error.code,
+      typeof reason === 'string' ? reason : defaultReason(error.code),
+      error.details,
+      details,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    );
   }
 }
 

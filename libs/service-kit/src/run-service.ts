@@ -202,6 +202,13 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
       },
     },
     { name: 'deregister from Consul', run: () => consul.deregister(instance), timeoutMs: 2000 },
+    {
+      // Clients learn of the deregistration through their blocking queries within milliseconds;
+      // until then they may still pick this instance, so keep accepting briefly.
+      name: 'let clients see the deregistration',
+      run: () => new Promise<void>((resolve) => setTimeout(resolve, base.SHUTDOWN_GRACE_MS)),
+      timeoutMs: base.SHUTDOWN_GRACE_MS + 1000,
+    },
     { name: 'stop background work', run: () => parts.onDrain?.(), timeoutMs: base.SHUTDOWN_DRAIN_MS },
     {
       name: 'finish in-flight calls',
