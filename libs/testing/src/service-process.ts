@@ -15,6 +15,8 @@ export interface StartServiceOptions {
 export interface RunningService {
   name: string;
   port: number;
+  /** The instance id it registered in Consul (and its `service.instance.id`). */
+  instanceId: string;
   pid: number;
   process: ChildProcess;
   logFile: string;
@@ -49,7 +51,7 @@ export async function startService(name: string, options: StartServiceOptions): 
   });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   child.stderr!.pipe(log, { end: false });
-  const started = new Promise<number>((resolveStart, reject) => {
+  const started = new Promise<{ port: number; instance: string }>((resolveStart, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start in time; see ${logFile}`)), options.timeoutMs ?? 20_000);
     void exited.then((code) => {
       clearTimeout(timer);
@@ -59,18 +61,19 @@ export async function startService(name: string, options: StartServiceOptions): 
       log.write(`${line}\n`);
       if (!line.includes(`"${name} started"`)) return;
       try {
-        const entry = JSON.parse(line) as { port?: number };
+        const entry = JSON.parse(line) as { port?: number; instance?: string };
         clearTimeout(timer);
-        resolveStart(entry.port ?? 0);
+        resolveStart({ port: entry.port ?? 0, instance: entry.instance ?? '' });
       } catch {
         // not a log line of ours
       }
     });
   });
-  const port = await started;
+  const { port, instance } = await started;
   return {
     name,
     port,
+    instanceId: instance,
     pid: child.pid!,
     process: child,
     logFile,
