@@ -1,0 +1,1 @@
+export declare const ECHO_SERVICE: Record<string, unknown>;
