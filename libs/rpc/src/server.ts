@@ -32,6 +32,8 @@ export function unaryService<D extends ServiceDefinition>(
   definition: D,
   handlers: UnaryHandlers<D>,
   logger: Logger,
+  /** Called once per call with its outcome (metrics). */
+  observe?: (method: string, code: string, seconds: number) => void,
 ): UntypedServiceImplementation {
   const implementation: UntypedServiceImplementation = {};
   for (const name of Object.keys(definition) as (keyof D & string)[]) {
@@ -40,12 +42,21 @@ export function unaryService<D extends ServiceDefinition>(
       call: ServerUnaryCall<unknown, unknown>,
       callback: sendUnaryData<unknown>,
     ) => {
+      const started = process.hrtime.bigint();
+      const done = (code: status) => observe?.(name, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
       runWithInboundCall({ deadline: toDate(call.getDeadline()) }, () => {
         (handler as (request: unknown) => Promise<unknown>)(call.request).then(
-          (response) => callback(null, response),
+          (response) => {
+            done(status.OK);
+            callback(null, response);
+          },
           (error: unknown) => {
-            if (error instanceof RpcError) return callback(error.toStatus());
+            if (error instanceof RpcError) {
+              done(error.code);
+              return callback(error.toStatus());
+            }
             logger.error({ err: error, rpc: definition[name]?.path }, 'unhandled error in RPC handler');
+            done(status.INTERNAL);
             callback({ code: status.INTERNAL, details: 'internal error' });
           },
         );

@@ -1,3 +1,4 @@
 export { runService, type ServiceSpec, type ServiceContext, type ServiceParts, type GrpcServiceBinding } from './run-service';
 export { shutdownInOrder, type ShutdownStep } from './shutdown';
 export { SERVICE_PORTS, type ServiceName } from './service-names';
+export { ServiceMetrics } from './metrics';

@@ -12,6 +12,7 @@ import { createTargetPolicy, type TargetPolicy } from '@oms/resilience';
 import { createRpcClient, unaryService, type RpcClient, type UnaryHandlers } from '@oms/rpc';
 import type { Telemetry } from '@oms/telemetry';
 import { shutdownInOrder, type ShutdownStep } from './shutdown';
+import { ServiceMetrics } from './metrics';
 import { SERVICE_PORTS, type ServiceName } from './service-names';
 import type { Db } from 'mongodb';
 
@@ -45,6 +46,8 @@ export interface ServiceContext<C> {
   ): RpcClient<D>;
   /** Passing instances known for a service right now (readiness checks). */
   knownInstances(service: ServiceName): number | undefined;
+  /** This service's Prometheus registry (served on METRICS_PORT at /metrics). */
+  metrics: ServiceMetrics;
   /** True once shutdown began. */
   isShuttingDown(): boolean;
   breakerStates(): Record<string, string>;
@@ -115,6 +118,7 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
   const policies = new Map<string, TargetPolicy>();
   const clients: RpcClient<ServiceDefinition>[] = [];
   let shuttingDown = false;
+  const metrics = new ServiceMetrics(spec.name);
 
   const context: ServiceContext<typeof config> = {
     config,
@@ -133,9 +137,13 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
           breakerHalfOpenMs: base.RPC_BREAKER_HALF_OPEN_MS,
           bulkheadLimit: base.RPC_BULKHEAD_LIMIT,
           bulkheadQueue: base.RPC_BULKHEAD_QUEUE,
-          onBreakerStateChange: (state) => logger.warn({ target: service, state }, 'circuit breaker state changed'),
+          onBreakerStateChange: (state) => {
+            metrics.setBreakerState(service, state);
+            logger.warn({ target: service, state }, 'circuit breaker state changed');
+          },
         });
         policies.set(service, policy);
+        metrics.setBreakerState(service, 'closed');
       }
       const client = createRpcClient(definition, {
         service,
@@ -151,6 +159,7 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
       return client;
     },
     knownInstances: (service) => catalog.current(service)?.length,
+    metrics,
     isShuttingDown: () => shuttingDown,
     breakerStates: () => Object.fromEntries([...policies].map(([target, policy]) => [target, policy.breakerState()])),
   };
@@ -165,7 +174,12 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
   } else {
     grpcServer = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
     for (const binding of parts.grpc ?? []) {
-      grpcServer.addService(binding.definition, unaryService(binding.definition, binding.handlers, logger));
+      grpcServer.addService(
+        binding.definition,
+        unaryService(binding.definition, binding.handlers, logger, (method, code, seconds) =>
+          metrics.observeRpc(method, code, seconds),
+        ),
+      );
     }
     health = new HealthImplementation({ '': 'SERVING' });
     health.addToServer(grpcServer);
@@ -176,6 +190,8 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
       ),
     );
   }
+
+  const metricsPort = await metrics.listen(bindHost, base.METRICS_PORT);
 
   const registration = {
     id: instance,
@@ -191,7 +207,7 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
   } else {
     await consul.register(registration);
   }
-  logger.info({ port, consul: base.CONSUL_URL, tag: deploymentTag }, `${spec.name} started`);
+  logger.info({ port, metricsPort, consul: base.CONSUL_URL, tag: deploymentTag }, `${spec.name} started`);
 
   const steps: ShutdownStep[] = [
     {
@@ -235,6 +251,7 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
       run: async () => {
         catalog.close();
         for (const client of clients) client.close();
+        await metrics.close();
         if (database) await (await database).close();
       },
       timeoutMs: 5000,

@@ -1,0 +1,68 @@
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const BREAKER_VALUES: Record<string, number> = { closed: 0, half_open: 1, open: 2, isolated: 3 };
+
+/** The Prometheus metrics every service exposes, whatever it does. */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  private readonly rpcRequests = new Counter({
+    name: 'oms_rpc_server_requests_total',
+    help: 'gRPC requests served, by method and status code',
+    labelNames: ['method', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly rpcDuration = new Histogram({
+    name: 'oms_rpc_server_duration_seconds',
+    help: 'gRPC request latency, by method',
+    labelNames: ['method'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly breakerState = new Gauge({
+    name: 'oms_rpc_client_breaker_state',
+    help: 'Circuit breaker state per target service (0 closed, 1 half-open, 2 open)',
+    labelNames: ['target'] as const,
+    registers: [this.registry],
+  });
+  private server?: Server;
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  observeRpc(method: string, code: string, seconds: number): void {
+    this.rpcRequests.inc({ method, code });
+    this.rpcDuration.observe({ method }, seconds);
+  }
+
+  setBreakerState(target: string, state: string): void {
+    this.breakerState.set({ target }, BREAKER_VALUES[state] ?? -1);
+  }
+
+  /** Serves GET /metrics on its own port (gRPC services have no HTTP server otherwise). */
+  async listen(host: string, port: number): Promise<number> {
+    this.server = createServer((request, response) => {
+      if (request.url !== '/metrics') {
+        response.writeHead(404).end();
+        return;
+      }
+      this.registry.metrics().then(
+        (body) => response.writeHead(200, { 'content-type': this.registry.contentType }).end(body),
+        () => response.writeHead(500).end(),
+      );
+    });
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => {
+        const address = this.server!.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
