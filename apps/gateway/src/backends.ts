@@ -1,0 +1,58 @@
+import {
+  DeadLetterServiceService,
+  KitchenServiceService,
+  MenuServiceService,
+  OrderServiceService,
+  PaymentServiceService,
+  StockServiceService,
+} from '@oms/contracts';
+import type { RpcClient } from '@oms/rpc';
+import type { ServiceContext, ServiceName } from '@oms/service-kit';
+
+/** Services whose dead-letter queues the admin API lists and replays. */
+export const QUEUE_OWNERS = ['payment', 'order', 'stock', 'kitchen'] as const;
+export type QueueOwner = (typeof QUEUE_OWNERS)[number];
+
+/** The gRPC clients the gateway calls; tests hand in fakes of the same types. */
+export interface Backends {
+  order: RpcClient<typeof OrderServiceService>;
+  menu: RpcClient<typeof MenuServiceService>;
+  stock: RpcClient<typeof StockServiceService>;
+  payment: RpcClient<typeof PaymentServiceService>;
+  kitchen: RpcClient<typeof KitchenServiceService>;
+  deadLetters: Record<QueueOwner, RpcClient<typeof DeadLetterServiceService>>;
+}
+
+/** Backends without which the gateway is not ready; the others are reported but optional. */
+export const REQUIRED_BACKENDS: readonly ServiceName[] = ['order', 'menu', 'stock'];
+export const OPTIONAL_BACKENDS: readonly ServiceName[] = ['payment', 'kitchen'];
+
+/**
+ * Clients over Consul discovery. Only calls that are safe to repeat are retried: CreateOrder is,
+ * because the gateway always sends a request id the order service deduplicates on; UpsertItem is,
+ * because the gateway always sends the item id.
+ */
+export function connectBackends(context: Pick<ServiceContext<unknown>, 'client'>): Backends {
+  return {
+    order: context.client('order', OrderServiceService, {
+      idempotent: ['createOrder', 'getOrder', 'listOrders', 'cancelOrder'],
+    }),
+    menu: context.client('menu', MenuServiceService, {
+      idempotent: ['listItems', 'getItem', 'getItems', 'upsertItem'],
+    }),
+    stock: context.client('stock', StockServiceService, {
+      idempotent: ['getAvailability', 'setAvailable', 'ensureItem'],
+    }),
+    payment: context.client('payment', PaymentServiceService, {
+      // Payment applies each Stripe event at most once (deduplicated by event id).
+      idempotent: ['handleStripeWebhook', 'getPayment'],
+    }),
+    kitchen: context.client('kitchen', KitchenServiceService, { idempotent: ['listTickets'] }),
+    deadLetters: Object.fromEntries(
+      QUEUE_OWNERS.map((service) => [
+        service,
+        context.client(service, DeadLetterServiceService, { idempotent: ['listDeadLetters'] }),
+      ]),
+    ) as Record<QueueOwner, RpcClient<typeof DeadLetterServiceService>>,
+  };
+}

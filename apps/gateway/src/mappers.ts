@@ -1,0 +1,81 @@
+/** Proto messages ↔ the public JSON (camelCase, lowercase statuses, null for absent values). */
+import { OrderStatus, type DeadLetterQueue, type MenuItem, type Order, type Ticket } from '@oms/contracts';
+import type { MenuItemJson, OrderJson, TicketJson } from './schemas';
+
+const STATUS_PREFIX = 'ORDER_STATUS_';
+
+/** `ORDER_STATUS_AWAITING_PAYMENT` → `awaiting_payment`. */
+export function orderStatusName(value: OrderStatus): string {
+  const name = OrderStatus[value];
+  if (
+    name === undefined ||
+    !name.startsWith(STATUS_PREFIX) ||
+    value === OrderStatus.ORDER_STATUS_UNSPECIFIED
+  ) {
+    return 'unknown';
+  }
+  return name.slice(STATUS_PREFIX.length).toLowerCase();
+}
+
+const orNull = (value: string | undefined): string | null =>
+  value === undefined || value === '' ? null : value;
+
+export function toOrderJson(order: Order): OrderJson {
+  return {
+    id: order.id,
+    customerId: order.customerId,
+    status: orderStatusName(order.status),
+    items: order.items.map((line) => ({
+      itemId: line.itemId,
+      name: line.name,
+      quantity: line.quantity,
+      unitPriceCents: line.unitPriceCents,
+      lineTotalCents: line.lineTotalCents,
+    })),
+    totalCents: order.totalCents,
+    currency: order.currency,
+    paymentUrl: orNull(order.paymentUrl),
+    history: order.history.map((change) => ({ status: orderStatusName(change.status), at: change.at })),
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+  };
+}
+
+/** `available` is null when availability is unknown (stock unreachable). */
+export function toMenuItemJson(item: MenuItem, available: number | null): MenuItemJson {
+  return {
+    id: item.id,
+    name: item.name,
+    description: item.description,
+    priceCents: item.priceCents,
+    currency: item.currency,
+    available,
+  };
+}
+
+export function toTicketJson(ticket: Ticket): TicketJson {
+  return {
+    id: ticket.id,
+    orderId: ticket.orderId,
+    status: ticket.status,
+    items: ticket.items.map((item) => ({ itemId: item.itemId, name: item.name, quantity: item.quantity })),
+    createdAt: ticket.createdAt,
+    startedAt: orNull(ticket.startedAt),
+    readyAt: orNull(ticket.readyAt),
+  };
+}
+
+export function toDeadLetterQueueJson(service: string, queue: DeadLetterQueue) {
+  return {
+    service,
+    queue: queue.queue,
+    count: queue.count,
+    newest: queue.newest.map((letter) => ({
+      eventId: letter.eventId,
+      type: letter.type,
+      lastError: letter.lastError,
+      attempts: letter.attempts,
+      traceId: letter.traceId,
+    })),
+  };
+}
