@@ -23,10 +23,20 @@ const INITIAL_STOCK = 100;
 async function main(): Promise<void> {
   const logger = pino({ level: 'warn' });
   const deployment = process.env.OMS_ENV ?? 'local';
-  const catalog = new ServiceCatalog(new ConsulClient(process.env.CONSUL_URL ?? 'http://127.0.0.1:8500'), `env-${deployment}`, logger);
+  const catalog = new ServiceCatalog(
+    new ConsulClient(process.env.CONSUL_URL ?? 'http://127.0.0.1:8500'),
+    `env-${deployment}`,
+    logger,
+  );
   registerConsulResolver(catalog);
   const policy = () =>
-    createTargetPolicy({ retryAttempts: 5, breakerFailures: 100, breakerHalfOpenMs: 1000, bulkheadLimit: 8, bulkheadQueue: 64 });
+    createTargetPolicy({
+      retryAttempts: 5,
+      breakerFailures: 100,
+      breakerHalfOpenMs: 1000,
+      bulkheadLimit: 8,
+      bulkheadQueue: 64,
+    });
   const menu = createRpcClient(MenuServiceService, {
     service: 'menu',
     target: consulTarget('menu'),
@@ -45,7 +55,9 @@ async function main(): Promise<void> {
     await menu.upsertItem({ ...item, currency: 'usd' });
     await stock.ensureItem({ itemId: item.id, initialAvailable: INITIAL_STOCK });
   }
-  console.log(`seeded ${SEED_ITEMS.length} menu items (stock ${INITIAL_STOCK} each where new) in deployment ${deployment}`);
+  console.log(
+    `seeded ${SEED_ITEMS.length} menu items (stock ${INITIAL_STOCK} each where new) in deployment ${deployment}`,
+  );
   menu.close();
   stock.close();
   catalog.close();

@@ -11,15 +11,24 @@ export const SERVICE_ORDER = ['menu', 'stock', 'order', 'payment', 'kitchen', 'g
 export function startServiceProcess(name, { env = {}, logDir = resolve(ROOT, '.stack/logs/services') } = {}) {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(resolve(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--enable-source-maps', resolve(ROOT, `dist/apps/${name}/main.js`)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', resolve(ROOT, `dist/apps/${name}/main.js`)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const exited = new Promise((done) => child.once('exit', (code) => done(code)));
   const started = new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`${name} did not start within 30 s (log: .stack/logs/services/${name}.log)`)), 30_000);
-    exited.then((code) => fail(new Error(`${name} exited with ${code} (log: .stack/logs/services/${name}.log)`)));
+    const timer = setTimeout(
+      () => fail(new Error(`${name} did not start within 30 s (log: .stack/logs/services/${name}.log)`)),
+      30_000,
+    );
+    exited.then((code) =>
+      fail(new Error(`${name} exited with ${code} (log: .stack/logs/services/${name}.log)`)),
+    );
     createInterface({ input: child.stdout }).on('line', (line) => {
       log.write(`${line}\n`);
       if (line.includes(`"${name} started"`)) {

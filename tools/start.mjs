@@ -9,7 +9,11 @@ import { SERVICE_ORDER, startServiceProcess } from './services.mjs';
 const ROOT = resolve(import.meta.dirname, '..');
 const started = Date.now();
 const run = (command, args) => {
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false' } });
+  const result = spawnSync(command, args, {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NX_DAEMON: 'false' },
+  });
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 

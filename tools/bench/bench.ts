@@ -29,7 +29,15 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 function medianOf(rounds: Measurement[]): Measurement & { rounds: Measurement[] } {
   const pick = (key: keyof Measurement) => median(rounds.map((r) => r[key]));
-  return { rps: pick('rps'), p50: pick('p50'), p90: pick('p90'), p99: pick('p99'), errors: pick('errors'), requests: pick('requests'), rounds };
+  return {
+    rps: pick('rps'),
+    p50: pick('p50'),
+    p90: pick('p90'),
+    p99: pick('p99'),
+    errors: pick('errors'),
+    requests: pick('requests'),
+    rounds,
+  };
 }
 
 async function http(options: autocannon.Options): Promise<Measurement> {
@@ -64,12 +72,23 @@ async function grpcEcho(target: string): Promise<Measurement> {
   client.close();
   latencies.sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { rps: latencies.length / DURATION_S, p50: at(0.5), p90: at(0.9), p99: at(0.99), errors, requests: latencies.length };
+  return {
+    rps: latencies.length / DURATION_S,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    errors,
+    requests: latencies.length,
+  };
 }
 
 async function startCeiling(script: string): Promise<{ child: ChildProcess; info: Record<string, string> }> {
-  const child = spawn(process.execPath, [resolve(__dirname, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((done) => createInterface({ input: child.stdout! }).once('line', done));
+  const child = spawn(process.execPath, [resolve(__dirname, script)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((done) =>
+    createInterface({ input: child.stdout! }).once('line', done),
+  );
   return { child, info: JSON.parse(line) as Record<string, string> };
 }
 
@@ -82,7 +101,11 @@ async function main(): Promise<void> {
   await ensureStack();
   const httpCeiling = await startCeiling('ceiling-http.mjs');
   const grpcCeiling = await startCeiling('ceiling-grpc.mjs');
-  const system = await TestSystem.start({ prefix: 'bench', services: ['menu', 'stock', 'order', 'gateway'], env: { LOG_LEVEL: 'warn' } });
+  const system = await TestSystem.start({
+    prefix: 'bench',
+    services: ['menu', 'stock', 'order', 'gateway'],
+    env: { LOG_LEVEL: 'warn' },
+  });
   try {
     await system.addItem('bench-item', 1_000_000_000);
     const createUrl = `${system.gatewayUrl}/v1/customers/bench/orders`;
@@ -96,7 +119,12 @@ async function main(): Promise<void> {
       'ceiling: bare Fastify handler': () => http({ url: httpCeiling.info.url! }),
       'ceiling: bare grpc-js unary echo': () => grpcEcho(grpcCeiling.info.target!),
       'create order (POST)': () =>
-        http({ url: createUrl, method: 'POST', headers: { 'content-type': 'application/json' }, body: createBody }),
+        http({
+          url: createUrl,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: createBody,
+        }),
       'get order (GET)': () => http({ url: getUrl }),
     };
     const results: Record<string, ReturnType<typeof medianOf>> = {};
@@ -112,8 +140,18 @@ async function main(): Promise<void> {
     const ceilingGrpc = results['ceiling: bare grpc-js unary echo']!.rps;
     const report = {
       at: new Date().toISOString(),
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { connections: CONNECTIONS, durationSeconds: DURATION_S, rounds: ROUNDS, statistic: 'median of rounds' },
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      settings: {
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_S,
+        rounds: ROUNDS,
+        statistic: 'median of rounds',
+      },
       results,
       ratios: {
         createOrderVsHttpCeiling: results['create order (POST)']!.rps / ceilingHttp,
@@ -127,7 +165,8 @@ async function main(): Promise<void> {
     mkdirSync(outDir, { recursive: true });
     writeFileSync(resolve(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
     const rows = Object.entries(results).map(
-      ([name, r]) => `| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`,
+      ([name, r]) =>
+        `| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} |`,
     );
     const markdown = [
       `# Benchmark (${report.at})`,
@@ -141,7 +180,9 @@ async function main(): Promise<void> {
       '',
       `Ratios: create-order = ${(report.ratios.createOrderVsHttpCeiling * 100).toFixed(1)}% of the bare HTTP ceiling, get-order = ${(report.ratios.getOrderVsHttpCeiling * 100).toFixed(1)}%.`,
       '',
-      `Resident memory (MB): ${Object.entries(memory).map(([n, mb]) => `${n} ${mb}`).join(', ')}`,
+      `Resident memory (MB): ${Object.entries(memory)
+        .map(([n, mb]) => `${n} ${mb}`)
+        .join(', ')}`,
     ].join('\n');
     writeFileSync(resolve(outDir, 'latest.md'), `${markdown}\n`);
     console.log(`\n${markdown}\n\nwritten to bench-results/latest.{json,md}`);

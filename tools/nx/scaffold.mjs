@@ -5,13 +5,28 @@ import { resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 const apps = ['gateway', 'order', 'stock', 'menu', 'payment', 'kitchen'];
-const libs = ['config', 'contracts', 'discovery', 'logging', 'messaging', 'persistence', 'resilience', 'rpc', 'service-kit', 'telemetry', 'testing'];
+const libs = [
+  'config',
+  'contracts',
+  'discovery',
+  'logging',
+  'messaging',
+  'persistence',
+  'resilience',
+  'rpc',
+  'service-kit',
+  'telemetry',
+  'testing',
+];
 
 function write(path, value) {
   mkdirSync(resolve(root, path, '..'), { recursive: true });
   writeFileSync(resolve(root, path), JSON.stringify(value, null, 2) + '\n');
 }
-const tsconfig = (depth) => ({ extends: `${'../'.repeat(depth)}tsconfig.base.json`, include: ['src/**/*.ts', 'test/**/*.ts'] });
+const tsconfig = (depth) => ({
+  extends: `${'../'.repeat(depth)}tsconfig.base.json`,
+  include: ['src/**/*.ts', 'test/**/*.ts'],
+});
 
 for (const app of apps) {
   const dir = `apps/${app}`;
@@ -24,8 +39,16 @@ for (const app of apps) {
     tags: ['type:app'],
     targets: {
       typecheck: { command: `tsc -p ${dir}/tsconfig.json`, cache: true, inputs: ['default', '^production'] },
-      build: { command: `node tools/nx/build-app.mjs ${app}`, dependsOn: ['typecheck'], outputs: [`{workspaceRoot}/dist/apps/${app}`] },
-      serve: { command: `node --enable-source-maps dist/apps/${app}/main.js`, dependsOn: ['build'], continuous: true },
+      build: {
+        command: `node tools/nx/build-app.mjs ${app}`,
+        dependsOn: ['typecheck'],
+        outputs: [`{workspaceRoot}/dist/apps/${app}`],
+      },
+      serve: {
+        command: `node --enable-source-maps dist/apps/${app}/main.js`,
+        dependsOn: ['build'],
+        continuous: true,
+      },
       test: { command: `node tools/nx/run-tests.mjs ${dir}` },
       lint: { command: `eslint ${dir}` },
     },

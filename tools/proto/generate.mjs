@@ -27,7 +27,9 @@ function generate(outDir) {
     cwd: join(root, 'proto'),
     stdio: 'inherit',
   });
-  execFileSync(join(root, 'node_modules/.bin/prettier'), ['--write', '--log-level=warn', outDir], { stdio: 'inherit' });
+  execFileSync(join(root, 'node_modules/.bin/prettier'), ['--write', '--log-level=warn', outDir], {
+    stdio: 'inherit',
+  });
 }
 
 if (!check) {
@@ -37,10 +39,14 @@ if (!check) {
   const scratch = mkdtempSync(join(tmpdir(), 'oms-proto-'));
   const fresh = join(scratch, 'generated');
   generate(fresh);
-  const rel = (d) => listFiles(d).map((f) => relative(d, f)).sort();
+  const rel = (d) =>
+    listFiles(d)
+      .map((f) => relative(d, f))
+      .sort();
   const a = rel(fresh);
   const b = rel(generatedDir);
-  const stale = JSON.stringify(a) !== JSON.stringify(b) ||
+  const stale =
+    JSON.stringify(a) !== JSON.stringify(b) ||
     a.some((f) => readFileSync(join(fresh, f), 'utf8') !== readFileSync(join(generatedDir, f), 'utf8'));
   rmSync(scratch, { recursive: true, force: true });
   if (stale) {

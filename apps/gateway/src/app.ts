@@ -34,6 +34,8 @@ export interface GatewayDependencies {
   idempotencyStore: IdempotencyStore;
   idempotency: IdempotencyOptions;
   adminToken: string;
+  /** Request metrics per route (Prometheus, served by the bootstrap). */
+  observeHttp?: (route: string, method: string, statusCode: number, seconds: number) => void;
   readiness: {
     knownInstances(service: ServiceName): number | undefined;
     isShuttingDown(): boolean;
@@ -238,6 +240,12 @@ export async function buildApp(deps: GatewayDependencies): Promise<FastifyInstan
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
+    deps.observeHttp?.(
+      request.routeOptions.url ?? 'unmatched',
+      request.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     const quiet = request.url === '/healthz' || request.url === '/readyz';
     // Only method, path and status: headers (Authorization, Stripe-Signature) and bodies are never logged.
     request.log[quiet ? 'debug' : 'info'](

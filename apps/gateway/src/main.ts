@@ -21,6 +21,8 @@ void runService({
       idempotencyStore,
       idempotency: { ttlMs: config.IDEMPOTENCY_TTL_HOURS * 3_600_000 },
       adminToken: config.ADMIN_TOKEN,
+      observeHttp: (route, method, statusCode, seconds) =>
+        context.metrics.observeHttp(route, method, statusCode, seconds),
       readiness: { knownInstances: context.knownInstances, isShuttingDown: context.isShuttingDown },
     });
     const stopCleanup = startIdempotencyCleanup(idempotencyStore, logger);

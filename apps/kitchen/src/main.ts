@@ -1,14 +1,41 @@
 import { telemetry } from './instrument';
+import { Type } from '@sinclair/typebox';
 import { runService } from '@oms/service-kit';
-import { KitchenServiceService } from '@oms/contracts';
+import { EventTypes, isOrderPaid, KitchenServiceService } from '@oms/contracts';
+import { captureTraceContext, PermanentError } from '@oms/messaging';
 import { kitchenHandlers } from './handlers';
+import { KitchenLine } from './kitchen-line';
 import { TicketStore } from './ticket-store';
 
 void runService({
   name: 'kitchen',
   telemetry,
-  async setup({ database }) {
+  config: Type.Object({
+    KITCHEN_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
+    KITCHEN_PREP_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 3000 }),
+    KITCHEN_POLL_MS: Type.Integer({ minimum: 20, maximum: 60_000, default: 250 }),
+  }),
+  async setup({ config, database, logger, instance, messaging }) {
     const store = await TicketStore.open(await database());
-    return { grpc: [{ definition: KitchenServiceService, handlers: kitchenHandlers(store) }] };
+    const line = new KitchenLine(store, instance, logger, {
+      concurrency: config.KITCHEN_CONCURRENCY,
+      prepMs: config.KITCHEN_PREP_MS,
+      pollMs: config.KITCHEN_POLL_MS,
+    });
+    const bus = await messaging.bus();
+    bus.subscribe(EventTypes.orderPaid, async (event) => {
+      if (!isOrderPaid(event.data)) throw new PermanentError('order.paid without a valid payload');
+      const data = event.data;
+      await messaging.once(`kitchen.${EventTypes.orderPaid}`, event.id, async () => {
+        await store.createForPaidOrder(data, captureTraceContext());
+      });
+      line.kick();
+    });
+    messaging.relayOutbox(store.tickets);
+    line.start();
+    return {
+      grpc: [{ definition: KitchenServiceService, handlers: kitchenHandlers(store) }],
+      onDrain: () => line.stop(),
+    };
   },
 });

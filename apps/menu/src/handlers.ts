@@ -18,6 +18,7 @@ export function menuHandlers(store: MenuStore): UnaryHandlers<typeof MenuService
       const found = new Set(items.map((item) => item.id));
       return { items, missingIds: unique.filter((id) => !found.has(id)) };
     },
-    upsertItem: async (request) => store.upsert(validateMenuItem(request, () => `item-${randomUUID().slice(0, 8)}`)),
+    upsertItem: async (request) =>
+      store.upsert(validateMenuItem(request, () => `item-${randomUUID().slice(0, 8)}`)),
   };
 }

@@ -4,10 +4,19 @@ import { status } from '@grpc/grpc-js';
 import { RpcError } from '@oms/rpc';
 import { validateMenuItem } from './menu-rules';
 
-const valid = { id: 'margherita', name: 'Margherita', description: 'Tomato, mozzarella', priceCents: 1250, currency: 'usd' };
+const valid = {
+  id: 'margherita',
+  name: 'Margherita',
+  description: 'Tomato, mozzarella',
+  priceCents: 1250,
+  currency: 'usd',
+};
 
 test('a valid item is kept as given', () => {
-  assert.deepEqual(validateMenuItem(valid, () => 'unused'), valid);
+  assert.deepEqual(
+    validateMenuItem(valid, () => 'unused'),
+    valid,
+  );
 });
 
 test('an empty id is generated', () => {
@@ -16,7 +25,11 @@ test('an empty id is generated', () => {
 
 test('every problem is reported at once with INVALID_ARGUMENT', () => {
   assert.throws(
-    () => validateMenuItem({ id: 'bad id', name: ' ', description: '', priceCents: -1, currency: 'USD' }, () => 'x'),
+    () =>
+      validateMenuItem(
+        { id: 'bad id', name: ' ', description: '', priceCents: -1, currency: 'USD' },
+        () => 'x',
+      ),
     (error: unknown) =>
       error instanceof RpcError &&
       error.code === status.INVALID_ARGUMENT &&

@@ -9,12 +9,25 @@ export function validateMenuItem(request: UpsertItemRequest, generateId: () => s
   const problems: Record<string, unknown>[] = [];
   const id = request.id === '' ? generateId() : request.id;
   if (!ITEM_ID.test(id)) problems.push({ field: 'id', problem: 'must match ^[A-Za-z0-9_-]{1,64}$' });
-  if (request.name.trim().length === 0 || request.name.length > 120) problems.push({ field: 'name', problem: '1..120 characters' });
-  if (request.description.length > 1000) problems.push({ field: 'description', problem: 'at most 1000 characters' });
-  if (!Number.isSafeInteger(request.priceCents) || request.priceCents < 0 || request.priceCents > 10_000_000) {
+  if (request.name.trim().length === 0 || request.name.length > 120)
+    problems.push({ field: 'name', problem: '1..120 characters' });
+  if (request.description.length > 1000)
+    problems.push({ field: 'description', problem: 'at most 1000 characters' });
+  if (
+    !Number.isSafeInteger(request.priceCents) ||
+    request.priceCents < 0 ||
+    request.priceCents > 10_000_000
+  ) {
     problems.push({ field: 'priceCents', problem: 'an integer 0..10000000' });
   }
-  if (!CURRENCY.test(request.currency)) problems.push({ field: 'currency', problem: 'a lowercase ISO currency' });
+  if (!CURRENCY.test(request.currency))
+    problems.push({ field: 'currency', problem: 'a lowercase ISO currency' });
   if (problems.length > 0) throw invalidArgument('invalid menu item', problems);
-  return { id, name: request.name.trim(), description: request.description, priceCents: request.priceCents, currency: request.currency };
+  return {
+    id,
+    name: request.name.trim(),
+    description: request.description,
+    priceCents: request.priceCents,
+    currency: request.currency,
+  };
 }

@@ -2,7 +2,14 @@ import type { MenuServiceService, Order, OrderServiceService, StockServiceServic
 import { OrderStatus } from '@oms/contracts';
 import { invalidArgument, notFound, type RpcClient, type UnaryHandlers } from '@oms/rpc';
 import { setOrderId } from '@oms/telemetry';
-import { canTransition, isCancellable, notCancellable, orderIdFor, priceLines, validateOrderRequest } from './order-rules';
+import {
+  canTransition,
+  isCancellable,
+  notCancellable,
+  orderIdFor,
+  priceLines,
+  validateOrderRequest,
+} from './order-rules';
 import type { OrderStore } from './order-store';
 
 export interface OrderDependencies {
@@ -14,7 +21,12 @@ export interface OrderDependencies {
 
 const MAX_TRANSITION_ATTEMPTS = 5;
 
-export function orderHandlers({ store, menu, stock, reservationTtlSeconds }: OrderDependencies): UnaryHandlers<typeof OrderServiceService> {
+export function orderHandlers({
+  store,
+  menu,
+  stock,
+  reservationTtlSeconds,
+}: OrderDependencies): UnaryHandlers<typeof OrderServiceService> {
   /** An order of another customer is "not found": never confirm that someone else's id exists. */
   async function ownedOrder(customerId: string, orderId: string): Promise<Order> {
     setOrderId(orderId);
@@ -24,7 +36,11 @@ export function orderHandlers({ store, menu, stock, reservationTtlSeconds }: Ord
   }
 
   /** Applies a forward transition, re-reading on a lost compare-and-set; a backward one is a no-op. */
-  async function advance(orderId: string, to: OrderStatus, changes: { paymentUrl?: string; reason?: string }): Promise<Order> {
+  async function advance(
+    orderId: string,
+    to: OrderStatus,
+    changes: { paymentUrl?: string; reason?: string },
+  ): Promise<Order> {
     for (let attempt = 0; attempt < MAX_TRANSITION_ATTEMPTS; attempt++) {
       const current = await store.get(orderId);
       if (!current) throw notFound(`order ${orderId} not found`);
@@ -73,7 +89,9 @@ export function orderHandlers({ store, menu, stock, reservationTtlSeconds }: Ord
       const order = await ownedOrder(customerId, orderId);
       if (order.status === OrderStatus.ORDER_STATUS_CANCELLED) return order;
       if (!isCancellable(order.status)) throw notCancellable(order.status);
-      const cancelled = await advance(orderId, OrderStatus.ORDER_STATUS_CANCELLED, { reason: 'cancelled_by_customer' });
+      const cancelled = await advance(orderId, OrderStatus.ORDER_STATUS_CANCELLED, {
+        reason: 'cancelled_by_customer',
+      });
       if (cancelled.status !== OrderStatus.ORDER_STATUS_CANCELLED) throw notCancellable(cancelled.status);
       // If this fails the order stays cancelled and the sweeper retries the release.
       await releaseStock(orderId);
@@ -85,8 +103,14 @@ export function orderHandlers({ store, menu, stock, reservationTtlSeconds }: Ord
       if (status === OrderStatus.ORDER_STATUS_UNSPECIFIED || status === OrderStatus.UNRECOGNIZED) {
         throw invalidArgument('status is required');
       }
-      const order = await advance(orderId, status, { paymentUrl: paymentUrl || undefined, reason: reason || undefined });
-      if (order.status === OrderStatus.ORDER_STATUS_FAILED || order.status === OrderStatus.ORDER_STATUS_CANCELLED) {
+      const order = await advance(orderId, status, {
+        paymentUrl: paymentUrl || undefined,
+        reason: reason || undefined,
+      });
+      if (
+        order.status === OrderStatus.ORDER_STATUS_FAILED ||
+        order.status === OrderStatus.ORDER_STATUS_CANCELLED
+      ) {
         await releaseStock(orderId);
       }
       return order;

@@ -5,6 +5,7 @@ import { MenuServiceService, OrderServiceService, StockServiceService } from '@o
 import { orderHandlers } from './handlers';
 import { OrderStore } from './order-store';
 import { OrderExpirySweeper } from './order-expiry-sweeper';
+import { subscribeOrderEvents } from './event-handlers';
 
 void runService({
   name: 'order',
@@ -13,7 +14,7 @@ void runService({
     RESERVATION_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
     ORDER_SWEEP_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
   }),
-  async setup({ config, database, client, logger }) {
+  async setup({ config, database, client, logger, messaging }) {
     const store = await OrderStore.open(await database());
     const menu = client('menu', MenuServiceService, { idempotent: ['listItems', 'getItem', 'getItems'] });
     // Every stock RPC is idempotent by reservation id or by nature, so all may be retried.
@@ -21,14 +22,17 @@ void runService({
       idempotent: ['getAvailability', 'reserve', 'commit', 'release', 'setAvailable', 'ensureItem'],
     });
     const sweeper = new OrderExpirySweeper(store, stock, logger, config.ORDER_SWEEP_MS);
+    const handlers = orderHandlers({
+      store,
+      menu,
+      stock,
+      reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
+    });
+    subscribeOrderEvents(await messaging.bus(), messaging.once, handlers.advanceOrder);
+    messaging.relayOutbox(store.orders);
     sweeper.start();
     return {
-      grpc: [
-        {
-          definition: OrderServiceService,
-          handlers: orderHandlers({ store, menu, stock, reservationTtlSeconds: config.RESERVATION_TTL_SECONDS }),
-        },
-      ],
+      grpc: [{ definition: OrderServiceService, handlers }],
       onDrain: () => sweeper.stop(),
     };
   },

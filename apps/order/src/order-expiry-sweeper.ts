@@ -23,7 +23,9 @@ export class OrderExpirySweeper {
   start(): void {
     this.timer = setInterval(() => {
       this.running ??= this.sweep()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'order sweep failed; retrying next round'))
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'order sweep failed; retrying next round'),
+        )
         .finally(() => (this.running = undefined));
     }, this.intervalMs);
   }

@@ -26,7 +26,11 @@ test('lines with the same item are merged and sorted', () => {
 
 test('a merged quantity over 100 is invalid', () => {
   assert.throws(
-    () => validateOrderRequest('c1', [{ itemId: 'a', quantity: 60 }, { itemId: 'a', quantity: 41 }]),
+    () =>
+      validateOrderRequest('c1', [
+        { itemId: 'a', quantity: 60 },
+        { itemId: 'a', quantity: 41 },
+      ]),
     (e: unknown) => e instanceof RpcError && e.code === status.INVALID_ARGUMENT,
   );
 });
@@ -40,7 +44,11 @@ test('bad customer ids, empty orders and out-of-range quantities are invalid', (
     ['c1', [{ itemId: 'a', quantity: 1.5 }]],
     ['c1', Array.from({ length: 51 }, (_, i) => ({ itemId: `i${i}`, quantity: 1 }))],
   ] as const) {
-    assert.throws(() => validateOrderRequest(customer, lines), RpcError, JSON.stringify([customer, lines.length]));
+    assert.throws(
+      () => validateOrderRequest(customer, lines),
+      RpcError,
+      JSON.stringify([customer, lines.length]),
+    );
   }
 });
 
@@ -54,13 +62,29 @@ test('totals come from menu prices in integer cents', () => {
   );
   assert.equal(priced.totalCents, 2 * 1250 + 3 * 650);
   assert.equal(priced.currency, 'usd');
-  assert.deepEqual(priced.items[1], { itemId: 'tiramisu', name: 'Tiramisu', quantity: 3, unitPriceCents: 650, lineTotalCents: 1950 });
+  assert.deepEqual(priced.items[1], {
+    itemId: 'tiramisu',
+    name: 'Tiramisu',
+    quantity: 3,
+    unitPriceCents: 650,
+    lineTotalCents: 1950,
+  });
 });
 
 test('unknown items are reported with their ids', () => {
   assert.throws(
-    () => priceLines([{ itemId: 'margherita', quantity: 1 }, { itemId: 'ghost', quantity: 1 }], menu),
-    (e: unknown) => e instanceof RpcError && e.reason === 'unknown_item' && JSON.stringify(e.details) === '[{"itemId":"ghost"}]',
+    () =>
+      priceLines(
+        [
+          { itemId: 'margherita', quantity: 1 },
+          { itemId: 'ghost', quantity: 1 },
+        ],
+        menu,
+      ),
+    (e: unknown) =>
+      e instanceof RpcError &&
+      e.reason === 'unknown_item' &&
+      JSON.stringify(e.details) === '[{"itemId":"ghost"}]',
   );
 });
 
@@ -74,9 +98,17 @@ test('the same customer and request id always give the same order id; others dif
 test('status moves only forward; cancel and fail only before payment; terminal stays', () => {
   const S = OrderStatus;
   assert.equal(canTransition(S.ORDER_STATUS_PENDING, S.ORDER_STATUS_AWAITING_PAYMENT), true);
-  assert.equal(canTransition(S.ORDER_STATUS_PENDING, S.ORDER_STATUS_PAID), true, 'a late awaiting_payment may be skipped');
+  assert.equal(
+    canTransition(S.ORDER_STATUS_PENDING, S.ORDER_STATUS_PAID),
+    true,
+    'a late awaiting_payment may be skipped',
+  );
   assert.equal(canTransition(S.ORDER_STATUS_PAID, S.ORDER_STATUS_AWAITING_PAYMENT), false);
-  assert.equal(canTransition(S.ORDER_STATUS_READY, S.ORDER_STATUS_PAID), false, 'a late paid after ready changes nothing');
+  assert.equal(
+    canTransition(S.ORDER_STATUS_READY, S.ORDER_STATUS_PAID),
+    false,
+    'a late paid after ready changes nothing',
+  );
   assert.equal(canTransition(S.ORDER_STATUS_PREPARING, S.ORDER_STATUS_READY), true);
   assert.equal(canTransition(S.ORDER_STATUS_AWAITING_PAYMENT, S.ORDER_STATUS_CANCELLED), true);
   assert.equal(canTransition(S.ORDER_STATUS_PAID, S.ORDER_STATUS_CANCELLED), false);

@@ -11,22 +11,28 @@ export const MAX_QUANTITY = 100;
 export function mergeLines(lines: readonly OrderLineInput[]): OrderLineInput[] {
   const quantities = new Map<string, number>();
   for (const line of lines) quantities.set(line.itemId, (quantities.get(line.itemId) ?? 0) + line.quantity);
-  return [...quantities].map(([itemId, quantity]) => ({ itemId, quantity })).sort((a, b) => a.itemId.localeCompare(b.itemId));
+  return [...quantities]
+    .map(([itemId, quantity]) => ({ itemId, quantity }))
+    .sort((a, b) => a.itemId.localeCompare(b.itemId));
 }
 
 export function validateOrderRequest(customerId: string, lines: readonly OrderLineInput[]): OrderLineInput[] {
   const problems: Record<string, unknown>[] = [];
-  if (!CUSTOMER_ID.test(customerId)) problems.push({ field: 'customerId', problem: 'must match ^[A-Za-z0-9_-]{1,64}$' });
-  if (lines.length < 1 || lines.length > MAX_LINES) problems.push({ field: 'items', problem: `1..${MAX_LINES} lines` });
+  if (!CUSTOMER_ID.test(customerId))
+    problems.push({ field: 'customerId', problem: 'must match ^[A-Za-z0-9_-]{1,64}$' });
+  if (lines.length < 1 || lines.length > MAX_LINES)
+    problems.push({ field: 'items', problem: `1..${MAX_LINES} lines` });
   lines.forEach((line, index) => {
     if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_QUANTITY) {
       problems.push({ field: `items[${index}].quantity`, problem: `an integer 1..${MAX_QUANTITY}` });
     }
-    if (line.itemId.length === 0 || line.itemId.length > 64) problems.push({ field: `items[${index}].itemId`, problem: '1..64 characters' });
+    if (line.itemId.length === 0 || line.itemId.length > 64)
+      problems.push({ field: `items[${index}].itemId`, problem: '1..64 characters' });
   });
   const merged = mergeLines(lines);
   for (const line of merged) {
-    if (line.quantity > MAX_QUANTITY) problems.push({ field: 'items', itemId: line.itemId, problem: `merged quantity over ${MAX_QUANTITY}` });
+    if (line.quantity > MAX_QUANTITY)
+      problems.push({ field: 'items', itemId: line.itemId, problem: `merged quantity over ${MAX_QUANTITY}` });
   }
   if (problems.length > 0) throw invalidArgument('invalid order', problems);
   return merged;
@@ -58,8 +64,16 @@ export function priceLines(
     };
   });
   const currencies = new Set(lines.map((line) => byId.get(line.itemId)!.currency));
-  if (currencies.size > 1) throw invalidArgument('items are priced in different currencies', [...currencies].map((c) => ({ currency: c })));
-  return { items, totalCents: items.reduce((sum, line) => sum + line.lineTotalCents, 0), currency: [...currencies][0]! };
+  if (currencies.size > 1)
+    throw invalidArgument(
+      'items are priced in different currencies',
+      [...currencies].map((c) => ({ currency: c })),
+    );
+  return {
+    items,
+    totalCents: items.reduce((sum, line) => sum + line.lineTotalCents, 0),
+    currency: [...currencies][0]!,
+  };
 }
 
 /**
@@ -89,7 +103,8 @@ export const isCancellable = (status: OrderStatus) => CANCELLABLE.has(status);
  * Terminal statuses never move again.
  */
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
-  if (to === OrderStatus.ORDER_STATUS_CANCELLED || to === OrderStatus.ORDER_STATUS_FAILED) return CANCELLABLE.has(from);
+  if (to === OrderStatus.ORDER_STATUS_CANCELLED || to === OrderStatus.ORDER_STATUS_FAILED)
+    return CANCELLABLE.has(from);
   const fromRank = FORWARD_RANK[from];
   const toRank = FORWARD_RANK[to];
   return fromRank !== undefined && toRank !== undefined && toRank > fromRank;
@@ -106,5 +121,9 @@ export const STATUS_NAMES: Record<number, string> = {
 };
 
 export function notCancellable(status: OrderStatus): RpcError {
-  return new RpcError(grpcStatus.FAILED_PRECONDITION, 'not_cancellable', `an order that is ${STATUS_NAMES[status]} cannot be cancelled`);
+  return new RpcError(
+    grpcStatus.FAILED_PRECONDITION,
+    'not_cancellable',
+    `an order that is ${STATUS_NAMES[status]} cannot be cancelled`,
+  );
 }

@@ -1,6 +1,14 @@
 import type { Collection, Db } from 'mongodb';
-import { OrderStatus, type Order, type OrderLine } from '@oms/contracts';
-import { isDuplicateKeyError } from '@oms/persistence';
+import {
+  EventTypes,
+  OrderStatus,
+  type Order,
+  type OrderCreatedData,
+  type OrderLine,
+  type OrderPaidData,
+} from '@oms/contracts';
+import { newEvent, stageEvents, type DomainEvent } from '@oms/messaging';
+import { DocumentLocks, isDuplicateKeyError } from '@oms/persistence';
 import { STATUS_NAMES } from './order-rules';
 
 type StatusName = string;
@@ -22,9 +30,12 @@ interface OrderDocument {
   stockReleased: boolean;
 }
 
-const STATUS_BY_NAME = new Map(Object.entries(STATUS_NAMES).map(([value, name]) => [name, Number(value) as OrderStatus]));
+const STATUS_BY_NAME = new Map(
+  Object.entries(STATUS_NAMES).map(([value, name]) => [name, Number(value) as OrderStatus]),
+);
 export const statusName = (status: OrderStatus): StatusName => STATUS_NAMES[status] ?? 'unspecified';
-const statusValue = (name: StatusName): OrderStatus => STATUS_BY_NAME.get(name) ?? OrderStatus.ORDER_STATUS_UNSPECIFIED;
+const statusValue = (name: StatusName): OrderStatus =>
+  STATUS_BY_NAME.get(name) ?? OrderStatus.ORDER_STATUS_UNSPECIFIED;
 
 function toOrder(doc: OrderDocument): Order {
   return {
@@ -50,6 +61,37 @@ export interface NewOrder {
   expiresAt: Date;
 }
 
+/** `stageEvents` speaks in update paths (`outbox.<id>`); an insert needs the nested document. */
+function stagedFields(events: DomainEvent[]): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [path, value] of Object.entries(stageEvents(events).$set)) {
+    const [head, ...rest] = path.split('.');
+    if (rest.length === 0) fields[head!] = value;
+    else
+      fields[head!] = { ...(fields[head!] as Record<string, unknown> | undefined), [rest.join('.')]: value };
+  }
+  return fields;
+}
+
+/** Events an order's status change causes, staged in the same write. */
+function eventsFor(
+  next: OrderStatus,
+  doc: { _id: string; customerId: string; items: OrderLine[] },
+): DomainEvent[] {
+  if (next !== OrderStatus.ORDER_STATUS_PAID) return [];
+  const data: OrderPaidData = {
+    orderId: doc._id,
+    customerId: doc.customerId,
+    items: doc.items.map(({ itemId, name, quantity, unitPriceCents }) => ({
+      itemId,
+      name,
+      quantity,
+      unitPriceCents,
+    })),
+  };
+  return [newEvent(EventTypes.orderPaid, data)];
+}
+
 /** Opaque page cursor: the (createdAt, id) of the last order of a page. */
 function encodeCursor(doc: OrderDocument): string {
   return Buffer.from(JSON.stringify([doc.createdAt.getTime(), doc._id])).toString('base64url');
@@ -66,13 +108,18 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefin
 }
 
 export class OrderStore {
-  private constructor(private readonly orders: Collection<OrderDocument>) {}
+  private constructor(
+    readonly orders: Collection<OrderDocument>,
+    /** Serializes every read-modify-write of one order (see DocumentLocks for why). */
+    readonly locks: DocumentLocks,
+  ) {}
 
   static async open(db: Db): Promise<OrderStore> {
     const orders = db.collection<OrderDocument>('orders');
+    // One index per call: FerretDB v1 drops the connection on a repeated multi-index createIndexes.
     await orders.createIndex({ customerId: 1, createdAt: -1 });
     await orders.createIndex({ status: 1, expiresAt: 1 });
-    return new OrderStore(orders);
+    return new OrderStore(orders, DocumentLocks.open(db));
   }
 
   /** Inserts a pending order; a concurrent insert of the same id returns the existing one. */
@@ -92,8 +139,21 @@ export class OrderStore {
       expiresAt: order.expiresAt,
       stockReleased: false,
     };
+    const created: OrderCreatedData = {
+      orderId: order.id,
+      customerId: order.customerId,
+      items: order.items.map(({ itemId, name, quantity, unitPriceCents }) => ({
+        itemId,
+        name,
+        quantity,
+        unitPriceCents,
+      })),
+      totalCents: order.totalCents,
+      currency: order.currency,
+    };
     try {
-      await this.orders.insertOne(doc);
+      // The order and its order.created event are one document: the relay publishes it later.
+      await this.orders.insertOne({ ...doc, ...stagedFields([newEvent(EventTypes.orderCreated, created)]) });
       return toOrder(doc);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
@@ -117,12 +177,22 @@ export class OrderStore {
     if (cursor) {
       const after = decodeCursor(cursor);
       if (!after) return 'bad_cursor';
-      filter.$or = [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }];
+      filter.$or = [
+        { createdAt: { $lt: after.createdAt } },
+        { createdAt: after.createdAt, _id: { $lt: after.id } },
+      ];
     }
-    const docs = await this.orders.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).toArray();
+    const docs = await this.orders
+      .find(filter)
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit + 1)
+      .toArray();
     const page = docs.slice(0, limit);
     const last = page[page.length - 1];
-    return { orders: page.map(toOrder), nextCursor: docs.length > limit && last ? encodeCursor(last) : undefined };
+    return {
+      orders: page.map(toOrder),
+      nextCursor: docs.length > limit && last ? encodeCursor(last) : undefined,
+    };
   }
 
   /**
@@ -138,18 +208,29 @@ export class OrderStore {
     const now = new Date();
     const set: Record<string, unknown> = { status: statusName(next), updatedAt: now };
     if (changes.paymentUrl) set.paymentUrl = changes.paymentUrl;
-    if (next === OrderStatus.ORDER_STATUS_CANCELLED || next === OrderStatus.ORDER_STATUS_FAILED) set.stockReleased = false;
-    const step = changes.reason ? { status: statusName(next), at: now, reason: changes.reason } : { status: statusName(next), at: now };
-    const doc = await this.orders.findOneAndUpdate(
-      { _id: orderId, status: statusName(expected) },
-      { $set: set, $push: { history: step } },
-      { returnDocument: 'after' },
-    );
-    return doc ? toOrder(doc) : undefined;
+    if (next === OrderStatus.ORDER_STATUS_CANCELLED || next === OrderStatus.ORDER_STATUS_FAILED)
+      set.stockReleased = false;
+    const step = changes.reason
+      ? { status: statusName(next), at: now, reason: changes.reason }
+      : { status: statusName(next), at: now };
+    return this.locks.withLock(orderId, async () => {
+      const current = await this.orders.findOne({ _id: orderId });
+      if (!current || current.status !== statusName(expected)) return undefined;
+      const events = eventsFor(next, current);
+      if (events.length > 0) Object.assign(set, stageEvents(events).$set);
+      const doc = await this.orders.findOneAndUpdate(
+        { _id: orderId },
+        { $set: set, $push: { history: step } },
+        { returnDocument: 'after' },
+      );
+      return doc ? toOrder(doc) : undefined;
+    });
   }
 
   async markStockReleased(orderId: string): Promise<void> {
-    await this.orders.updateOne({ _id: orderId }, { $set: { stockReleased: true } });
+    await this.locks.withLock(orderId, () =>
+      this.orders.updateOne({ _id: orderId }, { $set: { stockReleased: true } }),
+    );
   }
 
   /** Unpaid orders whose reservation lapsed. */

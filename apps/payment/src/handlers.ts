@@ -1,39 +1,38 @@
 import { status } from '@grpc/grpc-js';
 import type Stripe from 'stripe';
 import type { PaymentServiceService } from '@oms/contracts';
-import type { Logger } from '@oms/logging';
 import { RpcError, notFound, type UnaryHandlers } from '@oms/rpc';
 import type { PaymentStore } from './payment-store';
+import type { StripeEventHandler } from './stripe-events';
 
 /** Stripe's recommended window against replayed deliveries. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-/** Event types that change an order; until their handling lands, Stripe is asked to redeliver. */
-const ORDER_EVENTS = new Set([
-  'checkout.session.completed',
-  'checkout.session.expired',
-  'checkout.session.async_payment_failed',
-]);
-
 export function paymentHandlers(deps: {
   stripe: Stripe;
   store: PaymentStore;
+  events: Pick<StripeEventHandler, 'handle'>;
   webhookSecret: string;
-  logger: Logger;
 }): UnaryHandlers<typeof PaymentServiceService> {
   return {
     async handleStripeWebhook({ rawBody, signature }) {
       let event: Stripe.Event;
       try {
-        event = deps.stripe.webhooks.constructEvent(Buffer.from(rawBody), signature, deps.webhookSecret, SIGNATURE_TOLERANCE_SECONDS);
+        // Verified over the exact bytes Stripe sent; nothing is parsed before this succeeds.
+        event = deps.stripe.webhooks.constructEvent(
+          Buffer.from(rawBody),
+          signature,
+          deps.webhookSecret,
+          SIGNATURE_TOLERANCE_SECONDS,
+        );
       } catch {
-        throw new RpcError(status.INVALID_ARGUMENT, 'invalid_signature', 'the Stripe-Signature header does not verify');
+        throw new RpcError(
+          status.INVALID_ARGUMENT,
+          'invalid_signature',
+          'the Stripe-Signature header does not verify',
+        );
       }
-      if (ORDER_EVENTS.has(event.type)) {
-        // Not acknowledged, so Stripe keeps the event and delivers it again: nothing is lost.
-        deps.logger.warn({ eventId: event.id, type: event.type }, 'order payment events are not processed yet');
-        throw new RpcError(status.UNAVAILABLE, 'unavailable', 'payment event processing is not enabled yet', [], 60);
-      }
+      await deps.events.handle(event);
       return { received: true };
     },
     async getPayment({ orderId }) {

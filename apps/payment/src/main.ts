@@ -2,9 +2,13 @@ import { telemetry } from './instrument';
 import { Type } from '@sinclair/typebox';
 import Stripe from 'stripe';
 import { runService } from '@oms/service-kit';
-import { PaymentServiceService } from '@oms/contracts';
+import { EventTypes, isOrderCreated, PaymentServiceService } from '@oms/contracts';
+import { captureTraceContext, PermanentError } from '@oms/messaging';
+import { Checkout } from './checkout';
 import { paymentHandlers } from './handlers';
 import { PaymentStore } from './payment-store';
+import { SessionCreator } from './session-creator';
+import { StripeEventHandler } from './stripe-events';
 
 const LOCAL_WEBHOOK_SECRET = 'whsec_oms_local_dev';
 const LOCAL_SECRET_KEY = 'sk_test_oms_local';
@@ -14,26 +18,58 @@ void runService({
   telemetry,
   config: Type.Object({
     STRIPE_API_URL: Type.String({ pattern: '^https?://[^\\s]+$', default: 'http://127.0.0.1:12111' }),
-    STRIPE_SECRET_KEY: Type.String({ pattern: '^sk_(test|live)_\\S+$', default: LOCAL_SECRET_KEY, secret: true }),
-    STRIPE_WEBHOOK_SECRET: Type.String({ pattern: '^whsec_\\S+$', default: LOCAL_WEBHOOK_SECRET, secret: true }),
+    STRIPE_SECRET_KEY: Type.String({
+      pattern: '^sk_(test|live)_\\S+$',
+      default: LOCAL_SECRET_KEY,
+      secret: true,
+    }),
+    STRIPE_WEBHOOK_SECRET: Type.String({
+      pattern: '^whsec_\\S+$',
+      default: LOCAL_WEBHOOK_SECRET,
+      secret: true,
+    }),
+    CHECKOUT_SUCCESS_URL: Type.String({ default: 'http://127.0.0.1:8080/paid?order={ORDER_ID}' }),
+    CHECKOUT_CANCEL_URL: Type.String({ default: 'http://127.0.0.1:8080/cancelled?order={ORDER_ID}' }),
+    PAYMENT_RETRY_SWEEP_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
   }),
   localSecrets: { STRIPE_WEBHOOK_SECRET: LOCAL_WEBHOOK_SECRET, STRIPE_SECRET_KEY: LOCAL_SECRET_KEY },
-  async setup({ config, database, logger }) {
+  async setup({ config, database, logger, messaging }) {
     const api = new URL(config.STRIPE_API_URL);
     const stripe = new Stripe(config.STRIPE_SECRET_KEY, {
       host: api.hostname,
       port: Number(api.port || (api.protocol === 'https:' ? 443 : 80)),
       protocol: api.protocol === 'https:' ? 'https' : 'http',
-      maxNetworkRetries: 0,
+      maxNetworkRetries: 0, // our policy retries, with the same idempotency key
+      timeout: 5000,
     });
-    const store = await PaymentStore.open(await database());
+    const db = await database();
+    const store = await PaymentStore.open(db);
+    const checkout = new Checkout(stripe, {
+      successUrl: config.CHECKOUT_SUCCESS_URL,
+      cancelUrl: config.CHECKOUT_CANCEL_URL,
+    });
+    const sessions = new SessionCreator(store, checkout, logger, config.PAYMENT_RETRY_SWEEP_MS);
+    const events = await StripeEventHandler.open(db, store, logger);
+
+    const bus = await messaging.bus();
+    bus.subscribe(EventTypes.orderCreated, async (event) =>
+      messaging.once(`payment.${EventTypes.orderCreated}`, event.id, async () => {
+        if (!isOrderCreated(event.data)) throw new PermanentError('order.created without a valid payload');
+        const payment = await store.recordOrder(event.data, captureTraceContext());
+        await sessions.attempt(payment);
+      }),
+    );
+    messaging.relayOutbox(store.payments);
+    sessions.start();
+
     return {
       grpc: [
         {
           definition: PaymentServiceService,
-          handlers: paymentHandlers({ stripe, store, webhookSecret: config.STRIPE_WEBHOOK_SECRET, logger }),
+          handlers: paymentHandlers({ stripe, store, events, webhookSecret: config.STRIPE_WEBHOOK_SECRET }),
         },
       ],
+      onDrain: () => sessions.stop(),
     };
   },
 });

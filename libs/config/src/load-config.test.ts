@@ -11,7 +11,11 @@ const schema = Type.Object({
 });
 
 test('defaults apply and numbers are converted', () => {
-  assert.deepEqual(loadConfig(schema, { TOKEN: 'abcdefgh', PORT: '9090' }), { PORT: 9090, MODE: 'a', TOKEN: 'abcdefgh' });
+  assert.deepEqual(loadConfig(schema, { TOKEN: 'abcdefgh', PORT: '9090' }), {
+    PORT: 9090,
+    MODE: 'a',
+    TOKEN: 'abcdefgh',
+  });
 });
 
 test('one error lists every offending variable, naming each', () => {
@@ -30,7 +34,10 @@ test('one error lists every offending variable, naming each', () => {
 test('a secret is never echoed in the message', () => {
   assert.throws(
     () => loadConfig(schema, { TOKEN: 'short' }),
-    (error: unknown) => error instanceof ConfigError && !error.message.includes('short') && error.message.includes('<redacted>'),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      !error.message.includes('short') &&
+      error.message.includes('<redacted>'),
   );
 });
 
@@ -38,14 +45,21 @@ test('the shared service config loads with no variables at all', () => {
   const config = loadConfig(BaseServiceConfig, {});
   assert.equal(config.CONSUL_URL, 'http://127.0.0.1:8500');
   assert.equal(config.OMS_ENV, 'local');
-  assert.throws(() => loadConfig(BaseServiceConfig, { CONSUL_URL: 'not a url', RPC_TIMEOUT_MS: '0' }), /CONSUL_URL[\s\S]*RPC_TIMEOUT_MS/);
+  assert.throws(
+    () => loadConfig(BaseServiceConfig, { CONSUL_URL: 'not a url', RPC_TIMEOUT_MS: '0' }),
+    /CONSUL_URL[\s\S]*RPC_TIMEOUT_MS/,
+  );
 });
 
 test('production refuses local default secrets, development accepts them', () => {
   const local = { ADMIN_TOKEN: 'oms-local-admin' };
-  assert.throws(() => refuseLocalDefaultsInProduction({ NODE_ENV: 'production' }, local, {}), /ADMIN_TOKEN must be set explicitly/);
   assert.throws(
-    () => refuseLocalDefaultsInProduction({ NODE_ENV: 'production' }, local, { ADMIN_TOKEN: 'oms-local-admin' }),
+    () => refuseLocalDefaultsInProduction({ NODE_ENV: 'production' }, local, {}),
+    /ADMIN_TOKEN must be set explicitly/,
+  );
+  assert.throws(
+    () =>
+      refuseLocalDefaultsInProduction({ NODE_ENV: 'production' }, local, { ADMIN_TOKEN: 'oms-local-admin' }),
     ConfigError,
   );
   refuseLocalDefaultsInProduction({ NODE_ENV: 'production' }, local, { ADMIN_TOKEN: 'a-real-secret' });

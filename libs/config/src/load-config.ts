@@ -4,15 +4,20 @@ import { Value } from '@sinclair/typebox/value';
 /** Thrown at start-up with every offending variable at once, so one fix-and-retry loop is enough. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    super(
+      `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
+    );
     this.name = 'ConfigError';
   }
 }
 
 function describe(schema: TSchema): string {
-  if (schema.anyOf) return `one of ${(schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ')}`;
+  if (schema.anyOf)
+    return `one of ${(schema.anyOf as TSchema[]).map((s) => JSON.stringify(s.const)).join(', ')}`;
   if (schema.type === 'integer') {
-    const range = [schema.minimum, schema.maximum].every((n) => n !== undefined) ? ` ${schema.minimum}..${schema.maximum}` : '';
+    const range = [schema.minimum, schema.maximum].every((n) => n !== undefined)
+      ? ` ${schema.minimum}..${schema.maximum}`
+      : '';
     return `an integer${range}`;
   }
   if (schema.type === 'boolean') return 'true or false';

@@ -9,7 +9,9 @@ test('an order survives the wire format unchanged, including integer cents', () 
     id: 'ord_1',
     customerId: 'c1',
     status: OrderStatus.ORDER_STATUS_AWAITING_PAYMENT,
-    items: [{ itemId: 'margherita', name: 'Margherita', quantity: 2, unitPriceCents: 1250, lineTotalCents: 2500 }],
+    items: [
+      { itemId: 'margherita', name: 'Margherita', quantity: 2, unitPriceCents: 1250, lineTotalCents: 2500 },
+    ],
     totalCents: 2500,
     currency: 'usd',
     paymentUrl: 'https://checkout.stripe.com/c/pay/cs_test_1',

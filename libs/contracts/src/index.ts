@@ -7,4 +7,10 @@ export * from './generated/oms/v1/kitchen';
 export * from './generated/oms/v1/dead_letters';
 export { PROTO_ROOT, PROTO_FILES } from './proto-files';
 // Every generated file declares these helpers; name one copy explicitly to settle the ambiguity.
-export { protobufPackage, protobufFileName, type DeepPartial, type MessageFns } from './generated/oms/v1/menu';
+export {
+  protobufPackage,
+  protobufFileName,
+  type DeepPartial,
+  type MessageFns,
+} from './generated/oms/v1/menu';
+export * from './events';

@@ -79,13 +79,19 @@ export class ConsulClient {
       query.set('index', options.index);
       query.set('wait', `${options.waitSeconds ?? 30}s`);
     }
-    const response = await fetch(`${this.baseUrl}/v1/health/service/${encodeURIComponent(service)}?${query}`, {
-      signal: options.signal,
-    });
+    const response = await fetch(
+      `${this.baseUrl}/v1/health/service/${encodeURIComponent(service)}?${query}`,
+      {
+        signal: options.signal,
+      },
+    );
     if (!response.ok) throw new Error(`consul answered ${response.status} for ${service}`);
     const entries = (await response.json()) as HealthEntry[];
     return {
-      endpoints: entries.map((entry) => ({ host: entry.Service.Address || entry.Node.Address, port: entry.Service.Port })),
+      endpoints: entries.map((entry) => ({
+        host: entry.Service.Address || entry.Node.Address,
+        port: entry.Service.Port,
+      })),
       index: response.headers.get('x-consul-index') ?? '0',
     };
   }
@@ -97,6 +103,7 @@ export class ConsulClient {
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(5000),
     });
-    if (!response.ok) throw new Error(`consul ${method} ${path} answered ${response.status}: ${await response.text()}`);
+    if (!response.ok)
+      throw new Error(`consul ${method} ${path} answered ${response.status}: ${await response.text()}`);
   }
 }

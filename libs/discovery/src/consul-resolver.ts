@@ -49,14 +49,23 @@ class ConsulResolver implements Resolver {
     if (endpoints.length === 0) {
       // Clients also check the catalog and fail fast with UNAVAILABLE (see RpcClientOptions.hasInstances).
       this.listener(
-        statusOrFromError({ code: status.UNAVAILABLE, details: `no healthy instance of ${this.service}`, metadata: new Metadata() }),
+        statusOrFromError({
+          code: status.UNAVAILABLE,
+          details: `no healthy instance of ${this.service}`,
+          metadata: new Metadata(),
+        }),
         {},
         null,
         '',
       );
       return;
     }
-    this.listener(statusOrFromValue(endpoints.map((e) => ({ addresses: [{ host: e.host, port: e.port }] }))), {}, null, '');
+    this.listener(
+      statusOrFromValue(endpoints.map((e) => ({ addresses: [{ host: e.host, port: e.port }] }))),
+      {},
+      null,
+      '',
+    );
   }
 
   static getDefaultAuthority(target: GrpcUri): string {

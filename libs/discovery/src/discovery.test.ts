@@ -25,7 +25,9 @@ async function startMenuInstance(id: string): Promise<void> {
   });
   new HealthImplementation({ '': 'SERVING' }).addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
   );
   await consul.register({
     id,
@@ -60,14 +62,22 @@ test('calls by name are balanced over every passing instance; a deregistered one
   const client = createRpcClient(MenuServiceService, {
     service: 'menu',
     target: consulTarget('menu'),
-    policy: createTargetPolicy({ retryAttempts: 2, breakerFailures: 100, breakerHalfOpenMs: 1000, bulkheadLimit: 16, bulkheadQueue: 64 }),
+    policy: createTargetPolicy({
+      retryAttempts: 2,
+      breakerFailures: 100,
+      breakerHalfOpenMs: 1000,
+      bulkheadLimit: 16,
+      bulkheadQueue: 64,
+    }),
     defaultTimeoutMs: 2000,
     idempotent: ['listItems'],
     hasInstances: () => catalog.current('menu')?.length !== 0,
   });
   try {
     catalog.subscribe('menu', () => undefined);
-    await waitFor('both instances passing', () => catalog.current('menu')?.length === 2, { timeoutMs: 10_000 });
+    await waitFor('both instances passing', () => catalog.current('menu')?.length === 2, {
+      timeoutMs: 10_000,
+    });
     const seen = new Map<string, number>();
     await waitFor('calls reaching both instances', async () => {
       for (let i = 0; i < 20; i++) {
@@ -84,7 +94,10 @@ test('calls by name are balanced over every passing instance; a deregistered one
 
     await consul.deregister(`${deployment}-b`);
     await waitFor('no instance left', () => catalog.current('menu')?.length === 0);
-    await assert.rejects(client.listItems({}), (e: unknown) => e instanceof RpcError && e.code === status.UNAVAILABLE);
+    await assert.rejects(
+      client.listItems({}),
+      (e: unknown) => e instanceof RpcError && e.code === status.UNAVAILABLE,
+    );
   } finally {
     client.close();
   }

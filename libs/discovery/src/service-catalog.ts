@@ -10,7 +10,9 @@ interface Watch {
 }
 
 const sameEndpoints = (a: ServiceEndpoint[] | undefined, b: ServiceEndpoint[]) =>
-  a !== undefined && a.length === b.length && a.every((e, i) => e.host === b[i]?.host && e.port === b[i]?.port);
+  a !== undefined &&
+  a.length === b.length &&
+  a.every((e, i) => e.host === b[i]?.host && e.port === b[i]?.port);
 
 /**
  * Cached, continuously updated view of the passing instances of each service, fed by Consul
@@ -52,11 +54,17 @@ export class ServiceCatalog {
     let failures = 0;
     while (!watch.abort.signal.aborted) {
       try {
-        const result = await this.consul.passingInstances(service, { tag: this.tag, index, signal: watch.abort.signal });
+        const result = await this.consul.passingInstances(service, {
+          tag: this.tag,
+          index,
+          signal: watch.abort.signal,
+        });
         failures = 0;
         // Consul may reset its index; start over rather than block forever on a stale one.
         index = Number(result.index) < Number(index ?? 0) ? undefined : result.index;
-        const endpoints = [...result.endpoints].sort((a, b) => `${a.host}:${a.port}`.localeCompare(`${b.host}:${b.port}`));
+        const endpoints = [...result.endpoints].sort((a, b) =>
+          `${a.host}:${a.port}`.localeCompare(`${b.host}:${b.port}`),
+        );
         if (!sameEndpoints(watch.endpoints, endpoints)) {
           watch.endpoints = endpoints;
           this.logger.info({ target: service, endpoints: endpoints.length }, 'service endpoints changed');
@@ -65,7 +73,11 @@ export class ServiceCatalog {
       } catch (error) {
         if (watch.abort.signal.aborted) return;
         failures += 1;
-        if (failures === 1) this.logger.warn({ err: error, target: service }, 'consul unreachable; serving last known endpoints');
+        if (failures === 1)
+          this.logger.warn(
+            { err: error, target: service },
+            'consul unreachable; serving last known endpoints',
+          );
         const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2);
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
         index = undefined;

@@ -31,7 +31,8 @@ export class MalformedEventError extends Error {
 const EVENT_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 export function assertEventType(type: string): void {
-  if (!EVENT_TYPE.test(type)) throw new Error(`invalid event type ${JSON.stringify(type)}: use dot-separated words, no wildcards`);
+  if (!EVENT_TYPE.test(type))
+    throw new Error(`invalid event type ${JSON.stringify(type)}: use dot-separated words, no wildcards`);
 }
 
 export function encodeEvent(event: DomainEvent): Buffer {

@@ -13,30 +13,39 @@ export class MessagingMetrics {
 
   constructor(registry?: Registry) {
     if (!registry) return;
-    this.consumed = reuseOrCreate(registry, 'oms_messages_consumed_total', () =>
-      new Counter({
-        name: 'oms_messages_consumed_total',
-        help: 'Messages consumed, by queue and outcome (ack, retry, dead).',
-        labelNames: ['queue', 'outcome'],
-        registers: [registry],
-      }),
+    this.consumed = reuseOrCreate(
+      registry,
+      'oms_messages_consumed_total',
+      () =>
+        new Counter({
+          name: 'oms_messages_consumed_total',
+          help: 'Messages consumed, by queue and outcome (ack, retry, dead).',
+          labelNames: ['queue', 'outcome'],
+          registers: [registry],
+        }),
     );
-    this.published = reuseOrCreate(registry, 'oms_messages_published_total', () =>
-      new Counter({
-        name: 'oms_messages_published_total',
-        help: 'Events published and confirmed by the broker, by exchange.',
-        labelNames: ['exchange'],
-        registers: [registry],
-      }),
+    this.published = reuseOrCreate(
+      registry,
+      'oms_messages_published_total',
+      () =>
+        new Counter({
+          name: 'oms_messages_published_total',
+          help: 'Events published and confirmed by the broker, by exchange.',
+          labelNames: ['exchange'],
+          registers: [registry],
+        }),
     );
-    this.handling = reuseOrCreate(registry, 'oms_message_handling_seconds', () =>
-      new Histogram({
-        name: 'oms_message_handling_seconds',
-        help: 'Time from delivery to ack, retry or dead-lettering, by queue.',
-        labelNames: ['queue'],
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-        registers: [registry],
-      }),
+    this.handling = reuseOrCreate(
+      registry,
+      'oms_message_handling_seconds',
+      () =>
+        new Histogram({
+          name: 'oms_message_handling_seconds',
+          help: 'Time from delivery to ack, retry or dead-lettering, by queue.',
+          labelNames: ['queue'],
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers: [registry],
+        }),
     );
   }
 
@@ -57,13 +66,21 @@ const backlogSources = new WeakMap<Registry, Map<string, () => Promise<number>>>
  * `oms_outbox_backlog{collection}`: staged events not yet published, counted when Prometheus scrapes
  * (not on a timer). Returns a function that stops reporting this collection.
  */
-export function registerOutboxBacklogGauge(registry: Registry, collection: string, backlog: () => Promise<number>): () => void {
+export function registerOutboxBacklogGauge(
+  registry: Registry,
+  collection: string,
+  backlog: () => Promise<number>,
+): () => void {
   let sources = backlogSources.get(registry);
   if (!sources) {
-    const registered = new Map<string, () => Promise<number>>();
-    sources = registered;
-    backlogSources.set(registry, registered);
-    if (!registry.getSingleMetric('oms_outbox_backlog')) {
+    sources = new Map();
+    backlogSources.set(registry, sources);
+  }
+  const registered = sources;
+  const gauge = reuseOrCreate(
+    registry,
+    'oms_outbox_backlog',
+    () =>
       new Gauge({
         name: 'oms_outbox_backlog',
         help: 'Events staged in an outbox and not yet published, by collection.',
@@ -76,12 +93,13 @@ export function registerOutboxBacklogGauge(registry: Registry, collection: strin
             if (value !== undefined) this.set({ collection: name }, value);
           }
         },
-      });
-    }
-  }
-  const registered = sources;
+      }),
+  );
   registered.set(collection, backlog);
-  return () => registered.delete(collection);
+  return () => {
+    registered.delete(collection);
+    gauge.remove({ collection });
+  };
 }
 
 function reuseOrCreate<M>(registry: Registry, name: string, create: () => M): M {

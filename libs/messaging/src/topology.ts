@@ -25,7 +25,12 @@ export interface SubscriptionQueues {
   dead: string;
 }
 
-export function subscriptionQueues(deployment: string, service: string, eventType: string, retryDelaysMs: number[]): SubscriptionQueues {
+export function subscriptionQueues(
+  deployment: string,
+  service: string,
+  eventType: string,
+  retryDelaysMs: number[],
+): SubscriptionQueues {
   const work = `${deployment}.${service}.${eventType}`;
   return {
     work,

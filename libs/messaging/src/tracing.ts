@@ -41,11 +41,16 @@ const ORDER_ID_ATTRIBUTE = 'order.id';
 
 function orderIdAttribute(event: DomainEvent): Attributes {
   const data = event.data as { orderId?: unknown } | null;
-  return typeof data === 'object' && data !== null && typeof data.orderId === 'string' ? { [ORDER_ID_ATTRIBUTE]: data.orderId } : {};
+  return typeof data === 'object' && data !== null && typeof data.orderId === 'string'
+    ? { [ORDER_ID_ATTRIBUTE]: data.orderId }
+    : {};
 }
 
 /** Starts the PRODUCER span of a publish, child of the active context, and returns the headers that carry it. */
-export function startPublishSpan(exchange: string, event: DomainEvent): { span: Span; headers: MessageHeaders } {
+export function startPublishSpan(
+  exchange: string,
+  event: DomainEvent,
+): { span: Span; headers: MessageHeaders } {
   const span = tracer.startSpan(`${exchange} publish`, {
     kind: SpanKind.PRODUCER,
     attributes: {
@@ -77,7 +82,10 @@ export interface ConsumeSpanDetails {
  * Runs `work` inside a CONSUMER span whose parent is the context the publisher put in the headers,
  * so the handler's logs carry its trace id and its outgoing calls continue the publisher's trace.
  */
-export function withConsumeSpan<R>(details: ConsumeSpanDetails, work: (span: Span) => Promise<R>): Promise<R> {
+export function withConsumeSpan<R>(
+  details: ConsumeSpanDetails,
+  work: (span: Span) => Promise<R>,
+): Promise<R> {
   const parent = propagation.extract(ROOT_CONTEXT, details.headers, headerGetter);
   const attributes: Attributes = {
     'messaging.system': 'rabbitmq',

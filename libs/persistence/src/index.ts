@@ -1,4 +1,7 @@
-import { MongoClient, MongoServerError, type Db } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
+
+export { isDuplicateKeyError } from './errors';
+export { DocumentLocks, LockContentionError } from './document-locks';
 
 export interface Database {
   db: Db;
@@ -10,7 +13,11 @@ export function databaseName(service: string, deployment: string): string {
   return `${service}_${deployment}`.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-export async function connectDatabase(options: { url: string; service: string; deployment: string }): Promise<Database> {
+export async function connectDatabase(options: {
+  url: string;
+  service: string;
+  deployment: string;
+}): Promise<Database> {
   const client = new MongoClient(options.url, {
     appName: options.service,
     serverSelectionTimeoutMS: 5000,
@@ -20,8 +27,4 @@ export async function connectDatabase(options: { url: string; service: string; d
   });
   await client.connect();
   return { db: client.db(databaseName(options.service, options.deployment)), close: () => client.close() };
-}
-
-export function isDuplicateKeyError(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
 }

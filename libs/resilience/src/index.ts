@@ -1,2 +1,7 @@
-export { createTargetPolicy, type TargetPolicy, type TargetPolicyOptions, type BreakerStateName } from './target-policy';
+export {
+  createTargetPolicy,
+  type TargetPolicy,
+  type TargetPolicyOptions,
+  type BreakerStateName,
+} from './target-policy';
 export { isTransient, countsAgainstBreaker } from './classify';

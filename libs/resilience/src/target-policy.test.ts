@@ -4,7 +4,13 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
 import { createTargetPolicy } from './target-policy';
 
-const options = { retryAttempts: 2, breakerFailures: 3, breakerHalfOpenMs: 60_000, bulkheadLimit: 2, bulkheadQueue: 0 };
+const options = {
+  retryAttempts: 2,
+  breakerFailures: 3,
+  breakerHalfOpenMs: 60_000,
+  bulkheadLimit: 2,
+  bulkheadQueue: 0,
+};
 const grpcError = (code: status) => Object.assign(new Error(`code ${code}`), { code });
 
 test('UNAVAILABLE is retried for idempotent methods only', async () => {
@@ -28,10 +34,13 @@ test('other errors are never retried', async () => {
   for (const code of [status.DEADLINE_EXCEEDED, status.FAILED_PRECONDITION, status.INTERNAL]) {
     let attempts = 0;
     await assert.rejects(
-      policy.execute(async () => {
-        attempts += 1;
-        throw grpcError(code);
-      }, { idempotent: true }),
+      policy.execute(
+        async () => {
+          attempts += 1;
+          throw grpcError(code);
+        },
+        { idempotent: true },
+      ),
     );
     assert.equal(attempts, 1, `code ${code}`);
   }
@@ -39,16 +48,25 @@ test('other errors are never retried', async () => {
 
 test('the breaker opens after consecutive failures and then fails fast without calling', async () => {
   const states: string[] = [];
-  const policy = createTargetPolicy({ ...options, retryAttempts: 0, onBreakerStateChange: (s) => states.push(s) });
+  const policy = createTargetPolicy({
+    ...options,
+    retryAttempts: 0,
+    onBreakerStateChange: (s) => states.push(s),
+  });
   for (let i = 0; i < 3; i++) {
-    await assert.rejects(policy.execute(async () => Promise.reject(grpcError(status.UNAVAILABLE)), { idempotent: false }));
+    await assert.rejects(
+      policy.execute(async () => Promise.reject(grpcError(status.UNAVAILABLE)), { idempotent: false }),
+    );
   }
   assert.equal(policy.breakerState(), 'open');
   let called = false;
   await assert.rejects(
-    policy.execute(async () => {
-      called = true;
-    }, { idempotent: false }),
+    policy.execute(
+      async () => {
+        called = true;
+      },
+      { idempotent: false },
+    ),
     BrokenCircuitError,
   );
   assert.equal(called, false);
@@ -58,7 +76,9 @@ test('the breaker opens after consecutive failures and then fails fast without c
 test('business answers never open the breaker', async () => {
   const policy = createTargetPolicy({ ...options, retryAttempts: 0 });
   for (let i = 0; i < 10; i++) {
-    await assert.rejects(policy.execute(async () => Promise.reject(grpcError(status.FAILED_PRECONDITION)), { idempotent: true }));
+    await assert.rejects(
+      policy.execute(async () => Promise.reject(grpcError(status.FAILED_PRECONDITION)), { idempotent: true }),
+    );
   }
   assert.equal(policy.breakerState(), 'closed');
 });
@@ -67,8 +87,14 @@ test('the bulkhead rejects calls beyond its limit', async () => {
   const policy = createTargetPolicy(options);
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  const held = [policy.execute(() => gate, { idempotent: true }), policy.execute(() => gate, { idempotent: true })];
-  await assert.rejects(policy.execute(async () => undefined, { idempotent: true }), BulkheadRejectedError);
+  const held = [
+    policy.execute(() => gate, { idempotent: true }),
+    policy.execute(() => gate, { idempotent: true }),
+  ];
+  await assert.rejects(
+    policy.execute(async () => undefined, { idempotent: true }),
+    BulkheadRejectedError,
+  );
   release();
   await Promise.all(held);
 });
@@ -80,10 +106,13 @@ test('an UNAVAILABLE composed by a healthy server (its dependency is down) is ne
   let attempts = 0;
   for (let i = 0; i < 5; i++) {
     await assert.rejects(
-      policy.execute(async () => {
-        attempts += 1;
-        throw Object.assign(grpcError(status.UNAVAILABLE), { metadata });
-      }, { idempotent: true }),
+      policy.execute(
+        async () => {
+          attempts += 1;
+          throw Object.assign(grpcError(status.UNAVAILABLE), { metadata });
+        },
+        { idempotent: true },
+      ),
     );
   }
   assert.equal(attempts, 5);

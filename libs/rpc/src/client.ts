@@ -71,10 +71,18 @@ export function createRpcClient<D extends ServiceDefinition>(
   for (const name of Object.keys(definition) as (keyof D & string)[]) {
     const invoke = (channel as unknown as Record<string, UnaryInvoker>)[name]!.bind(channel);
     const method = async (request: unknown, callOptions?: { timeoutMs?: number }) => {
-      const deadline = deadlineFor(callOptions?.timeoutMs ?? options.timeoutsMs?.[name] ?? options.defaultTimeoutMs);
+      const deadline = deadlineFor(
+        callOptions?.timeoutMs ?? options.timeoutsMs?.[name] ?? options.defaultTimeoutMs,
+      );
       try {
         if (options.hasInstances && !options.hasInstances()) {
-          throw new RpcError(status.UNAVAILABLE, 'unavailable', `no healthy instance of ${options.service}`, [], 1);
+          throw new RpcError(
+            status.UNAVAILABLE,
+            'unavailable',
+            `no healthy instance of ${options.service}`,
+            [],
+            1,
+          );
         }
         return await options.policy.execute(
           (signal) =>
@@ -98,7 +106,13 @@ export function createRpcClient<D extends ServiceDefinition>(
 function toRpcError(error: unknown, service: string, policy: TargetPolicy): RpcError {
   const retryAfter = Math.max(1, Math.ceil(policy.halfOpenAfterMs / 1000));
   if (error instanceof BrokenCircuitError) {
-    return new RpcError(status.UNAVAILABLE, 'unavailable', `${service} is unavailable (circuit open)`, [], retryAfter);
+    return new RpcError(
+      status.UNAVAILABLE,
+      'unavailable',
+      `${service} is unavailable (circuit open)`,
+      [],
+      retryAfter,
+    );
   }
   if (error instanceof BulkheadRejectedError) {
     return new RpcError(status.UNAVAILABLE, 'unavailable', `${service} is saturated`, [], 1);
@@ -106,7 +120,13 @@ function toRpcError(error: unknown, service: string, policy: TargetPolicy): RpcE
   if (isServiceError(error)) {
     const rpcError = RpcError.fromServiceError(error);
     if (rpcError.code === status.UNAVAILABLE) {
-      return new RpcError(rpcError.code, rpcError.reason, rpcError.message || `${service} is unavailable`, rpcError.details, rpcError.retryAfterSeconds ?? 1);
+      return new RpcError(
+        rpcError.code,
+        rpcError.reason,
+        rpcError.message || `${service} is unavailable`,
+        rpcError.details,
+        rpcError.retryAfterSeconds ?? 1,
+      );
     }
     return rpcError;
   }

@@ -54,7 +54,9 @@ export class RpcError extends Error {
 }
 
 export function isServiceError(error: unknown): error is ServiceError {
-  return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number' && 'metadata' in error;
+  return (
+    error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number' && 'metadata' in error
+  );
 }
 
 export function defaultReason(code: status): string {

@@ -25,7 +25,9 @@ before(async () => {
         },
         getItem: async ({ id }) => {
           if (id === 'boom') throw new Error('secret internal detail');
-          throw new RpcError(status.FAILED_PRECONDITION, 'out_of_stock', 'not enough', [{ itemId: id, available: 0 }]);
+          throw new RpcError(status.FAILED_PRECONDITION, 'out_of_stock', 'not enough', [
+            { itemId: id, available: 0 },
+          ]);
         },
         getItems: async () => ({ items: [], missingIds: [] }),
         upsertItem: async (item) => item,
@@ -34,12 +36,20 @@ before(async () => {
     ),
   );
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
   );
   client = createRpcClient(MenuServiceService, {
     service: 'menu',
     target: `127.0.0.1:${port}`,
-    policy: createTargetPolicy({ retryAttempts: 0, breakerFailures: 100, breakerHalfOpenMs: 1000, bulkheadLimit: 8, bulkheadQueue: 8 }),
+    policy: createTargetPolicy({
+      retryAttempts: 0,
+      breakerFailures: 100,
+      breakerHalfOpenMs: 1000,
+      bulkheadLimit: 8,
+      bulkheadQueue: 8,
+    }),
     defaultTimeoutMs: 1500,
     idempotent: ['listItems', 'getItem'],
   });

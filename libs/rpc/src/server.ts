@@ -43,7 +43,8 @@ export function unaryService<D extends ServiceDefinition>(
       callback: sendUnaryData<unknown>,
     ) => {
       const started = process.hrtime.bigint();
-      const done = (code: status) => observe?.(name, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
+      const done = (code: status) =>
+        observe?.(name, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
       runWithInboundCall({ deadline: toDate(call.getDeadline()) }, () => {
         (handler as (request: unknown) => Promise<unknown>)(call.request).then(
           (response) => {

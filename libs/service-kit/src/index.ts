@@ -1,4 +1,10 @@
-export { runService, type ServiceSpec, type ServiceContext, type ServiceParts, type GrpcServiceBinding } from './run-service';
+export {
+  runService,
+  type ServiceSpec,
+  type ServiceContext,
+  type ServiceParts,
+  type GrpcServiceBinding,
+} from './run-service';
 export { shutdownInOrder, type ShutdownStep } from './shutdown';
 export { SERVICE_PORTS, type ServiceName } from './service-names';
 export { ServiceMetrics } from './metrics';

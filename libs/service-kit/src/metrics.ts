@@ -25,6 +25,19 @@ export class ServiceMetrics {
     labelNames: ['target'] as const,
     registers: [this.registry],
   });
+  private readonly httpRequests = new Counter({
+    name: 'oms_http_requests_total',
+    help: 'HTTP requests served, by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: 'oms_http_request_duration_seconds',
+    help: 'HTTP request latency, by route',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
   private server?: Server;
 
   constructor(service: string) {
@@ -35,6 +48,11 @@ export class ServiceMetrics {
   observeRpc(method: string, code: string, seconds: number): void {
     this.rpcRequests.inc({ method, code });
     this.rpcDuration.observe({ method }, seconds);
+  }
+
+  observeHttp(route: string, method: string, statusCode: number, seconds: number): void {
+    this.httpRequests.inc({ route, method, status: String(statusCode) });
+    this.httpDuration.observe({ route, method }, seconds);
   }
 
   setBreakerState(target: string, state: string): void {

@@ -7,14 +7,17 @@ import { BaseServiceConfig, loadConfig, refuseLocalDefaultsInProduction, ConfigE
 import { PROTO_FILES, PROTO_ROOT } from '@oms/contracts';
 import { ConsulClient, registerConsulResolver, ServiceCatalog, consulTarget } from '@oms/discovery';
 import { createLogger, type Logger } from '@oms/logging';
-import { connectDatabase, type Database } from '@oms/persistence';
+import { connectDatabase, DocumentLocks, type Database } from '@oms/persistence';
 import { createTargetPolicy, type TargetPolicy } from '@oms/resilience';
 import { createRpcClient, unaryService, type RpcClient, type UnaryHandlers } from '@oms/rpc';
 import type { Telemetry } from '@oms/telemetry';
 import { shutdownInOrder, type ShutdownStep } from './shutdown';
 import { ServiceMetrics } from './metrics';
 import { SERVICE_PORTS, type ServiceName } from './service-names';
-import type { Db } from 'mongodb';
+import type { Collection, Db, Document } from 'mongodb';
+import { Inbox, MessageBus, OutboxRelay } from '@oms/messaging';
+import { deadLetterHandlers } from './dead-letter-service';
+import { DeadLetterServiceService } from '@oms/contracts';
 
 export interface GrpcServiceBinding {
   definition: ServiceDefinition;
@@ -46,11 +49,22 @@ export interface ServiceContext<C> {
   ): RpcClient<D>;
   /** Passing instances known for a service right now (readiness checks). */
   knownInstances(service: ServiceName): number | undefined;
+  /** Events over RabbitMQ: the bus, at-most-once application, and the outbox relay. */
+  messaging: ServiceMessaging;
   /** This service's Prometheus registry (served on METRICS_PORT at /metrics). */
   metrics: ServiceMetrics;
   /** True once shutdown began. */
   isShuttingDown(): boolean;
   breakerStates(): Record<string, string>;
+}
+
+export interface ServiceMessaging {
+  /** The service's message bus, connected on first use and closed on shutdown. */
+  bus(): Promise<MessageBus>;
+  /** Applies an event at most once per consumer (recorded in this service's `inbox`). */
+  once(consumer: string, eventId: string, apply: () => Promise<void>): Promise<boolean>;
+  /** Publishes the events staged in this collection's documents (see stageEvents). */
+  relayOutbox<T extends Document>(collection: Collection<T>): void;
 }
 
 export interface ServiceSpec<S extends TObject> {
@@ -60,7 +74,9 @@ export interface ServiceSpec<S extends TObject> {
   config?: S;
   /** Local-only secrets that production refuses (name → local default). */
   localSecrets?: Record<string, string>;
-  setup(context: ServiceContext<Static<typeof BaseServiceConfig> & Static<S> & { PORT: number }>): Promise<ServiceParts>;
+  setup(
+    context: ServiceContext<Static<typeof BaseServiceConfig> & Static<S> & { PORT: number }>,
+  ): Promise<ServiceParts>;
 }
 
 const EmptyConfig = Type.Object({});
@@ -74,7 +90,9 @@ export async function runService<S extends TObject>(spec: ServiceSpec<S>): Promi
     await startService(spec);
   } catch (error) {
     // One clear line instead of an unhandled rejection; the exit code tells supervisors it failed.
-    process.stderr.write(`${spec.name}: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `${spec.name}: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     await spec.telemetry.shutdown();
     process.exit(1);
   }
@@ -103,7 +121,9 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
     throw error;
   }
   const base = rawConfig as Static<typeof BaseServiceConfig>;
-  const config = { ...rawConfig, PORT: rawConfig[portVariable] as number } as Static<typeof BaseServiceConfig> &
+  const config = { ...rawConfig, PORT: rawConfig[portVariable] as number } as Static<
+    typeof BaseServiceConfig
+  > &
     Static<S> & { PORT: number };
   const bindHost = rawConfig[hostVariable] as string;
   const { instance } = spec.telemetry.identity;
@@ -114,20 +134,69 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
   const catalog = new ServiceCatalog(consul, deploymentTag, logger);
   registerConsulResolver(catalog);
 
-  let database: Promise<Database> | undefined;
+  let databaseConnection: Promise<Database> | undefined;
   const policies = new Map<string, TargetPolicy>();
   const clients: RpcClient<ServiceDefinition>[] = [];
   let shuttingDown = false;
   const metrics = new ServiceMetrics(spec.name);
+  let bus: Promise<MessageBus> | undefined;
+  const inboxes = new Map<string, Promise<Inbox>>();
+  const relays: OutboxRelay[] = [];
+  const database = () => {
+    // A failed first connection is forgotten, so the next use tries again instead of failing forever.
+    databaseConnection ??= connectDatabase({
+      url: base.MONGO_URL,
+      service: spec.name,
+      deployment: base.OMS_ENV,
+    }).catch((error: unknown) => {
+      databaseConnection = undefined;
+      throw error;
+    });
+    return databaseConnection.then((connection) => connection.db);
+  };
+  const messaging: ServiceMessaging = {
+    bus: () =>
+      (bus ??= (async () => {
+        const created = new MessageBus({
+          url: base.AMQP_URL,
+          deployment: base.OMS_ENV,
+          service: spec.name,
+          logger,
+          metrics: metrics.registry,
+        });
+        await created.start();
+        return created;
+      })()),
+    once: async (consumer, eventId, apply) => {
+      let inbox = inboxes.get(consumer);
+      if (!inbox) {
+        inbox = database().then((db) => Inbox.open(db, consumer));
+        inboxes.set(consumer, inbox);
+      }
+      return (await inbox).once(eventId, apply);
+    },
+    relayOutbox: (collection) => {
+      void Promise.all([messaging.bus(), database()]).then(([started, db]) => {
+        const relay = new OutboxRelay({
+          collection: collection as unknown as Collection<Document>,
+          bus: started,
+          logger,
+          metrics: metrics.registry,
+          // The same locks the stores take: the relay's removal must not erase a concurrent change.
+          locks: DocumentLocks.open(db),
+        });
+        relay.start();
+        relays.push(relay);
+      });
+    },
+  };
 
   const context: ServiceContext<typeof config> = {
     config,
     logger,
     instance,
-    database: async () => {
-      database ??= connectDatabase({ url: base.MONGO_URL, service: spec.name, deployment: base.OMS_ENV });
-      return (await database).db;
-    },
+    database,
+    messaging,
     client: (service, definition, options) => {
       let policy = policies.get(service);
       if (!policy) {
@@ -161,7 +230,8 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
     knownInstances: (service) => catalog.current(service)?.length,
     metrics,
     isShuttingDown: () => shuttingDown,
-    breakerStates: () => Object.fromEntries([...policies].map(([target, policy]) => [target, policy.breakerState()])),
+    breakerStates: () =>
+      Object.fromEntries([...policies].map(([target, policy]) => [target, policy.breakerState()])),
   };
 
   const parts = await spec.setup(context);
@@ -173,7 +243,14 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
     port = await parts.http.listen(bindHost, config.PORT);
   } else {
     grpcServer = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
-    for (const binding of parts.grpc ?? []) {
+    const bindings = [...(parts.grpc ?? [])];
+    // Every service that consumes events can show and replay its dead letters.
+    if (bus)
+      bindings.push({
+        definition: DeadLetterServiceService,
+        handlers: deadLetterHandlers(await bus) as GrpcServiceBinding['handlers'],
+      });
+    for (const binding of bindings) {
       grpcServer.addService(
         binding.definition,
         unaryService(binding.definition, binding.handlers, logger, (method, code, seconds) =>
@@ -185,8 +262,10 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
     health.addToServer(grpcServer);
     new ReflectionService(loadSync(PROTO_FILES, { includeDirs: [PROTO_ROOT] })).addToServer(grpcServer);
     port = await new Promise<number>((resolve, reject) =>
-      grpcServer!.bindAsync(`${bindHost}:${config.PORT}`, ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
+      grpcServer!.bindAsync(
+        `${bindHost}:${config.PORT}`,
+        ServerCredentials.createInsecure(),
+        (error, bound) => (error ? reject(error) : resolve(bound)),
       ),
     );
   }
@@ -227,6 +306,14 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
     },
     { name: 'stop background work', run: () => parts.onDrain?.(), timeoutMs: base.SHUTDOWN_DRAIN_MS },
     {
+      name: 'stop consuming and relaying events',
+      timeoutMs: base.SHUTDOWN_DRAIN_MS,
+      run: async () => {
+        await Promise.all(relays.map((relay) => relay.stop()));
+        if (bus) await (await bus).close();
+      },
+    },
+    {
       name: 'finish in-flight calls',
       timeoutMs: base.SHUTDOWN_DRAIN_MS + 1000,
       run: async () => {
@@ -252,7 +339,7 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
         catalog.close();
         for (const client of clients) client.close();
         await metrics.close();
-        if (database) await (await database).close();
+        if (databaseConnection) await (await databaseConnection).close();
       },
       timeoutMs: 5000,
     },

@@ -11,7 +11,10 @@ test('steps run one after another in the given order', async () => {
     name,
     run: () => new Promise<void>((resolve) => setTimeout(() => (order.push(name), resolve()), ms)),
   });
-  await shutdownInOrder([step('not serving', 5), step('deregister', 1), step('drain', 10), step('close', 0)], logger);
+  await shutdownInOrder(
+    [step('not serving', 5), step('deregister', 1), step('drain', 10), step('close', 0)],
+    logger,
+  );
   assert.deepEqual(order, ['not serving', 'deregister', 'drain', 'close']);
 });
 

@@ -20,7 +20,10 @@ export async function shutdownInOrder(steps: ShutdownStep[], logger: Logger): Pr
       await Promise.race([
         Promise.resolve().then(() => step.run()),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${step.timeoutMs} ms`)), step.timeoutMs ?? 10_000);
+          timer = setTimeout(
+            () => reject(new Error(`timed out after ${step.timeoutMs} ms`)),
+            step.timeoutMs ?? 10_000,
+          );
         }),
       ]);
       logger.info({ step: step.name, ms: Date.now() - started }, 'shutdown step done');

@@ -37,9 +37,15 @@ const UNTRACED_RPC = ['grpc.health.v1.Health', 'grpc.reflection'];
  * required: the instrumentations patch those modules as they load.
  */
 export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process.env): Telemetry {
-  identity = { service, instance: `${service}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}` };
+  identity = {
+    service,
+    instance: `${service}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+  };
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: service, 'service.instance.id': identity.instance }),
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: service,
+      'service.instance.id': identity.instance,
+    }),
     spanProcessors: [
       new BatchSpanProcessor(
         new OTLPTraceExporter({ url: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4317' }),
@@ -52,7 +58,9 @@ export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process
         // Outgoing HTTP is traced only inside a trace (Consul polling would flood Jaeger otherwise).
         requireParentforOutgoingSpans: true,
       }),
-      new GrpcInstrumentation({ ignoreGrpcMethods: [(name: string) => UNTRACED_RPC.some((p) => name.includes(p))] }),
+      new GrpcInstrumentation({
+        ignoreGrpcMethods: [(name: string) => UNTRACED_RPC.some((p) => name.includes(p))],
+      }),
       new PinoInstrumentation(),
       new MongoDBInstrumentation({ requireParentSpan: true }),
       // RabbitMQ spans come from @oms/messaging, which follows the messaging conventions itself.

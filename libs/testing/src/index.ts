@@ -3,3 +3,9 @@ export { waitFor } from './wait-for';
 export { startService, type RunningService, type StartServiceOptions } from './service-process';
 export { passingInstances, grpcHealthStatus, jaegerServices, uniqueDeployment } from './probes';
 export { TestSystem, ALL_SERVICES, ADMIN_TOKEN, type SystemServiceName } from './system';
+export {
+  signedCheckoutEvent,
+  LOCAL_WEBHOOK_SECRET,
+  type CheckoutEventType,
+  type WebhookOrder,
+} from './stripe-webhook';

@@ -13,17 +13,25 @@ export async function passingInstances(
   service: string,
   deployment: string,
 ): Promise<{ id: string; address: string; port: number }[]> {
-  const response = await fetch(`${consulUrl}/v1/health/service/${service}?passing=true&tag=env-${deployment}`);
+  const response = await fetch(
+    `${consulUrl}/v1/health/service/${service}?passing=true&tag=env-${deployment}`,
+  );
   if (!response.ok) throw new Error(`consul answered ${response.status}`);
   const entries = (await response.json()) as { Service: { ID: string; Address: string; Port: number } }[];
   return entries.map((e) => ({ id: e.Service.ID, address: e.Service.Address, port: e.Service.Port }));
 }
 
 interface HealthClient {
-  check(request: { service: string }, callback: (error: ServiceError | null, response?: { status: string }) => void): void;
+  check(
+    request: { service: string },
+    callback: (error: ServiceError | null, response?: { status: string }) => void,
+  ): void;
   close(): void;
 }
-type HealthClientConstructor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => HealthClient;
+type HealthClientConstructor = new (
+  address: string,
+  creds: ReturnType<typeof credentials.createInsecure>,
+) => HealthClient;
 
 /** Calls grpc.health.v1.Health/Check on an instance: 'SERVING', 'NOT_SERVING', ... */
 export async function grpcHealthStatus(address: string): Promise<string> {

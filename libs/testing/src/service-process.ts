@@ -52,7 +52,10 @@ export async function startService(name: string, options: StartServiceOptions): 
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   child.stderr!.pipe(log, { end: false });
   const started = new Promise<{ port: number; instance: string }>((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in time; see ${logFile}`)), options.timeoutMs ?? 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start in time; see ${logFile}`)),
+      options.timeoutMs ?? 20_000,
+    );
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited with ${code} before starting; see ${logFile}`));

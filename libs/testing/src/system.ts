@@ -1,3 +1,6 @@
+import { StockServiceService, type ItemStock } from '@oms/contracts';
+import { createTargetPolicy } from '@oms/resilience';
+import { createRpcClient } from '@oms/rpc';
 import { startService, type RunningService } from './service-process';
 import { uniqueDeployment } from './probes';
 import { waitFor } from './wait-for';
@@ -16,13 +19,19 @@ export class TestSystem {
     private readonly env: Record<string, string>,
   ) {}
 
-  static async start(options: { services?: readonly SystemServiceName[]; env?: Record<string, string>; prefix?: string } = {}) {
+  static async start(
+    options: { services?: readonly SystemServiceName[]; env?: Record<string, string>; prefix?: string } = {},
+  ) {
     const system = new TestSystem(uniqueDeployment(options.prefix ?? 'sys'), options.env ?? {});
     for (const name of options.services ?? ALL_SERVICES) await system.add(name);
     if ((options.services ?? ALL_SERVICES).includes('gateway')) {
-      await waitFor('the gateway to be ready', async () => (await fetch(`${system.gatewayUrl}/readyz`)).status === 200, {
-        timeoutMs: 15_000,
-      });
+      await waitFor(
+        'the gateway to be ready',
+        async () => (await fetch(`${system.gatewayUrl}/readyz`)).status === 200,
+        {
+          timeoutMs: 15_000,
+        },
+      );
     }
     return system;
   }
@@ -35,7 +44,9 @@ export class TestSystem {
   }
 
   running(name: SystemServiceName): RunningService[] {
-    return this.instances.filter((i) => i.name === name && i.process.exitCode === null && i.process.signalCode === null);
+    return this.instances.filter(
+      (i) => i.name === name && i.process.exitCode === null && i.process.signalCode === null,
+    );
   }
 
   get gatewayUrl(): string {
@@ -59,7 +70,11 @@ export class TestSystem {
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (text ? JSON.parse(text) : undefined) as T,
+    };
   }
 
   /** Adds a menu item with a given stock through the admin API. */
@@ -68,15 +83,43 @@ export class TestSystem {
       admin: true,
       body: { id, name: `Item ${id}`, description: 'test item', priceCents, currency: 'usd' },
     });
-    if (created.status !== 201) throw new Error(`adding ${id} answered ${created.status}: ${JSON.stringify(created.body)}`);
+    if (created.status !== 201)
+      throw new Error(`adding ${id} answered ${created.status}: ${JSON.stringify(created.body)}`);
     const stocked = await this.request('PUT', `/v1/admin/stock/${id}`, { admin: true, body: { available } });
-    if (stocked.status !== 200) throw new Error(`stocking ${id} answered ${stocked.status}: ${JSON.stringify(stocked.body)}`);
+    if (stocked.status !== 200)
+      throw new Error(`stocking ${id} answered ${stocked.status}: ${JSON.stringify(stocked.body)}`);
   }
 
   async available(itemId: string): Promise<number | null> {
     const { status, body } = await this.request<{ available: number | null }>('GET', `/v1/menu/${itemId}`);
     if (status !== 200) throw new Error(`GET /v1/menu/${itemId} answered ${status}`);
     return body.available;
+  }
+
+  /** Available, held and committed quantities straight from a stock instance over gRPC. */
+  async stockOf(itemId: string): Promise<ItemStock> {
+    const stock = this.running('stock')[0];
+    if (!stock) throw new Error('no stock running');
+    const client = createRpcClient(StockServiceService, {
+      service: 'stock',
+      target: `127.0.0.1:${stock.port}`,
+      policy: createTargetPolicy({
+        retryAttempts: 0,
+        breakerFailures: 100,
+        breakerHalfOpenMs: 1000,
+        bulkheadLimit: 4,
+        bulkheadQueue: 4,
+      }),
+      defaultTimeoutMs: 3000,
+      idempotent: [],
+    });
+    try {
+      const { items } = await client.getAvailability({ itemIds: [itemId] });
+      if (!items[0]) throw new Error(`no stock record for ${itemId}`);
+      return items[0];
+    } finally {
+      client.close();
+    }
   }
 
   async stop(): Promise<void> {

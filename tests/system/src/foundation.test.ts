@@ -53,7 +53,10 @@ describe('foundation: six services on the real stack', () => {
   test('Jaeger lists all six service names once they handled traffic', async () => {
     const gateway = `http://127.0.0.1:${running.get('gateway')!.port}`;
     // Traffic that reaches every service: menu + stock, order, kitchen, payment.
-    await waitFor('the gateway to serve the menu', async () => (await fetch(`${gateway}/v1/menu`)).status === 200);
+    await waitFor(
+      'the gateway to serve the menu',
+      async () => (await fetch(`${gateway}/v1/menu`)).status === 200,
+    );
     await fetch(`${gateway}/v1/customers/c-foundation/orders/ord_missing`);
     await fetch(`${gateway}/v1/kitchen/tickets`);
     await fetch(`${gateway}/v1/webhooks/stripe`, {

@@ -4,7 +4,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensureStack, TestSystem, waitFor } from '@oms/testing';
 
-type Order = { id: string; status: string; totalCents: number; customerId: string; items: { itemId: string; quantity: number }[] };
+type Order = {
+  id: string;
+  status: string;
+  totalCents: number;
+  customerId: string;
+  items: { itemId: string; quantity: number }[];
+};
 
 describe('orders through the gateway', () => {
   let system: TestSystem;
@@ -19,11 +25,19 @@ describe('orders through the gateway', () => {
   });
   after(() => system.stop());
 
-  const placeOrder = (customer: string, items: { itemId: string; quantity: number }[], headers: Record<string, string> = {}) =>
-    system.request<Order & { error?: { code: string; details?: unknown[] } }>('POST', `/v1/customers/${customer}/orders`, {
-      body: { items },
-      headers,
-    });
+  const placeOrder = (
+    customer: string,
+    items: { itemId: string; quantity: number }[],
+    headers: Record<string, string> = {},
+  ) =>
+    system.request<Order & { error?: { code: string; details?: unknown[] } }>(
+      'POST',
+      `/v1/customers/${customer}/orders`,
+      {
+        body: { items },
+        headers,
+      },
+    );
 
   async function oversellRound(itemId: string): Promise<void> {
     await system.addItem(itemId, 10);
@@ -98,22 +112,32 @@ describe('orders through the gateway', () => {
 
   test('Idempotency-Key: replay, body mismatch, and 10 concurrent requests create one order', async () => {
     await system.addItem('idem', 100);
-    const first = await placeOrder('idem-customer', [{ itemId: 'idem', quantity: 2 }], { 'idempotency-key': 'key-1' });
+    const first = await placeOrder('idem-customer', [{ itemId: 'idem', quantity: 2 }], {
+      'idempotency-key': 'key-1',
+    });
     assert.equal(first.status, 201);
-    const replay = await placeOrder('idem-customer', [{ itemId: 'idem', quantity: 2 }], { 'idempotency-key': 'key-1' });
+    const replay = await placeOrder('idem-customer', [{ itemId: 'idem', quantity: 2 }], {
+      'idempotency-key': 'key-1',
+    });
     assert.equal(replay.status, 201);
     assert.equal(replay.body.id, first.body.id);
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
-    const mismatch = await placeOrder('idem-customer', [{ itemId: 'idem', quantity: 3 }], { 'idempotency-key': 'key-1' });
+    const mismatch = await placeOrder('idem-customer', [{ itemId: 'idem', quantity: 3 }], {
+      'idempotency-key': 'key-1',
+    });
     assert.equal(mismatch.status, 422);
     assert.equal(mismatch.body.error?.code, 'idempotency_key_reused');
     // The key is scoped to the customer: another customer's same key is another order.
-    const other = await placeOrder('idem-other', [{ itemId: 'idem', quantity: 2 }], { 'idempotency-key': 'key-1' });
+    const other = await placeOrder('idem-other', [{ itemId: 'idem', quantity: 2 }], {
+      'idempotency-key': 'key-1',
+    });
     assert.equal(other.status, 201);
     assert.notEqual(other.body.id, first.body.id);
 
     const concurrent = await Promise.all(
-      Array.from({ length: 10 }, () => placeOrder('idem-burst', [{ itemId: 'idem', quantity: 1 }], { 'idempotency-key': 'burst' })),
+      Array.from({ length: 10 }, () =>
+        placeOrder('idem-burst', [{ itemId: 'idem', quantity: 1 }], { 'idempotency-key': 'burst' }),
+      ),
     );
     assert.deepEqual(
       concurrent.map((r) => r.status),
@@ -131,10 +155,19 @@ describe('orders through the gateway', () => {
     assert.equal(await system.available('cancel-me'), 2);
     const path = `/v1/customers/canceller/orders/${created.body.id}`;
 
-    assert.equal((await system.request('GET', `/v1/customers/intruder/orders/${created.body.id}`)).status, 404);
-    assert.equal((await system.request('POST', `/v1/customers/intruder/orders/${created.body.id}/cancel`)).status, 404);
+    assert.equal(
+      (await system.request('GET', `/v1/customers/intruder/orders/${created.body.id}`)).status,
+      404,
+    );
+    assert.equal(
+      (await system.request('POST', `/v1/customers/intruder/orders/${created.body.id}/cancel`)).status,
+      404,
+    );
 
-    const cancelled = await system.request<Order & { history: { status: string }[] }>('POST', `${path}/cancel`);
+    const cancelled = await system.request<Order & { history: { status: string }[] }>(
+      'POST',
+      `${path}/cancel`,
+    );
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, 'cancelled');
     assert.deepEqual(
@@ -151,8 +184,12 @@ describe('orders through the gateway', () => {
   test('orders are listed newest first with a cursor', async () => {
     await system.addItem('listed', 100);
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await placeOrder('lister', [{ itemId: 'listed', quantity: 1 }])).body.id);
-    const first = await system.request<{ orders: Order[]; nextCursor: string | null }>('GET', '/v1/customers/lister/orders?limit=2');
+    for (let i = 0; i < 5; i++)
+      ids.push((await placeOrder('lister', [{ itemId: 'listed', quantity: 1 }])).body.id);
+    const first = await system.request<{ orders: Order[]; nextCursor: string | null }>(
+      'GET',
+      '/v1/customers/lister/orders?limit=2',
+    );
     assert.deepEqual(
       first.body.orders.map((o) => o.id),
       [ids[4], ids[3]],
@@ -201,7 +238,10 @@ describe('reservation expiry', () => {
       ['pending', 'failed'],
     );
     await waitFor('the stock to be released', async () => (await system.available('expiring')) === 10);
-    const cancel = await system.request<{ error: { code: string } }>('POST', `/v1/customers/slow-payer/orders/${created.body.id}/cancel`);
+    const cancel = await system.request<{ error: { code: string } }>(
+      'POST',
+      `/v1/customers/slow-payer/orders/${created.body.id}/cancel`,
+    );
     assert.equal(cancel.status, 409);
     assert.equal(cancel.body.error.code, 'not_cancellable');
   });

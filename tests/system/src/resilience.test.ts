@@ -39,14 +39,20 @@ describe('load balancing and graceful drain over two order instances', () => {
     const addresses = await stackAddresses();
     consulUrl = addresses.CONSUL_URL!;
     jaegerUrl = addresses.JAEGER_QUERY_URL!;
-    system = await TestSystem.start({ prefix: 'lb', services: ['menu', 'stock', 'order', 'order', 'gateway'] });
+    system = await TestSystem.start({
+      prefix: 'lb',
+      services: ['menu', 'stock', 'order', 'order', 'gateway'],
+    });
     await system.addItem('lb-item', 100_000);
   });
   after(() => system.stop());
 
   test('traffic reaches both instances', async () => {
     const since = Date.now() - 1000;
-    await waitFor('two order instances passing', async () => (await passingInstances(consulUrl, 'order', system.deployment)).length === 2);
+    await waitFor(
+      'two order instances passing',
+      async () => (await passingInstances(consulUrl, 'order', system.deployment)).length === 2,
+    );
     for (let i = 0; i < 40; i++) {
       const { status } = await system.request('GET', `/v1/customers/lb-reader/orders`);
       assert.equal(status, 200);
@@ -71,7 +77,9 @@ describe('load balancing and graceful drain over two order instances', () => {
         i += 1;
         const created =
           i % 2 === 0
-            ? await system.request('POST', `/v1/customers/lb-writer-${n}/orders`, { body: { items: [{ itemId: 'lb-item', quantity: 1 }] } })
+            ? await system.request('POST', `/v1/customers/lb-writer-${n}/orders`, {
+                body: { items: [{ itemId: 'lb-item', quantity: 1 }] },
+              })
             : await system.request('GET', `/v1/customers/lb-writer-${n}/orders?limit=5`);
         statuses.push(created.status);
       }
@@ -81,7 +89,9 @@ describe('load balancing and graceful drain over two order instances', () => {
     const victim = system.running('order')[0]!;
     const exitCode = await victim.stop('SIGTERM');
     const afterStop = statuses.length;
-    await waitFor('more load after the drain', () => statuses.length >= afterStop + 100, { timeoutMs: 15_000 });
+    await waitFor('more load after the drain', () => statuses.length >= afterStop + 100, {
+      timeoutMs: 15_000,
+    });
     running = false;
     await Promise.all(workers);
     assert.equal(exitCode, 0);
@@ -114,7 +124,10 @@ describe('stock down: degraded menu, fast failures behind the breaker, recovery'
     // A crash, not a clean stop: Consul still lists it until its health check fails.
     await system.running('stock')[0]!.stop('SIGKILL');
 
-    const degraded = await system.request<{ items: { id: string; available: number | null }[] }>('GET', '/v1/menu');
+    const degraded = await system.request<{ items: { id: string; available: number | null }[] }>(
+      'GET',
+      '/v1/menu',
+    );
     assert.equal(degraded.status, 200);
     assert.equal(degraded.headers.get('x-degraded'), 'stock');
     assert.ok(degraded.body.items.length > 0);
@@ -138,8 +151,14 @@ describe('stock down: degraded menu, fast failures behind the breaker, recovery'
     assert.ok(p99 < 50, `p99 ${p99.toFixed(1)} ms while stock is down`);
 
     await system.add('stock');
-    await waitFor('orders to succeed again', async () => (await order()).status === 201, { timeoutMs: 20_000, intervalMs: 200 });
-    const recovered = await system.request<{ items: { id: string; available: number | null }[] }>('GET', '/v1/menu');
+    await waitFor('orders to succeed again', async () => (await order()).status === 201, {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
+    const recovered = await system.request<{ items: { id: string; available: number | null }[] }>(
+      'GET',
+      '/v1/menu',
+    );
     assert.equal(recovered.headers.get('x-degraded'), null);
     assert.ok(recovered.body.items.every((item) => typeof item.available === 'number'));
   });

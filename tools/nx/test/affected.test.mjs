@@ -25,7 +25,18 @@ test('changing libs/resilience affects its dependents and nothing else', { timeo
       { cwd: scratch, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } },
     );
     const affected = new Set(JSON.parse(output.slice(output.indexOf('['))));
-    for (const name of ['resilience', 'rpc', 'service-kit', 'gateway', 'order', 'stock', 'menu', 'payment', 'kitchen', 'system-tests']) {
+    for (const name of [
+      'resilience',
+      'rpc',
+      'service-kit',
+      'gateway',
+      'order',
+      'stock',
+      'menu',
+      'payment',
+      'kitchen',
+      'system-tests',
+    ]) {
       assert.ok(affected.has(name), `${name} should be affected (got ${[...affected].join(', ')})`);
     }
     for (const name of ['config', 'contracts', 'logging', 'telemetry', 'persistence', 'discovery']) {

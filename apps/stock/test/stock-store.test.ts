@@ -1,0 +1,465 @@
+// Integration tests of the stock store against the real MongoDB-wire server at MONGO_URL
+// (FerretDB v1 or MongoDB). Each test uses a database of its own and drops it afterwards.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { MongoClient, type Db } from 'mongodb';
+import { createLogger } from '@oms/logging';
+import { RpcError } from '@oms/rpc';
+import type { ItemVersionDocument } from '../src/item-ledger';
+import { ReservationSweeper } from '../src/reservation-sweeper';
+import { validateReserveRequest, type ReservationState } from '../src/reservation-rules';
+import { StockStore, type ReservationDocument } from '../src/stock-store';
+
+const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
+const logger = createLogger({ service: 'stock', instance: 'test', level: 'silent' });
+
+/** A client of its own (as a stock process has), and a database only this test uses. */
+async function connect(t: TestContext, dbName?: string): Promise<{ db: Db; client: MongoClient }> {
+  const client = new MongoClient(MONGO_URL, {
+    serverSelectionTimeoutMS: 5000,
+    retryWrites: false,
+    maxPoolSize: 20,
+  });
+  await client.connect().catch((error: unknown) => {
+    throw new Error(`no MongoDB-wire server at ${MONGO_URL} (start the stack: npm run stack up)`, {
+      cause: error,
+    });
+  });
+  const db = client.db(dbName ?? `stock_test_${randomBytes(5).toString('hex')}`);
+  t.after(async () => {
+    if (!dbName) await db.dropDatabase();
+    await client.close();
+  });
+  return { db, client };
+}
+
+async function openStore(t: TestContext): Promise<{ store: StockStore; db: Db }> {
+  const { db } = await connect(t);
+  return { store: await StockStore.open(db), db };
+}
+
+/** A second stock process: its own client on the same database. */
+async function secondStore(t: TestContext, db: Db): Promise<StockStore> {
+  const { db: same } = await connect(t, db.databaseName);
+  return StockStore.open(same);
+}
+
+const reserveRequest = (id: string, lines: { itemId: string; quantity: number }[], ttlSeconds = 900) =>
+  validateReserveRequest({ reservationId: id, lines, ttlSeconds }, 900);
+
+const reason = (error: unknown) => (error instanceof RpcError ? error.reason : String(error));
+
+async function rejection(promise: Promise<unknown>): Promise<RpcError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RpcError) return error;
+    throw error;
+  }
+  assert.fail('expected an RpcError');
+}
+
+async function stockOf(store: StockStore, itemId: string) {
+  const [item] = await store.availability([itemId]);
+  assert.ok(item, `no stock record for ${itemId}`);
+  return item;
+}
+
+/** Every version the item ever had: available never went below zero, and nothing was created or lost. */
+async function assertLedgerSound(db: Db, itemId: string, total: number) {
+  const versions = await db.collection<ItemVersionDocument>('stock_item_versions').find({ itemId }).toArray();
+  for (const version of versions)
+    assert.ok(version.available >= 0, `version ${version.version} has available ${version.available}`);
+  const newest = versions.reduce((a, b) => (b.version > a.version ? b : a));
+  const held = (newest.holds ?? []).reduce((sum, hold) => sum + hold.quantity, 0);
+  assert.equal(newest.available + held + newest.committed, total);
+}
+
+async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await delay(25);
+  }
+}
+
+async function reserveConcurrently(stores: StockStore[], count: number, itemId: string) {
+  const results = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) =>
+      stores[i % stores.length]!.reserve(reserveRequest(`order-${i}`, [{ itemId, quantity: 1 }])),
+    ),
+  );
+  const reasons = results.filter((r) => r.status === 'rejected').map((r) => reason(r.reason));
+  return { succeeded: results.filter((r) => r.status === 'fulfilled').length, reasons };
+}
+
+test('50 concurrent reserves of 1 against 10 available: exactly 10 succeed', async (t) => {
+  const { store, db } = await openStore(t);
+  await store.ensureItem('pizza', 10);
+
+  const { succeeded, reasons } = await reserveConcurrently([store], 50, 'pizza');
+
+  assert.equal(succeeded, 10);
+  assert.deepEqual(new Set(reasons), new Set(['out_of_stock']));
+  assert.equal(reasons.length, 40);
+  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 0, held: 10, committed: 0 });
+  await assertLedgerSound(db, 'pizza', 10);
+});
+
+test('the same with two stock instances on two clients, calls interleaved', async (t) => {
+  const { store: first, db } = await openStore(t);
+  const second = await secondStore(t, db);
+  await first.ensureItem('pizza', 10);
+
+  const { succeeded, reasons } = await reserveConcurrently([first, second], 50, 'pizza');
+
+  assert.equal(succeeded, 10);
+  assert.equal(reasons.filter((r) => r === 'out_of_stock').length, 40);
+  assert.deepEqual(await stockOf(second, 'pizza'), { itemId: 'pizza', available: 0, held: 10, committed: 0 });
+  assert.deepEqual(await stockOf(first, 'pizza'), { itemId: 'pizza', available: 0, held: 10, committed: 0 });
+  await assertLedgerSound(db, 'pizza', 10);
+});
+
+test('four instances, two-line reservations, then commits and releases: every hold is all-or-nothing and accounted for', async (t) => {
+  const { store: first, db } = await openStore(t);
+  const stores = [first, ...(await Promise.all([1, 2, 3].map(() => secondStore(t, db))))];
+  await first.ensureItem('pizza', 30);
+  await first.ensureItem('wine', 40);
+  const lines = (i: number) => [
+    { itemId: 'pizza', quantity: 1 },
+    { itemId: 'wine', quantity: 1 + (i % 2) },
+  ];
+
+  const reserves = await Promise.allSettled(
+    Array.from({ length: 60 }, (_, i) => stores[i % 4]!.reserve(reserveRequest(`order-${i}`, lines(i)))),
+  );
+  const reserved = reserves.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+  for (const r of reserves) if (r.status === 'rejected') assert.equal(reason(r.reason), 'out_of_stock');
+  const held = (item: string) =>
+    reserved.reduce((sum, i) => sum + lines(i).find((l) => l.itemId === item)!.quantity, 0);
+  assert.ok(reserved.length > 0 && reserved.length < 60, `${reserved.length} reserved`);
+  assert.deepEqual(await first.availability([]), [
+    { itemId: 'pizza', available: 30 - held('pizza'), held: held('pizza'), committed: 0 },
+    { itemId: 'wine', available: 40 - held('wine'), held: held('wine'), committed: 0 },
+  ]);
+
+  // Commit the even ones and release the odd ones, each from two instances at once.
+  await Promise.all(
+    reserved.flatMap((i) =>
+      [0, 1].map((k) =>
+        i % 2 === 0 ? stores[(i + k) % 4]!.commit(`order-${i}`) : stores[(i + k) % 4]!.release(`order-${i}`),
+      ),
+    ),
+  );
+  const committed = (item: string) =>
+    reserved
+      .filter((i) => i % 2 === 0)
+      .reduce((sum, i) => sum + lines(i).find((l) => l.itemId === item)!.quantity, 0);
+  assert.deepEqual(await stores[3]!.availability([]), [
+    { itemId: 'pizza', available: 30 - committed('pizza'), held: 0, committed: committed('pizza') },
+    { itemId: 'wine', available: 40 - committed('wine'), held: 0, committed: committed('wine') },
+  ]);
+  await assertLedgerSound(db, 'pizza', 30);
+  await assertLedgerSound(db, 'wine', 40);
+  // No change was lost or doubled: each reservation held each item exactly once.
+  const versions = await db.collection<ItemVersionDocument>('stock_item_versions').find({}).toArray();
+  const holds = versions.flatMap((v) =>
+    v.changes.filter((c) => c.kind === 'hold').map((c) => `${v.itemId}/${c.reservationId}`),
+  );
+  assert.equal(new Set(holds).size, holds.length);
+});
+
+test('all lines or none: a short second line holds nothing and is named in the details', async (t) => {
+  const { store } = await openStore(t);
+  await store.ensureItem('pizza', 5);
+  await store.ensureItem('wine', 1);
+
+  const error = await rejection(
+    store.reserve(
+      reserveRequest('order-1', [
+        { itemId: 'pizza', quantity: 2 },
+        { itemId: 'wine', quantity: 3 },
+      ]),
+    ),
+  );
+
+  assert.equal(error.reason, 'out_of_stock');
+  assert.deepEqual(error.details, [{ itemId: 'wine', requested: 3, available: 1 }]);
+  assert.deepEqual(await store.availability([]), [
+    { itemId: 'pizza', available: 5, held: 0, committed: 0 },
+    { itemId: 'wine', available: 1, held: 0, committed: 0 },
+  ]);
+  assert.equal((await store.reservation('order-1'))?.state, 'rejected');
+  // Asked again, the same answer (even after stock came back: the id names that attempt).
+  await store.setAvailable('wine', 10);
+  assert.deepEqual(
+    (
+      await rejection(
+        store.reserve(
+          reserveRequest('order-1', [
+            { itemId: 'pizza', quantity: 2 },
+            { itemId: 'wine', quantity: 3 },
+          ]),
+        ),
+      )
+    ).details,
+    [{ itemId: 'wine', requested: 3, available: 1 }],
+  );
+});
+
+test('every short line is reported, and an unknown item counts as 0 available', async (t) => {
+  const { store } = await openStore(t);
+  await store.ensureItem('a', 1);
+  await store.ensureItem('c', 5);
+  const error = await rejection(
+    store.reserve(
+      reserveRequest('order-1', [
+        { itemId: 'a', quantity: 2 },
+        { itemId: 'b-unknown', quantity: 1 },
+        { itemId: 'c', quantity: 5 },
+      ]),
+    ),
+  );
+  assert.deepEqual(error.details, [
+    { itemId: 'a', requested: 2, available: 1 },
+    { itemId: 'b-unknown', requested: 1, available: 0 },
+  ]);
+  assert.deepEqual((await stockOf(store, 'c')).available, 5);
+});
+
+test('idempotency: reserve twice holds once; commit twice; release twice; no crossing over', async (t) => {
+  const { store } = await openStore(t);
+  await store.ensureItem('pizza', 10);
+  const order1 = reserveRequest('order-1', [{ itemId: 'pizza', quantity: 3 }]);
+
+  const first = await store.reserve(order1);
+  const again = await store.reserve(order1);
+  assert.equal(first.state, 'reserved');
+  assert.deepEqual(again, first);
+  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 7, held: 3, committed: 0 });
+
+  assert.equal((await store.commit('order-1')).state, 'committed');
+  assert.equal((await store.commit('order-1')).state, 'committed');
+  assert.equal((await store.reserve(order1)).state, 'committed');
+  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 7, held: 0, committed: 3 });
+  assert.equal((await rejection(store.release('order-1'))).reason, 'reservation_committed');
+
+  await store.reserve(reserveRequest('order-2', [{ itemId: 'pizza', quantity: 2 }]));
+  assert.equal((await store.release('order-2')).state, 'released');
+  assert.equal((await store.release('order-2')).state, 'released');
+  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 7, held: 0, committed: 3 });
+  assert.equal((await rejection(store.commit('order-2'))).reason, 'reservation_released');
+  assert.equal(
+    (await rejection(store.reserve(reserveRequest('order-2', [{ itemId: 'pizza', quantity: 2 }])))).reason,
+    'reservation_released',
+  );
+
+  assert.equal(
+    (await rejection(store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 4 }])))).reason,
+    'reservation_id_reused',
+  );
+  assert.equal((await rejection(store.commit('never-reserved'))).reason, 'not_found');
+});
+
+test('a release that overtakes its reserve wins: the late reserve holds nothing', async (t) => {
+  const { store } = await openStore(t);
+  await store.ensureItem('pizza', 10);
+  const released = await store.release('order-1');
+  assert.deepEqual({ state: released.state, lines: released.lines }, { state: 'released', lines: [] });
+  assert.equal(
+    (await rejection(store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 1 }])))).reason,
+    'reservation_released',
+  );
+  assert.equal((await stockOf(store, 'pizza')).available, 10);
+});
+
+test('commit and release racing on two instances: exactly one wins, and the stock agrees', async (t) => {
+  const { store: first, db } = await openStore(t);
+  const second = await secondStore(t, db);
+  await first.ensureItem('pizza', 20);
+  for (let i = 0; i < 10; i++)
+    await first.reserve(reserveRequest(`order-${i}`, [{ itemId: 'pizza', quantity: 2 }]));
+
+  const races = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      Promise.allSettled([first.commit(`order-${i}`), second.release(`order-${i}`)]).then(
+        ([commit, release]) => ({ commit, release }),
+      ),
+    ),
+  );
+
+  let committed = 0;
+  for (const { commit, release } of races) {
+    assert.notEqual(commit.status, release.status, 'exactly one of commit and release succeeds');
+    if (commit.status === 'fulfilled') committed++;
+    else assert.equal(reason(commit.reason), 'reservation_released');
+    if (release.status === 'rejected') assert.equal(reason(release.reason), 'reservation_committed');
+  }
+  assert.deepEqual(await stockOf(first, 'pizza'), {
+    itemId: 'pizza',
+    available: 20 - 2 * committed,
+    held: 0,
+    committed: 2 * committed,
+  });
+  await assertLedgerSound(db, 'pizza', 20);
+});
+
+test('expiry: a reservation past its ttl is expired by the sweeper and its stock comes back', async (t) => {
+  const { store } = await openStore(t);
+  await store.ensureItem('pizza', 5);
+  await store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 2 }], 1));
+  assert.equal((await stockOf(store, 'pizza')).available, 3);
+
+  const sweeper = new ReservationSweeper(store, logger, { intervalMs: 50 });
+  sweeper.start();
+  t.after(() => sweeper.stop());
+  await waitFor(
+    'order-1 to expire',
+    () => store.reservation('order-1'),
+    (r) => r?.state === 'expired',
+  );
+
+  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 5, held: 0, committed: 0 });
+  assert.equal((await rejection(store.commit('order-1'))).reason, 'reservation_released');
+  assert.equal((await store.release('order-1')).state, 'expired');
+});
+
+test('crash recovery: a reservation left pending with one hold applied is released after its expiry', async (t) => {
+  const { store, db } = await openStore(t);
+  await store.ensureItem('pizza', 5); // version 1
+  await store.ensureItem('wine', 5);
+  // What a process that died after the first hold leaves behind, written directly.
+  const past = new Date(Date.now() - 1000);
+  await db.collection<ReservationDocument>('reservations').insertOne({
+    _id: 'order-crashed',
+    lines: [
+      { itemId: 'pizza', quantity: 2 },
+      { itemId: 'wine', quantity: 1 },
+    ],
+    status: 'pending',
+    expiresAt: past,
+    createdAt: past,
+    updatedAt: past,
+  });
+  await db.collection<ItemVersionDocument>('stock_item_versions').insertOne({
+    _id: 'pizza@2',
+    itemId: 'pizza',
+    version: 2,
+    available: 3,
+    committed: 0,
+    holds: [{ reservationId: 'order-crashed', quantity: 2 }],
+    changes: [{ kind: 'hold', reservationId: 'order-crashed' }],
+    at: past,
+  });
+  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 3, held: 2, committed: 0 });
+
+  const sweeper = new ReservationSweeper(store, logger, { intervalMs: 50 });
+  sweeper.start();
+  t.after(() => sweeper.stop());
+  await waitFor(
+    'the crashed reservation to expire',
+    () => store.reservation('order-crashed'),
+    (r) => r?.state === 'expired',
+  );
+
+  assert.deepEqual(await store.availability(['pizza', 'wine']), [
+    { itemId: 'pizza', available: 5, held: 0, committed: 0 },
+    { itemId: 'wine', available: 5, held: 0, committed: 0 },
+  ]);
+});
+
+test('crash recovery: a settlement stuck half-way is finished by the sweeper', async (t) => {
+  const { store, db } = await openStore(t);
+  await store.ensureItem('pizza', 5);
+  await store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 2 }]));
+  // The commit was decided, then its process died before committing the line.
+  const longAgo = new Date(Date.now() - 120_000);
+  await db
+    .collection('reservation_outcomes')
+    .insertOne({ _id: 'order-1' as never, outcome: 'committed', decidedAt: longAgo });
+  await db
+    .collection<ReservationDocument>('reservations')
+    .updateOne({ _id: 'order-1' }, { $set: { status: 'committing', updatedAt: longAgo } });
+
+  const result = await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep();
+
+  assert.deepEqual(result, { expired: 0, resumed: 1 });
+  assert.equal(
+    (await store.reservation('order-1'))?.state satisfies ReservationState | undefined,
+    'committed',
+  );
+  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 3, held: 0, committed: 2 });
+});
+
+test('EnsureItem never resets a consumed quantity; SetAvailable sets it and stocks new items', async (t) => {
+  const { store } = await openStore(t);
+  assert.deepEqual(await store.ensureItem('pizza', 100), {
+    itemId: 'pizza',
+    available: 100,
+    held: 0,
+    committed: 0,
+  });
+  await store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 30 }]));
+  await store.commit('order-1');
+
+  assert.deepEqual(await store.ensureItem('pizza', 100), {
+    itemId: 'pizza',
+    available: 70,
+    held: 0,
+    committed: 30,
+  });
+
+  assert.deepEqual(await store.setAvailable('pizza', 25), {
+    itemId: 'pizza',
+    available: 25,
+    held: 0,
+    committed: 30,
+  });
+  assert.deepEqual(await store.setAvailable('new-dish', 4), {
+    itemId: 'new-dish',
+    available: 4,
+    held: 0,
+    committed: 0,
+  });
+  assert.deepEqual(
+    (await store.availability([])).map((item) => item.itemId),
+    ['new-dish', 'pizza'],
+  );
+  assert.deepEqual(await store.availability(['nope']), []);
+});
+
+test('old versions of an item are compacted; the newest keeps its holds', async (t) => {
+  const { store, db } = await openStore(t);
+  await store.ensureItem('pizza', 10);
+  await store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 1 }]));
+  await store.reserve(reserveRequest('order-2', [{ itemId: 'pizza', quantity: 1 }]));
+  const versions = await db
+    .collection<ItemVersionDocument>('stock_item_versions')
+    .find({ itemId: 'pizza' })
+    .sort({ version: 1 })
+    .toArray();
+  assert.deepEqual(
+    versions.map((v) => [v.version, v.available, v.holds?.length]),
+    [
+      [1, 10, undefined],
+      [2, 9, undefined],
+      [3, 8, 2],
+    ],
+  );
+  // A fresh process (empty cache) finds the newest state too.
+  assert.deepEqual(await stockOf(await secondStore(t, db), 'pizza'), {
+    itemId: 'pizza',
+    available: 8,
+    held: 2,
+    committed: 0,
+  });
+});

@@ -1,0 +1,132 @@
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Logger } from '@oms/logging';
+import type { ConfirmPublisher } from './confirm-publisher';
+import { decodeEvent, PermanentError, type DomainEvent } from './event';
+import { copyOptions, failedAttempts, failureHeaders } from './message-copy';
+import type { ConsumeOutcome, MessagingMetrics } from './metrics';
+import type { SubscriptionQueues } from './topology';
+import { annotateWithEvent, errorMessage, recordFailure, withConsumeSpan } from './tracing';
+
+export type EventHandler<T = unknown> = (
+  event: DomainEvent<T>,
+  delivery: { attempt: number },
+) => Promise<unknown>;
+
+export interface Subscription {
+  eventType: string;
+  queues: SubscriptionQueues;
+  handler: EventHandler;
+}
+
+/** The channels of the connection the message arrived on: acks must go back on the same channel. */
+export interface DeliveryChannels {
+  consumer: Channel;
+  publisher: ConfirmPublisher;
+}
+
+export interface DeliveryContext {
+  service: string;
+  logger: Logger;
+  metrics: MessagingMetrics;
+}
+
+/**
+ * Handles one delivery to the end: ack on success; on failure a copy goes to the next retry tier
+ * (or the dead letters after the last tier, for a PermanentError, or for a body that is no event),
+ * and the original is acked only once the broker confirmed the copy. Nothing here waits out a
+ * delay: the retry queue's TTL does, so the consumer keeps serving other messages.
+ *
+ * Rejects only when the copy could not be placed; the message then stays unacked and the caller
+ * recycles the connection so the broker redelivers it.
+ */
+export async function handleDelivery(
+  context: DeliveryContext,
+  subscription: Subscription,
+  channels: DeliveryChannels,
+  message: ConsumeMessage,
+): Promise<void> {
+  const startedAt = performance.now();
+  const { queues } = subscription;
+  const headers = message.properties.headers ?? {};
+  const previousFailures = failedAttempts(headers);
+  const attempt = previousFailures + 1;
+  const spanDetails = {
+    queue: queues.work,
+    service: context.service,
+    attempt,
+    headers,
+    messageId: typeof message.properties.messageId === 'string' ? message.properties.messageId : undefined,
+    routingKey: message.fields.routingKey,
+    deliveryTag: message.fields.deliveryTag,
+  };
+  const outcome = await withConsumeSpan(spanDetails, async (span): Promise<ConsumeOutcome> => {
+    let event: DomainEvent;
+    try {
+      event = decodeEvent(message.content);
+    } catch (error) {
+      recordFailure(span, error);
+      context.logger.error(
+        { err: error, queue: queues.work, messageId: spanDetails.messageId },
+        'malformed message moved to the dead letters',
+      );
+      await moveTo(channels, message, queues.dead, attempt, error);
+      return 'dead';
+    }
+    annotateWithEvent(span, event);
+    try {
+      await subscription.handler(event, { attempt });
+    } catch (error) {
+      recordFailure(span, error);
+      const retryTier = error instanceof PermanentError ? undefined : queues.retries[previousFailures];
+      const destination = retryTier?.queue ?? queues.dead;
+      const details = {
+        err: error,
+        queue: queues.work,
+        eventId: event.id,
+        type: event.type,
+        attempt,
+        destination,
+      };
+      if (retryTier)
+        context.logger.warn(
+          { ...details, retryInMs: retryTier.delayMs },
+          'event handling failed; will retry',
+        );
+      else context.logger.error(details, 'event handling failed; moved to the dead letters');
+      await moveTo(channels, message, destination, attempt, error);
+      return retryTier ? 'retry' : 'dead';
+    }
+    ackIfStillOpen(channels.consumer, message);
+    return 'ack';
+  });
+  context.metrics.consumedMessage(queues.work, outcome, (performance.now() - startedAt) / 1000);
+}
+
+async function moveTo(
+  channels: DeliveryChannels,
+  message: ConsumeMessage,
+  queue: string,
+  attempts: number,
+  error: unknown,
+): Promise<void> {
+  // Mandatory: if that queue were gone, the broker would drop the copy and we would lose the message.
+  await channels.publisher.publish(
+    '',
+    queue,
+    message.content,
+    copyOptions(message, failureHeaders(attempts, errorMessage(error))),
+    {
+      mandatory: true,
+    },
+  );
+  ackIfStillOpen(channels.consumer, message);
+}
+
+function ackIfStillOpen(channel: Channel, message: ConsumeMessage): void {
+  try {
+    channel.ack(message);
+  } catch {
+    // The channel died after the work was done: the broker redelivers the message, and the
+    // consumer's inbox recognises it as already applied.
+  }
+}

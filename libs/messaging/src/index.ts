@@ -1,0 +1,18 @@
+export { newEvent, PermanentError, type DomainEvent } from './event';
+export { MessageBus, type MessageBusOptions } from './message-bus';
+export type { EventHandler } from './consumer';
+export type { DeadLetter, DeadLetterQueueReport } from './dead-letters';
+export { eventsExchangeName, subscriptionQueues, type SubscriptionQueues } from './topology';
+export { captureTraceContext, withCapturedTraceContext } from './tracing';
+export { registerOutboxBacklogGauge } from './metrics';
+export {
+  stageEvents,
+  stageEventsForInsert,
+  ensureOutboxIndex,
+  OutboxRelay,
+  type OutboxRelayOptions,
+  type OutboxFields,
+  type EventPublisher,
+  type DocumentLocking,
+} from './outbox';
+export { Inbox } from './inbox';

@@ -1,0 +1,290 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { trace } from '@opentelemetry/api';
+import type { Collection } from 'mongodb';
+import { Registry } from 'prom-client';
+import { connectDatabase, DocumentLocks, type Database } from '@oms/persistence';
+import { uniqueDeployment, waitFor } from '@oms/testing';
+import { newEvent, type DomainEvent } from './event';
+import { Inbox } from './inbox';
+import type { MessageBus } from './message-bus';
+import {
+  OutboxRelay,
+  stageEvents,
+  stageEventsForInsert,
+  type EventPublisher,
+  type OutboxFields,
+} from './outbox';
+import { brokerAndDatabase, recordSpans, TestBuses, testLogger } from './test-support';
+
+const spans = recordSpans();
+
+interface Order extends OutboxFields {
+  _id: string;
+  status: string;
+}
+
+describe('the outbox against the real FerretDB and RabbitMQ', () => {
+  let buses: TestBuses;
+  let database: Database;
+  let orders: Collection<Order>;
+  let bus: MessageBus;
+  const received: DomainEvent[] = [];
+
+  before(async () => {
+    const { amqpUrl, mongoUrl } = await brokerAndDatabase();
+    const deployment = uniqueDeployment('outbox');
+    buses = new TestBuses(amqpUrl, deployment);
+    database = await connectDatabase({ url: mongoUrl, service: 'outbox', deployment });
+    orders = database.db.collection<Order>('orders');
+    bus = buses.create('order');
+    const listener = buses.create('listener');
+    for (const type of ['order.created', 'order.paid', 'order.ready']) {
+      listener.subscribe(type, async (event) => {
+        received.push(event);
+      });
+    }
+    await Promise.all([bus.start(), listener.start()]);
+  });
+
+  after(async () => {
+    await buses.cleanUp();
+    await database.db.dropDatabase();
+    await database.close();
+  });
+
+  function relay(publisher: EventPublisher = bus, metrics?: Registry): OutboxRelay<Order> {
+    return new OutboxRelay({
+      collection: orders,
+      bus: publisher,
+      logger: testLogger(),
+      intervalMs: 20,
+      metrics,
+    });
+  }
+
+  const receivedIds = () => received.map((event) => event.id);
+
+  test('events staged with a state change and never relayed ("crash") are published by a relay started later, once', async () => {
+    await orders.insertOne({ _id: 'order-1', status: 'new' });
+    const created = newEvent('order.created', { orderId: 'order-1' });
+    const stagingTraceId = await trace
+      .getTracer('outbox.test')
+      .startActiveSpan('POST /orders', async (span) => {
+        await orders.updateOne(
+          { _id: 'order-1' },
+          { $set: { status: 'pending', ...stageEvents([created]).$set } },
+        );
+        span.end();
+        return span.spanContext().traceId;
+      });
+    const staged = await orders.findOne({ _id: 'order-1' });
+    assert.equal(staged?.status, 'pending');
+    assert.equal(staged?.outboxPending, true);
+    assert.deepEqual(Object.keys(staged?.outbox ?? {}), [created.id]);
+
+    // The process that staged it "died" here. A new one starts its relay:
+    const restarted = relay();
+    assert.equal(await restarted.backlog(), 1);
+    assert.equal(await restarted.relayOnce(), 1);
+    assert.equal(await restarted.relayOnce(), 0, 'a second pass publishes nothing');
+    await waitFor('the delivery', () => receivedIds().includes(created.id));
+    assert.deepEqual(
+      received.find((event) => event.id === created.id),
+      created,
+      'the trace context stays out of the event',
+    );
+
+    const relayed = await orders.findOne({ _id: 'order-1' });
+    assert.deepEqual(relayed?.outbox, {});
+    assert.equal(relayed?.outboxPending, undefined);
+    assert.equal(await restarted.backlog(), 0);
+
+    const publishSpan = spans
+      .getFinishedSpans()
+      .find(
+        (span) => span.attributes['messaging.message.id'] === created.id && span.name.endsWith('publish'),
+      );
+    assert.equal(
+      publishSpan?.spanContext().traceId,
+      stagingTraceId,
+      'the relay publishes in the trace of the request that staged the event',
+    );
+  });
+
+  test('events of one document go out oldest first', async () => {
+    const paid = newEvent('order.paid', { orderId: 'order-2' });
+    const ready = {
+      ...newEvent('order.ready', { orderId: 'order-2' }),
+      occurredAt: new Date(Date.now() + 1000).toISOString(),
+    };
+    // Staged newest first, in two writes, as two concurrent requests could.
+    await orders.insertOne({ _id: 'order-2', status: 'paid', ...stageEventsForInsert([ready]) });
+    await orders.updateOne({ _id: 'order-2' }, stageEvents([paid]));
+    assert.equal(await relay().relayOnce(), 2);
+    await waitFor(
+      'both deliveries',
+      () => receivedIds().includes(ready.id) && receivedIds().includes(paid.id),
+    );
+    assert.ok(receivedIds().indexOf(paid.id) < receivedIds().indexOf(ready.id));
+  });
+
+  test('an event staged while the relay works on the document is never stranded', async () => {
+    await orders.insertOne({ _id: 'order-3', status: 'new' });
+    const first = newEvent('order.created', { orderId: 'order-3' });
+    const second = newEvent('order.paid', { orderId: 'order-3' });
+    await orders.updateOne({ _id: 'order-3' }, { $set: { status: 'pending', ...stageEvents([first]).$set } });
+
+    // Between publishing `first` and clearing the document, a request stages `second`.
+    let stagedMeanwhile = false;
+    const racing: EventPublisher = {
+      publish: async (event) => {
+        await bus.publish(event);
+        if (stagedMeanwhile) return;
+        stagedMeanwhile = true;
+        await orders.updateOne(
+          { _id: 'order-3' },
+          { $set: { status: 'paid', ...stageEvents([second]).$set } },
+        );
+      },
+    };
+    const racingRelay = relay(racing);
+    assert.equal(await racingRelay.relayOnce(), 1);
+    const afterRace = await orders.findOne({ _id: 'order-3' });
+    assert.equal(afterRace?.outboxPending, true, 'the flag survives: the map was not empty');
+    assert.deepEqual(Object.keys(afterRace?.outbox ?? {}), [second.id]);
+
+    assert.equal(await racingRelay.relayOnce(), 1);
+    assert.equal(await racingRelay.relayOnce(), 0);
+    await waitFor(
+      'both deliveries',
+      () => receivedIds().includes(first.id) && receivedIds().includes(second.id),
+    );
+    assert.equal(
+      receivedIds().filter((id) => id === first.id || id === second.id).length,
+      2,
+      'each published once',
+    );
+    assert.equal((await orders.findOne({ _id: 'order-3' }))?.outboxPending, undefined);
+  });
+
+  test('with the service’s document locks, stagings racing a running relay are all published, once', async () => {
+    // FerretDB v1 loses one of two concurrent updates of a document; the lock is what makes this hold.
+    const locks = DocumentLocks.open(database.db);
+    await orders.insertOne({ _id: 'order-7', status: 'new' });
+    const events = Array.from({ length: 20 }, (_, n) => newEvent('order.paid', { orderId: 'order-7', n }));
+    const running = new OutboxRelay({ collection: orders, bus, logger: testLogger(), intervalMs: 5, locks });
+    running.start();
+    try {
+      await Promise.all(
+        events.map((event, n) =>
+          locks.withLock('order-7', () =>
+            orders.updateOne(
+              { _id: 'order-7' },
+              { $set: { status: `step-${n}`, ...stageEvents([event]).$set } },
+            ),
+          ),
+        ),
+      );
+      await waitFor('every event delivered', () => events.every((event) => receivedIds().includes(event.id)));
+    } finally {
+      await running.stop();
+    }
+    for (const event of events) assert.equal(receivedIds().filter((id) => id === event.id).length, 1);
+    const settled = await orders.findOne({ _id: 'order-7' });
+    assert.deepEqual(settled?.outbox, {});
+    assert.equal(settled?.outboxPending, undefined);
+    assert.match(settled?.status ?? '', /^step-\d+$/);
+  });
+
+  test('a failed publish leaves the event staged for the next pass, and the other documents still go out', async () => {
+    const stuck = newEvent('order.paid', { orderId: 'order-4' });
+    const fine = newEvent('order.paid', { orderId: 'order-5' });
+    await orders.insertMany([
+      { _id: 'order-4', status: 'paid', ...stageEventsForInsert([stuck]) },
+      { _id: 'order-5', status: 'paid', ...stageEventsForInsert([fine]) },
+    ]);
+    let brokerDown = true;
+    const flaky: EventPublisher = {
+      publish: (event) =>
+        brokerDown && event.id === stuck.id
+          ? Promise.reject(new Error('message bus is not connected'))
+          : bus.publish(event),
+    };
+    const flakyRelay = relay(flaky);
+    assert.equal(await flakyRelay.relayOnce(), 1);
+    assert.equal(await flakyRelay.backlog(), 1);
+    brokerDown = false;
+    assert.equal(await flakyRelay.relayOnce(), 1);
+    assert.equal(await flakyRelay.backlog(), 0);
+    await waitFor(
+      'both deliveries',
+      () => receivedIds().includes(stuck.id) && receivedIds().includes(fine.id),
+    );
+  });
+
+  test('a running relay publishes on its own, at once when notified, and reports its backlog', async () => {
+    const metrics = new Registry();
+    const running = relay(bus, metrics);
+    running.start();
+    try {
+      const event = newEvent('order.ready', { orderId: 'order-6' });
+      await orders.insertOne({ _id: 'order-6', status: 'ready', ...stageEventsForInsert([event]) });
+      running.notify();
+      await waitFor('the delivery', () => receivedIds().includes(event.id));
+      assert.match(await metrics.metrics(), /oms_outbox_backlog\{collection="orders"\} 0/);
+    } finally {
+      await running.stop();
+    }
+    assert.doesNotMatch(await metrics.metrics(), /oms_outbox_backlog\{/, 'a stopped relay no longer reports');
+  });
+
+  test('event ids that are not field-name safe are refused', () => {
+    assert.throws(() => stageEvents([{ ...newEvent('order.paid', {}), id: 'a.b' }]), /cannot be staged/);
+    assert.deepEqual(stageEvents([]), { $set: {} });
+    assert.deepEqual(stageEventsForInsert([]), {});
+  });
+});
+
+describe('the inbox against the real FerretDB', () => {
+  let database: Database;
+
+  before(async () => {
+    const { mongoUrl } = await brokerAndDatabase();
+    database = await connectDatabase({
+      url: mongoUrl,
+      service: 'inbox',
+      deployment: uniqueDeployment('inbox'),
+    });
+  });
+
+  after(async () => {
+    await database.db.dropDatabase();
+    await database.close();
+  });
+
+  test('applies an event once per consumer, and again only if applying failed', async () => {
+    const kitchen = await Inbox.open(database.db, 'kitchen.order.paid');
+    const stock = await Inbox.open(database.db, 'stock.order.paid');
+    let applied = 0;
+    const apply = async () => {
+      applied++;
+    };
+    assert.equal(await kitchen.once('event-1', apply), true);
+    assert.equal(await kitchen.once('event-1', apply), false);
+    assert.equal(await stock.once('event-1', apply), true, 'another consumer keeps its own record');
+    assert.equal(applied, 2);
+
+    await assert.rejects(
+      kitchen.once('event-2', async () => {
+        throw new Error('database hiccup');
+      }),
+      /database hiccup/,
+    );
+    assert.equal(await kitchen.once('event-2', apply), true, 'a failed apply is not recorded');
+    assert.equal(applied, 3);
+
+    assert.equal(await kitchen.forgetAppliedBefore(new Date(Date.now() + 60_000)), 2);
+    assert.equal(await stock.once('event-1', apply), false, 'forgetting is per consumer');
+  });
+});
