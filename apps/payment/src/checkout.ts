@@ -3,12 +3,23 @@ import {
   circuitBreaker,
   ConsecutiveBreaker,
   ExponentialBackoff,
-  handleAll,
+  handleWhen,
   retry,
   wrap,
   type IPolicy,
 } from 'cockatiel';
 import type { PaymentDocument } from './payment-store';
+
+/** Failures a later attempt can cure: Stripe unreachable, overloaded or erring on its side. */
+export function isTransientStripeError(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return (
+    type === 'StripeConnectionError' ||
+    type === 'StripeAPIError' ||
+    type === 'StripeRateLimitError' ||
+    !(error as { type?: unknown } | null)?.type
+  );
+}
 
 /** Stripe's idempotency key: a retried or redelivered creation returns the same session. */
 export const checkoutIdempotencyKey = (orderId: string) => `oms-checkout-${orderId}`;
@@ -31,12 +42,12 @@ export class Checkout {
     private readonly options: CheckoutOptions,
     breakerHalfOpenMs = 5000,
   ) {
-    this.breaker = circuitBreaker(handleAll, {
+    this.breaker = circuitBreaker(handleWhen(isTransientStripeError), {
       halfOpenAfter: breakerHalfOpenMs,
       breaker: new ConsecutiveBreaker(3),
     });
     this.policy = wrap(
-      retry(handleAll, {
+      retry(handleWhen(isTransientStripeError), {
         maxAttempts: 2,
         backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }),
       }),

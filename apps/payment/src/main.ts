@@ -11,7 +11,7 @@ import { SessionCreator } from './session-creator';
 import { StripeEventHandler } from './stripe-events';
 
 const LOCAL_WEBHOOK_SECRET = 'whsec_oms_local_dev';
-const LOCAL_SECRET_KEY = 'sk_test_oms_local';
+const LOCAL_SECRET_KEY = 'sk_test_omslocal';
 
 void runService({
   name: 'payment',

@@ -159,7 +159,7 @@ export class PaymentStore {
   ): Promise<void> {
     await this.locks.withLock(orderId, async () => {
       const current = await this.payments.findOne({ _id: orderId });
-      if (!current || current.mismatches.some((m) => m.eventId === eventId)) return;
+      if (!current || (current.mismatches ?? []).some((m) => m.eventId === eventId)) return;
       await this.payments.updateOne(
         { _id: orderId },
         {

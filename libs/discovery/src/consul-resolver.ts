@@ -20,6 +20,8 @@ class ConsulResolver implements Resolver {
   private readonly service: string;
   private unsubscribe?: () => void;
   private latest?: { host: string; port: number }[];
+  private reportScheduled = false;
+  private destroyed = false;
 
   constructor(
     target: GrpcUri,
@@ -35,12 +37,19 @@ class ConsulResolver implements Resolver {
         this.latest = endpoints;
         this.report();
       });
-    } else if (this.latest) {
-      this.report();
+    } else if (this.latest && !this.reportScheduled) {
+      // grpc-js may ask again from inside our own report (a balancer reacting to the update):
+      // answering synchronously would recurse without end, so answer on the next turn.
+      this.reportScheduled = true;
+      setImmediate(() => {
+        this.reportScheduled = false;
+        if (!this.destroyed) this.report();
+      });
     }
   }
 
   destroy(): void {
+    this.destroyed = true;
     this.unsubscribe?.();
   }
 

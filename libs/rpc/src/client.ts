@@ -87,10 +87,13 @@ export function createRpcClient<D extends ServiceDefinition>(
         return await options.policy.execute(
           (signal) =>
             new Promise((resolve, reject) => {
-              const call = invoke(request, new Metadata(), { deadline }, (error, response) =>
-                error ? reject(error) : resolve(response),
-              );
-              signal.addEventListener('abort', () => call.cancel(), { once: true });
+              const cancel = () => call.cancel();
+              const call = invoke(request, new Metadata(), { deadline }, (error, response) => {
+                signal.removeEventListener('abort', cancel);
+                if (error) reject(error);
+                else resolve(response);
+              });
+              signal.addEventListener('abort', cancel, { once: true });
             }),
           { idempotent: idempotent.has(name) },
         );

@@ -4,7 +4,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
@@ -23,6 +23,28 @@ export interface Telemetry {
 
 let identity: ProcessIdentity | undefined;
 
+/**
+ * Drops NaN attributes before export. The MongoDB instrumentation reports FerretDB's port as NaN,
+ * and one NaN makes Jaeger's query API fail for every trace that holds the span.
+ */
+class DropNaNAttributes implements SpanProcessor {
+  constructor(private readonly next: SpanProcessor) {}
+  onStart(...args: Parameters<SpanProcessor['onStart']>): void {
+    this.next.onStart(...args);
+  }
+  onEnd(span: ReadableSpan): void {
+    const attributes = span.attributes as Record<string, unknown>;
+    for (const [key, value] of Object.entries(attributes)) if (Number.isNaN(value)) delete attributes[key];
+    this.next.onEnd(span);
+  }
+  forceFlush(): Promise<void> {
+    return this.next.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    return this.next.shutdown();
+  }
+}
+
 export function processIdentity(): ProcessIdentity {
   if (!identity) throw new Error('startTelemetry() must run before anything else');
   return identity;
@@ -30,7 +52,8 @@ export function processIdentity(): ProcessIdentity {
 
 /** Paths that would only add noise to traces (probes, scrapes, health checks). */
 const UNTRACED_HTTP = /^\/(healthz|readyz|metrics)(\?|$)/;
-const UNTRACED_RPC = ['grpc.health.v1.Health', 'grpc.reflection'];
+/** The instrumentation matches bare method names; none of ours is called Check, Watch or ServerReflectionInfo. */
+const UNTRACED_RPC = ['Check', 'Watch', 'ServerReflectionInfo'];
 
 /**
  * Starts OpenTelemetry. Must run before grpc-js, http, mongodb, amqplib or pino are first
@@ -47,9 +70,13 @@ export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process
       'service.instance.id': identity.instance,
     }),
     spanProcessors: [
-      new BatchSpanProcessor(
-        new OTLPTraceExporter({ url: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4317' }),
-        { scheduledDelayMillis: 500 },
+      new DropNaNAttributes(
+        new BatchSpanProcessor(
+          new OTLPTraceExporter({ url: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4317' }),
+          {
+            scheduledDelayMillis: 500,
+          },
+        ),
       ),
     ],
     instrumentations: [

@@ -35,7 +35,7 @@ type HealthClientConstructor = new (
 
 /** Calls grpc.health.v1.Health/Check on an instance: 'SERVING', 'NOT_SERVING', ... */
 export async function grpcHealthStatus(address: string): Promise<string> {
-  const definition = loadPackageDefinition(loadSync(healthProtoPath)) as unknown as {
+  const definition = loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as unknown as {
     grpc: { health: { v1: { Health: HealthClientConstructor } } };
   };
   const client = new definition.grpc.health.v1.Health(address, credentials.createInsecure());
