@@ -1,8 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { setOrderId } from '@oms/telemetry';
 import type { RouteContext } from '../app';
 import { HttpError } from '../http-errors';
 import { BACKEND_ERRORS, errorResponses } from '../schemas';
+
+function orderIdOf(rawBody: Buffer): string | undefined {
+  try {
+    const event = JSON.parse(rawBody.toString('utf8')) as {
+      data?: { object?: { metadata?: { orderId?: unknown } } };
+    };
+    const orderId = event.data?.object?.metadata?.orderId;
+    return typeof orderId === 'string' ? orderId : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Stripe's webhook. The signature covers the exact bytes Stripe sent, so this scope keeps the body
@@ -38,6 +51,9 @@ export async function webhookRoutes(app: FastifyInstance, { backends }: RouteCon
       }
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const { received } = await backends.payment.handleStripeWebhook({ rawBody, signature });
+      // Verified by now: tag the span with the order so Jaeger finds the payment path from here too.
+      const orderId = orderIdOf(rawBody);
+      if (orderId) setOrderId(orderId);
       return { received };
     },
   );
