@@ -27,9 +27,13 @@ function generate(outDir) {
     cwd: join(root, 'proto'),
     stdio: 'inherit',
   });
-  execFileSync(join(root, 'node_modules/.bin/prettier'), ['--write', '--log-level=warn', outDir], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    join(root, 'node_modules/.bin/prettier'),
+    ['--write', '--log-level=warn', '--ignore-path=', '--config', join(root, '.prettierrc.json'), outDir],
+    {
+      stdio: 'inherit',
+    },
+  );
 }
 
 if (!check) {
