@@ -9,3 +9,4 @@ export {
   type CheckoutEventType,
   type WebhookOrder,
 } from './stripe-webhook';
+export { RabbitNode } from './rabbit-node';
