@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
-import { ensureStack, TestSystem } from '@oms/testing';
+import { ensureStack, signedCheckoutEvent, TestSystem, waitFor } from '@oms/testing';
 import { ECHO_SERVICE } from './ceiling-grpc.mjs';
 
 const ROOT = resolve(__dirname, '../..');
@@ -82,6 +82,97 @@ async function grpcEcho(target: string): Promise<Measurement> {
   };
 }
 
+const LIFECYCLE_ORDERS = Number(process.env.BENCH_LIFECYCLE_ORDERS ?? 200);
+const LIFECYCLE_PREP_MS = 100;
+
+interface LifecycleOrder {
+  id: string;
+  customerId: string;
+  totalCents: number;
+  currency: string;
+  status: string;
+  history: { status: string; at: string }[];
+}
+
+/**
+ * The whole lifecycle for LIFECYCLE_ORDERS orders: create → session → signed webhook → ready.
+ * paid → ready latency comes from the orders' own history, less the simulated prep time.
+ */
+async function lifecycle(): Promise<{
+  ordersPerSecond: number;
+  paidToReadyMs: { p50: number; p99: number };
+  orders: number;
+}> {
+  const system = await TestSystem.start({
+    prefix: 'benchlife',
+    env: { LOG_LEVEL: 'warn', KITCHEN_PREP_MS: String(LIFECYCLE_PREP_MS), KITCHEN_CONCURRENCY: '64' },
+  });
+  try {
+    await system.addItem('life-item', 1_000_000);
+    const started = performance.now();
+    const ids: { id: string; customerId: string }[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < LIFECYCLE_ORDERS) {
+        const i = next++;
+        const customerId = `bench-life-${i % 32}`;
+        const created = await system.request<LifecycleOrder>('POST', `/v1/customers/${customerId}/orders`, {
+          body: { items: [{ itemId: 'life-item', quantity: 1 }] },
+        });
+        const order = await waitFor(
+          'awaiting_payment',
+          async () => {
+            const current = await system.request<LifecycleOrder>(
+              'GET',
+              `/v1/customers/${customerId}/orders/${created.body.id}`,
+            );
+            return current.body.status === 'awaiting_payment' ? current.body : undefined;
+          },
+          { timeoutMs: 60_000, intervalMs: 20 },
+        );
+        const { body, signature } = signedCheckoutEvent('checkout.session.completed', order);
+        await fetch(`${system.gatewayUrl}/v1/webhooks/stripe`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+          body,
+        });
+        ids.push({ id: order.id, customerId });
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+    const finished = await Promise.all(
+      ids.map((ref) =>
+        waitFor(
+          'ready',
+          async () => {
+            const current = await system.request<LifecycleOrder>(
+              'GET',
+              `/v1/customers/${ref.customerId}/orders/${ref.id}`,
+            );
+            return current.body.status === 'ready' ? current.body : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 50 },
+        ),
+      ),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const latencies = finished
+      .map((order) => {
+        const at = (status: string) => Date.parse(order.history.find((h) => h.status === status)!.at);
+        return at('ready') - at('paid') - LIFECYCLE_PREP_MS;
+      })
+      .sort((a, b) => a - b);
+    const pick = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+    return {
+      ordersPerSecond: finished.length / seconds,
+      paidToReadyMs: { p50: pick(0.5), p99: pick(0.99) },
+      orders: finished.length,
+    };
+  } finally {
+    await system.stop();
+  }
+}
+
 async function startCeiling(script: string): Promise<{ child: ChildProcess; info: Record<string, string> }> {
   const child = spawn(process.execPath, [resolve(__dirname, script)], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -136,6 +227,11 @@ async function main(): Promise<void> {
       console.log(`${name}: ${results[name]!.rps.toFixed(0)} req/s, p99 ${results[name]!.p99.toFixed(1)} ms`);
     }
     const memory = Object.fromEntries(system.instances.map((i) => [i.name, residentMb(i.pid)]));
+    await system.stop();
+    const life = await lifecycle();
+    console.log(
+      `lifecycle: ${life.ordersPerSecond.toFixed(1)} orders/s; paid→ready p50 ${life.paidToReadyMs.p50} ms, p99 ${life.paidToReadyMs.p99} ms`,
+    );
     const ceilingHttp = results['ceiling: bare Fastify handler']!.rps;
     const ceilingGrpc = results['ceiling: bare grpc-js unary echo']!.rps;
     const report = {
@@ -159,6 +255,7 @@ async function main(): Promise<void> {
         getOrderVsHttpCeiling: results['get order (GET)']!.rps / ceilingHttp,
       },
       residentMemoryMb: memory,
+      lifecycle: { ...life, prepMsExcluded: LIFECYCLE_PREP_MS },
       targets: { createOrderRps: 500, createOrderP99Ms: 150, getOrderRps: 2000 },
     };
     const outDir = resolve(ROOT, 'bench-results');
@@ -179,6 +276,8 @@ async function main(): Promise<void> {
       ...rows,
       '',
       `Ratios: create-order = ${(report.ratios.createOrderVsHttpCeiling * 100).toFixed(1)}% of the bare HTTP ceiling, get-order = ${(report.ratios.getOrderVsHttpCeiling * 100).toFixed(1)}%.`,
+      '',
+      `Lifecycle (${life.orders} orders, create → ready): ${life.ordersPerSecond.toFixed(1)} orders/s; paid → ready p50 ${life.paidToReadyMs.p50} ms, p99 ${life.paidToReadyMs.p99} ms (simulated ${LIFECYCLE_PREP_MS} ms prep excluded).`,
       '',
       `Resident memory (MB): ${Object.entries(memory)
         .map(([n, mb]) => `${n} ${mb}`)
