@@ -39,7 +39,7 @@ test('changing libs/resilience affects its dependents and nothing else', { timeo
     ]) {
       assert.ok(affected.has(name), `${name} should be affected (got ${[...affected].join(', ')})`);
     }
-    for (const name of ['config', 'contracts', 'logging', 'telemetry', 'persistence', 'discovery']) {
+    for (const name of ['config', 'contracts', 'logging', 'telemetry']) {
       assert.ok(!affected.has(name), `${name} must not be affected`);
     }
   } finally {
