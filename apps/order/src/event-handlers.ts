@@ -62,7 +62,20 @@ export function subscribeOrderEvents(
       reason: '',
     }),
   );
-  on(EventTypes.ticketReady, isTicketEvent, (data) =>
-    advance({ orderId: data.orderId, status: OrderStatus.ORDER_STATUS_READY, paymentUrl: '', reason: '' }),
-  );
+  on(EventTypes.ticketReady, isTicketEvent, async (data) => {
+    // A ready ticket was prepared: if its "started" event is still on its way (separate queues,
+    // or held up by a broker outage), the order still passes through preparing, in order.
+    await advance({
+      orderId: data.orderId,
+      status: OrderStatus.ORDER_STATUS_PREPARING,
+      paymentUrl: '',
+      reason: '',
+    });
+    return advance({
+      orderId: data.orderId,
+      status: OrderStatus.ORDER_STATUS_READY,
+      paymentUrl: '',
+      reason: '',
+    });
+  });
 }
