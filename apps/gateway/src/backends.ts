@@ -46,6 +46,9 @@ export function connectBackends(context: Pick<ServiceContext<unknown>, 'client'>
     payment: context.client('payment', PaymentServiceService, {
       // Payment applies each Stripe event at most once (deduplicated by event id).
       idempotent: ['handleStripeWebhook', 'getPayment'],
+      // Stripe waits for a webhook answer far longer than a user waits for a page; a slow store
+      // under load should not turn a valid delivery into a failure Stripe has to redeliver.
+      timeoutsMs: { handleStripeWebhook: 10_000 },
     }),
     kitchen: context.client('kitchen', KitchenServiceService, { idempotent: ['listTickets'] }),
     deadLetters: Object.fromEntries(
