@@ -8,8 +8,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
 const steps = [
   ['contracts are generated from proto/', 'node', ['tools/proto/generate.mjs', '--check']],
-  ['lint', 'npx', ['nx', 'run-many', '-t', 'lint', '--output-style=stream']],
   ['format', 'npx', ['prettier', '--check', '.']],
+  ['lint', 'npx', ['nx', 'run-many', '-t', 'lint', '--output-style=stream', '--parallel=2']],
   ['tests', 'npx', ['nx', 'run-many', '-t', 'test', '--output-style=stream', '--parallel=1']],
 ];
 

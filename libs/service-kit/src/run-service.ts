@@ -288,7 +288,10 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
   }
   // Start and stop are always logged (unless silent): supervisors and the test harness wait for them.
   const lifecycleLog = base.LOG_LEVEL === 'silent' ? logger : logger.child({}, { level: 'info' });
-  lifecycleLog.info({ port, metricsPort, consul: base.CONSUL_URL, tag: deploymentTag }, `${spec.name} started`);
+  lifecycleLog.info(
+    { port, metricsPort, consul: base.CONSUL_URL, tag: deploymentTag },
+    `${spec.name} started`,
+  );
 
   const steps: ShutdownStep[] = [
     {
