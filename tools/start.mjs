@@ -19,6 +19,9 @@ const run = (command, args) => {
 
 if (!existsSync(resolve(ROOT, 'node_modules/.package-lock.json'))) run('npm', ['ci']);
 const stack = await import('./stack/stack.mjs');
+// Ctrl-C stops what this run brought up; a stack that was already running stays as it was.
+const before = await stack.status({ quiet: true });
+const ownStack = !before.components.some((c) => c.name !== 'rabbitmq' && c.status === 'up');
 await stack.up();
 run('npx', ['nx', 'run-many', '-t', 'build', '--projects', SERVICE_ORDER.join(','), '--output-style=stream']);
 
@@ -30,7 +33,7 @@ async function stopAll(code) {
   console.log('\nstopping services...');
   for (const service of [...services].reverse()) service.child.kill('SIGTERM');
   await Promise.all(services.map((service) => service.exited));
-  await stack.down();
+  if (ownStack) await stack.down();
   process.exit(code);
 }
 process.on('SIGINT', () => void stopAll(0));
