@@ -96,6 +96,25 @@ export class TestSystem {
     return body.available;
   }
 
+  /**
+   * Kitchen tickets once `satisfied` holds. The listing reads the kitchen's store, which catches
+   * up with the events (and a restarted kitchen is found once its first health check passed).
+   */
+  async ticketsWhen(
+    query: string,
+    satisfied: (tickets: { id: string; orderId: string; status: string }[]) => boolean,
+  ): Promise<{ id: string; orderId: string; status: string }[]> {
+    return waitFor(`tickets ${query}`, async () => {
+      const listed = await this.request<{ tickets?: { id: string; orderId: string; status: string }[] }>(
+        'GET',
+        `/v1/kitchen/tickets?${query}`,
+      );
+      return listed.status === 200 && listed.body.tickets && satisfied(listed.body.tickets)
+        ? listed.body.tickets
+        : undefined;
+    });
+  }
+
   /** Available, held and committed quantities straight from a stock instance over gRPC. */
   async stockOf(itemId: string): Promise<ItemStock> {
     const stock = this.running('stock')[0];

@@ -97,11 +97,8 @@ describe('kitchen outage and volume', () => {
         ready.history.map((h) => h.status),
         ['pending', 'awaiting_payment', 'paid', 'preparing', 'ready'],
       );
-      const tickets = await system.request<{ tickets: unknown[] }>(
-        'GET',
-        `/v1/kitchen/tickets?orderId=${order.id}`,
-      );
-      assert.equal(tickets.body.tickets.length, 1);
+      const tickets = await system.ticketsWhen(`orderId=${order.id}`, (listed) => listed.length > 0);
+      assert.equal(tickets.length, 1);
     }
   });
 
@@ -120,12 +117,12 @@ describe('kitchen outage and volume', () => {
         ['pending', 'awaiting_payment', 'paid', 'preparing', 'ready'],
       );
     }
-    const tickets = await system.request<{ tickets: { orderId: string }[] }>(
-      'GET',
-      '/v1/kitchen/tickets?status=ready',
-    );
     const volumeIds = new Set(created.map((o) => o.id));
-    const volumeTickets = tickets.body.tickets.filter((t) => volumeIds.has(t.orderId));
+    const tickets = await system.ticketsWhen(
+      'status=ready',
+      (listed) => listed.filter((t) => volumeIds.has(t.orderId)).length >= 200,
+    );
+    const volumeTickets = tickets.filter((t) => volumeIds.has(t.orderId));
     assert.equal(volumeTickets.length, 200);
     assert.equal(new Set(volumeTickets.map((t) => t.orderId)).size, 200);
     const stock = await waitFor('every reservation committed', async () => {
