@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite against the real stack — contracts fresh, lint and format clean,
 // then every project's tests (unit, integration and system) through Nx.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -13,19 +14,45 @@ const steps = [
   ['tests', 'npx', ['nx', 'run-many', '-t', 'test', '--output-style=stream', '--parallel=1']],
 ];
 
+/** Runs a command, echoing its output line by line to `onLine` as well as to the terminal. */
+function run(command, args, onLine) {
+  return new Promise((resolveRun) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const [stream, out] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        out.write(`${line}\n`);
+        onLine(line);
+      });
+    }
+    child.on('close', (code) => resolveRun(code ?? 1));
+  });
+}
+
 const stack = await import('./stack/stack.mjs');
 // Leave a stack that was already running (e.g. by `npm start`) as it was; stop only our own.
 const before = await stack.status({ quiet: true });
 const ownStack = !before.components.some((c) => c.name !== 'rabbitmq' && c.status === 'up');
 await stack.up();
 const results = [];
+let testsPassed = 0;
+let testsFailed = 0;
+const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 for (const [title, command, args] of steps) {
   console.log(`\n=== ${title}: ${command} ${args.join(' ')}`);
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env });
-  results.push({ title, ok: result.status === 0 });
-  if (result.status !== 0) break;
+  const status = await run(command, args, (line) => {
+    // Node's test runner closes each project with `ℹ pass N` / `ℹ fail N`: add them up.
+    const count = /ℹ (pass|fail) (\d+)\s*$/.exec(line.replace(ANSI_COLOR, ''));
+    if (count?.[1] === 'pass') testsPassed += Number(count[2]);
+    if (count?.[1] === 'fail') testsFailed += Number(count[2]);
+  });
+  results.push({ title, ok: status === 0 });
+  if (status !== 0) break;
 }
 if (ownStack && !process.env.OMS_KEEP_STACK) await stack.down();
 const failed = results.filter((r) => !r.ok);
 console.log(`\n${results.map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.title}`).join('\n')}`);
+console.log(`tests: ${testsPassed} passed, ${testsFailed} failed`);
 process.exit(failed.length === 0 ? 0 : 1);
