@@ -52,11 +52,9 @@ export class TicketStore {
     applies: (ticket: TicketDocument) => boolean,
     set: (ticket: TicketDocument) => Record<string, unknown>,
   ): Promise<TicketDocument | null> {
-    return this.locks.withLock(id, async () => {
-      const current = await this.tickets.findOne({ _id: id });
-      if (!current || !applies(current)) return null;
-      return this.tickets.findOneAndUpdate({ _id: id }, { $set: set(current) }, { returnDocument: 'after' });
-    });
+    return this.locks.updateIf(this.tickets, id, (current) =>
+      applies(current) ? { $set: set(current) } : undefined,
+    );
   }
 
   static async open(db: Db): Promise<TicketStore> {

@@ -5,9 +5,10 @@ import {
   type Order,
   type OrderCreatedData,
   type OrderLine,
+  type OrderLineData,
   type OrderPaidData,
 } from '@oms/contracts';
-import { newEvent, stageEvents, type DomainEvent } from '@oms/messaging';
+import { newEvent, stageEvents, stageEventsForInsert, type DomainEvent } from '@oms/messaging';
 import { DocumentLocks, isDuplicateKeyError } from '@oms/persistence';
 import { STATUS_NAMES } from './order-rules';
 
@@ -61,17 +62,9 @@ export interface NewOrder {
   expiresAt: Date;
 }
 
-/** `stageEvents` speaks in update paths (`outbox.<id>`); an insert needs the nested document. */
-function stagedFields(events: DomainEvent[]): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  for (const [path, value] of Object.entries(stageEvents(events).$set)) {
-    const [head, ...rest] = path.split('.');
-    if (rest.length === 0) fields[head!] = value;
-    else
-      fields[head!] = { ...(fields[head!] as Record<string, unknown> | undefined), [rest.join('.')]: value };
-  }
-  return fields;
-}
+/** An order's lines as events carry them. */
+const eventLines = (items: OrderLine[]): OrderLineData[] =>
+  items.map(({ itemId, name, quantity, unitPriceCents }) => ({ itemId, name, quantity, unitPriceCents }));
 
 /** Events an order's status change causes, staged in the same write. */
 function eventsFor(
@@ -82,12 +75,7 @@ function eventsFor(
   const data: OrderPaidData = {
     orderId: doc._id,
     customerId: doc.customerId,
-    items: doc.items.map(({ itemId, name, quantity, unitPriceCents }) => ({
-      itemId,
-      name,
-      quantity,
-      unitPriceCents,
-    })),
+    items: eventLines(doc.items),
   };
   return [newEvent(EventTypes.orderPaid, data)];
 }
@@ -142,18 +130,16 @@ export class OrderStore {
     const created: OrderCreatedData = {
       orderId: order.id,
       customerId: order.customerId,
-      items: order.items.map(({ itemId, name, quantity, unitPriceCents }) => ({
-        itemId,
-        name,
-        quantity,
-        unitPriceCents,
-      })),
+      items: eventLines(order.items),
       totalCents: order.totalCents,
       currency: order.currency,
     };
     try {
       // The order and its order.created event are one document: the relay publishes it later.
-      await this.orders.insertOne({ ...doc, ...stagedFields([newEvent(EventTypes.orderCreated, created)]) });
+      await this.orders.insertOne({
+        ...doc,
+        ...stageEventsForInsert([newEvent(EventTypes.orderCreated, created)]),
+      });
       return toOrder(doc);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
@@ -213,18 +199,12 @@ export class OrderStore {
     const step = changes.reason
       ? { status: statusName(next), at: now, reason: changes.reason }
       : { status: statusName(next), at: now };
-    return this.locks.withLock(orderId, async () => {
-      const current = await this.orders.findOne({ _id: orderId });
-      if (!current || current.status !== statusName(expected)) return undefined;
+    const doc = await this.locks.updateIf(this.orders, orderId, (current) => {
+      if (current.status !== statusName(expected)) return undefined;
       const events = eventsFor(next, current);
-      if (events.length > 0) Object.assign(set, stageEvents(events).$set);
-      const doc = await this.orders.findOneAndUpdate(
-        { _id: orderId },
-        { $set: set, $push: { history: step } },
-        { returnDocument: 'after' },
-      );
-      return doc ? toOrder(doc) : undefined;
+      return { $set: { ...set, ...stageEvents(events).$set }, $push: { history: step } };
     });
+    return doc ? toOrder(doc) : undefined;
   }
 
   async markStockReleased(orderId: string): Promise<void> {

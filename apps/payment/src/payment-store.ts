@@ -60,12 +60,10 @@ export class PaymentStore {
     from: PaymentStatus[],
     changes: Record<string, unknown>,
   ): Promise<boolean> {
-    return this.locks.withLock(orderId, async () => {
-      const current = await this.payments.findOne({ _id: orderId });
-      if (!current || !from.includes(current.status)) return false;
-      await this.payments.updateOne({ _id: orderId }, { $set: { ...changes, updatedAt: new Date() } });
-      return true;
-    });
+    const moved = await this.locks.updateIf(this.payments, orderId, (current) =>
+      from.includes(current.status) ? { $set: { ...changes, updatedAt: new Date() } } : undefined,
+    );
+    return moved !== null;
   }
 
   async get(orderId: string): Promise<Payment | undefined> {
@@ -157,16 +155,13 @@ export class PaymentStore {
     amountCents: number | null,
     currency: string | null,
   ): Promise<void> {
-    await this.locks.withLock(orderId, async () => {
-      const current = await this.payments.findOne({ _id: orderId });
-      if (!current || (current.mismatches ?? []).some((m) => m.eventId === eventId)) return;
-      await this.payments.updateOne(
-        { _id: orderId },
-        {
-          $push: { mismatches: { eventId, amountCents, currency, at: new Date() } },
-          $set: { updatedAt: new Date() },
-        },
-      );
-    });
+    await this.locks.updateIf(this.payments, orderId, (current) =>
+      (current.mismatches ?? []).some((m) => m.eventId === eventId)
+        ? undefined
+        : {
+            $push: { mismatches: { eventId, amountCents, currency, at: new Date() } },
+            $set: { updatedAt: new Date() },
+          },
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Document, Filter, UpdateFilter, WithId } from 'mongodb';
 import { isDuplicateKeyError } from './errors';
 
 interface LockDocument {
@@ -59,5 +59,24 @@ export class DocumentLocks {
     } finally {
       await this.locks.deleteOne({ _id: key, owner });
     }
+  }
+
+  /**
+   * The compare-and-set every store needs, under the document's lock: reads the document, asks
+   * `decide` for an update (undefined: leave it), applies it, and returns the document after it
+   * (null when missing or left as it was).
+   */
+  async updateIf<T extends Document & { _id: string }>(
+    collection: Collection<T>,
+    id: string,
+    decide: (current: WithId<T>) => UpdateFilter<T> | undefined,
+  ): Promise<WithId<T> | null> {
+    return this.withLock(id, async () => {
+      const byId = { _id: id } as Filter<T>;
+      const current = await collection.findOne(byId);
+      const update = current ? decide(current) : undefined;
+      if (!update) return null;
+      return collection.findOneAndUpdate(byId, update, { returnDocument: 'after' });
+    });
   }
 }
