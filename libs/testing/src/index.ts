@@ -2,7 +2,7 @@ export { ensureStack, stackAddresses } from './stack';
 export { waitFor } from './wait-for';
 export { startService, type RunningService, type StartServiceOptions } from './service-process';
 export { passingInstances, grpcHealthStatus, jaegerServices, uniqueDeployment } from './probes';
-export { TestSystem, ALL_SERVICES, ADMIN_TOKEN, type SystemServiceName } from './system';
+export { TestSystem, ALL_SERVICES, ADMIN_TOKEN, type SystemServiceName, type TestOrder } from './system';
 export {
   signedCheckoutEvent,
   LOCAL_WEBHOOK_SECRET,

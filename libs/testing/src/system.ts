@@ -2,6 +2,7 @@ import { StockServiceService, type ItemStock } from '@oms/contracts';
 import { createTargetPolicy } from '@oms/resilience';
 import { createRpcClient } from '@oms/rpc';
 import { startService, type RunningService } from './service-process';
+import { signedCheckoutEvent, type CheckoutEventType } from './stripe-webhook';
 import { uniqueDeployment } from './probes';
 import { waitFor } from './wait-for';
 
@@ -9,6 +10,19 @@ export const ALL_SERVICES = ['menu', 'stock', 'order', 'payment', 'kitchen', 'ga
 export type SystemServiceName = (typeof ALL_SERVICES)[number];
 
 export const ADMIN_TOKEN = 'oms-local-admin';
+
+/** An order as the gateway answers it (the parts tests read). */
+export interface TestOrder {
+  id: string;
+  customerId: string;
+  status: string;
+  totalCents: number;
+  currency: string;
+  paymentUrl: string | null;
+  history: { status: string; at: string }[];
+}
+
+type OrderRef = Pick<TestOrder, 'id' | 'customerId'>;
 
 /** A whole system in its own deployment (Consul tag, databases, queues), started for one test file. */
 export class TestSystem {
@@ -94,6 +108,41 @@ export class TestSystem {
     const { status, body } = await this.request<{ available: number | null }>('GET', `/v1/menu/${itemId}`);
     if (status !== 200) throw new Error(`GET /v1/menu/${itemId} answered ${status}`);
     return body.available;
+  }
+
+  async getOrder(order: OrderRef): Promise<TestOrder> {
+    return (await this.request<TestOrder>('GET', `/v1/customers/${order.customerId}/orders/${order.id}`))
+      .body;
+  }
+
+  /** The order once it has reached `status`. */
+  orderWhen(order: OrderRef, status: string, timeoutMs = 30_000): Promise<TestOrder> {
+    return waitFor(
+      `order ${order.id} ${status}`,
+      async () => {
+        const current = await this.getOrder(order);
+        return current.status === status ? current : undefined;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  /** A signed Stripe webhook delivery for the order, sent to the gateway by `send()`. */
+  webhook(
+    type: CheckoutEventType,
+    order: Omit<TestOrder, 'status' | 'paymentUrl' | 'history'>,
+    options: Parameters<typeof signedCheckoutEvent>[2] = {},
+  ): { eventId: string; send(): Promise<Response> } {
+    const { body, signature, eventId } = signedCheckoutEvent(type, order, options);
+    return {
+      eventId,
+      send: () =>
+        fetch(`${this.gatewayUrl}/v1/webhooks/stripe`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+          body,
+        }),
+    };
   }
 
   /**

@@ -2,16 +2,7 @@
 // reaches ready, none lost, none doubled, and no service was restarted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ensureStack, RabbitNode, signedCheckoutEvent, TestSystem, waitFor } from '@oms/testing';
-
-interface Order {
-  id: string;
-  customerId: string;
-  status: string;
-  totalCents: number;
-  currency: string;
-  history: { status: string }[];
-}
+import { ensureStack, RabbitNode, TestSystem, type TestOrder } from '@oms/testing';
 
 describe('broker restart', () => {
   const broker = new RabbitNode(5789);
@@ -30,28 +21,16 @@ describe('broker restart', () => {
     await broker.destroy();
   });
 
-  const getOrder = async (order: Pick<Order, 'id' | 'customerId'>) =>
-    (await system.request<Order>('GET', `/v1/customers/${order.customerId}/orders/${order.id}`)).body;
-  const waitForStatus = (order: Pick<Order, 'id' | 'customerId'>, status: string) =>
-    waitFor(
-      `order ${order.id} ${status}`,
-      async () => {
-        const current = await getOrder(order);
-        return current.status === status ? current : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 200 },
-    );
-
   test('orders created before, during and after a broker restart all complete exactly once', async () => {
     await system.addItem('broker-item', 100);
     const create = async (i: number) => {
-      const created = await system.request<Order>('POST', `/v1/customers/broker-${i}/orders`, {
+      const created = await system.request<TestOrder>('POST', `/v1/customers/broker-${i}/orders`, {
         body: { items: [{ itemId: 'broker-item', quantity: 1 }] },
       });
       assert.equal(created.status, 201);
       return created.body;
     };
-    const orders: Order[] = [];
+    const orders: TestOrder[] = [];
     for (let i = 0; i < 10; i++) orders.push(await create(i));
     await broker.stop();
     // Orders are still accepted while the broker is down: their events wait in the outbox.
@@ -60,17 +39,12 @@ describe('broker restart', () => {
     for (let i = 20; i < 30; i++) orders.push(await create(i));
 
     for (const order of orders) {
-      const awaiting = await waitForStatus(order, 'awaiting_payment');
-      const { body, signature } = signedCheckoutEvent('checkout.session.completed', awaiting);
-      const response = await fetch(`${system.gatewayUrl}/v1/webhooks/stripe`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-        body,
-      });
+      const awaiting = await system.orderWhen(order, 'awaiting_payment', 90_000);
+      const response = await system.webhook('checkout.session.completed', awaiting).send();
       assert.equal(response.status, 200);
     }
     for (const order of orders) {
-      const ready = await waitForStatus(order, 'ready');
+      const ready = await system.orderWhen(order, 'ready', 90_000);
       assert.deepEqual(
         ready.history.map((h) => h.status),
         ['pending', 'awaiting_payment', 'paid', 'preparing', 'ready'],

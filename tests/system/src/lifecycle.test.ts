@@ -2,24 +2,7 @@
 // signed webhook, stock committed, the kitchen, and one trace per path in Jaeger.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ensureStack,
-  signedCheckoutEvent,
-  stackAddresses,
-  TestSystem,
-  waitFor,
-  type CheckoutEventType,
-} from '@oms/testing';
-
-interface Order {
-  id: string;
-  customerId: string;
-  status: string;
-  totalCents: number;
-  currency: string;
-  paymentUrl: string | null;
-  history: { status: string }[];
-}
+import { ensureStack, stackAddresses, TestSystem, waitFor, type TestOrder } from '@oms/testing';
 
 describe('order lifecycle', () => {
   let system: TestSystem;
@@ -35,42 +18,12 @@ describe('order lifecycle', () => {
   });
   after(() => system.stop());
 
-  const getOrder = async (order: Pick<Order, 'id' | 'customerId'>) =>
-    (await system.request<Order>('GET', `/v1/customers/${order.customerId}/orders/${order.id}`)).body;
-
-  const waitForStatus = (order: Pick<Order, 'id' | 'customerId'>, status: string, timeoutMs = 20_000) =>
-    waitFor(
-      `order ${order.id} ${status}`,
-      async () => {
-        const current = await getOrder(order);
-        return current.status === status ? current : undefined;
-      },
-      { timeoutMs, intervalMs: 100 },
-    );
-
-  async function placeAwaitingPayment(customerId: string, itemId: string, quantity = 1): Promise<Order> {
-    const created = await system.request<Order>('POST', `/v1/customers/${customerId}/orders`, {
+  async function placeAwaitingPayment(customerId: string, itemId: string, quantity = 1): Promise<TestOrder> {
+    const created = await system.request<TestOrder>('POST', `/v1/customers/${customerId}/orders`, {
       body: { items: [{ itemId, quantity }] },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    return waitForStatus(created.body, 'awaiting_payment');
-  }
-
-  function deliver(
-    type: CheckoutEventType,
-    order: Order,
-    options: Parameters<typeof signedCheckoutEvent>[2] = {},
-  ) {
-    const { body, signature, eventId } = signedCheckoutEvent(type, order, options);
-    return {
-      eventId,
-      send: () =>
-        fetch(`${system.gatewayUrl}/v1/webhooks/stripe`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-          body,
-        }),
-    };
+    return system.orderWhen(created.body, 'awaiting_payment');
   }
 
   test('create → awaiting_payment with a paymentUrl → signed webhook → paid → preparing → ready; stock committed', async () => {
@@ -78,11 +31,11 @@ describe('order lifecycle', () => {
     const order = await placeAwaitingPayment('life-customer', 'life-item', 2);
     assert.match(order.paymentUrl ?? '', /^https?:\/\//);
 
-    const response = await deliver('checkout.session.completed', order).send();
+    const response = await system.webhook('checkout.session.completed', order).send();
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { received: true });
 
-    const ready = await waitForStatus(order, 'ready');
+    const ready = await system.orderWhen(order, 'ready');
     assert.deepEqual(
       ready.history.map((h) => h.status),
       ['pending', 'awaiting_payment', 'paid', 'preparing', 'ready'],
@@ -108,7 +61,7 @@ describe('order lifecycle', () => {
       { secret: 'whsec_not_ours' },
       { timestamp: Math.floor(Date.now() / 1000) - 600 },
     ]) {
-      const response = await deliver('checkout.session.completed', order, options).send();
+      const response = await system.webhook('checkout.session.completed', order, options).send();
       assert.equal(response.status, 400);
       assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'invalid_signature');
     }
@@ -118,18 +71,18 @@ describe('order lifecycle', () => {
       body: '{}',
     });
     assert.equal(missing.status, 400);
-    assert.equal((await getOrder(order)).status, 'awaiting_payment');
+    assert.equal((await system.getOrder(order)).status, 'awaiting_payment');
   });
 
   test('the same webhook twice: one payment, one ticket', async () => {
     await system.addItem('twice-item', 10);
     const order = await placeAwaitingPayment('twice', 'twice-item');
-    const delivery = deliver('checkout.session.completed', order);
+    const delivery = system.webhook('checkout.session.completed', order);
     const [first, second] = await Promise.all([delivery.send(), delivery.send()]);
     assert.equal(first.status, 200);
     assert.equal(second.status, 200);
     assert.equal((await delivery.send()).status, 200);
-    const ready = await waitForStatus(order, 'ready');
+    const ready = await system.orderWhen(order, 'ready');
     assert.equal(ready.history.filter((h) => h.status === 'paid').length, 1);
     const tickets = await system.ticketsWhen(`orderId=${order.id}`, (listed) => listed.length > 0);
     assert.equal(tickets.length, 1);
@@ -139,23 +92,25 @@ describe('order lifecycle', () => {
   test('a paid amount that is not the order total does not pay the order', async () => {
     await system.addItem('mismatch-item', 10, 2000);
     const order = await placeAwaitingPayment('mismatch', 'mismatch-item');
-    const response = await deliver('checkout.session.completed', order, { amountCents: 1 }).send();
+    const response = await system.webhook('checkout.session.completed', order, { amountCents: 1 }).send();
     assert.equal(response.status, 200);
     // A later, correct event still pays it: proof the mismatch was processed and did nothing.
-    await deliver('checkout.session.completed', order).send();
-    const paid = await waitForStatus(order, 'ready');
+    await system.webhook('checkout.session.completed', order).send();
+    const paid = await system.orderWhen(order, 'ready');
     assert.equal(paid.history.filter((h) => h.status === 'paid').length, 1);
   });
 
   test('a mismatch alone leaves the order unpaid', async () => {
     await system.addItem('mismatch-only', 10, 2000);
     const order = await placeAwaitingPayment('mismatch-only', 'mismatch-only');
-    const { send } = deliver('checkout.session.completed', order, { amountCents: order.totalCents + 1 });
+    const { send } = system.webhook('checkout.session.completed', order, {
+      amountCents: order.totalCents + 1,
+    });
     assert.equal((await send()).status, 200);
     // Redelivery of the processed event answers 200 too, and still pays nothing.
     assert.equal((await send()).status, 200);
     // The webhook is applied before it is answered, so the order's state is final here.
-    assert.equal((await getOrder(order)).status, 'awaiting_payment');
+    assert.equal((await system.getOrder(order)).status, 'awaiting_payment');
     assert.equal((await system.stockOf('mismatch-only')).committed, 0);
   });
 
@@ -163,23 +118,23 @@ describe('order lifecycle', () => {
     await system.addItem('expired-item', 10);
     const order = await placeAwaitingPayment('expired', 'expired-item', 3);
     assert.equal((await system.stockOf('expired-item')).available, 7);
-    assert.equal((await deliver('checkout.session.expired', order).send()).status, 200);
-    const failed = await waitForStatus(order, 'failed');
+    assert.equal((await system.webhook('checkout.session.expired', order).send()).status, 200);
+    const failed = await system.orderWhen(order, 'failed');
     assert.deepEqual(
       failed.history.map((h) => h.status),
       ['pending', 'awaiting_payment', 'failed'],
     );
     await waitFor('stock released', async () => (await system.stockOf('expired-item')).available === 10);
     // A late paid event for a failed order changes nothing.
-    assert.equal((await deliver('checkout.session.completed', order).send()).status, 200);
-    assert.equal((await getOrder(order)).status, 'failed');
+    assert.equal((await system.webhook('checkout.session.completed', order).send()).status, 200);
+    assert.equal((await system.getOrder(order)).status, 'failed');
   });
 
   test("Jaeger finds the order's traces: creation through payment, payment through the kitchen", async () => {
     await system.addItem('traced-item', 10);
     const order = await placeAwaitingPayment('traced', 'traced-item');
-    await deliver('checkout.session.completed', order).send();
-    await waitForStatus(order, 'ready');
+    await system.webhook('checkout.session.completed', order).send();
+    await system.orderWhen(order, 'ready');
     const services = await waitFor(
       'spans of every service under order.id',
       async () => {

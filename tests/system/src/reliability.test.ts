@@ -6,16 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { ensureStack, signedCheckoutEvent, TestSystem, waitFor } from '@oms/testing';
-
-interface Order {
-  id: string;
-  customerId: string;
-  status: string;
-  totalCents: number;
-  currency: string;
-  history: { status: string }[];
-}
+import { ensureStack, TestSystem, waitFor, type TestOrder } from '@oms/testing';
 
 async function pool<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
@@ -31,40 +22,25 @@ async function pool<T, R>(items: T[], concurrency: number, work: (item: T) => Pr
   return results;
 }
 
+/** Placing and paying orders through the gateway, as the tests below do many times. */
 function lifecycleHelpers(system: () => TestSystem) {
-  const getOrder = async (order: Pick<Order, 'id' | 'customerId'>) =>
-    (await system().request<Order>('GET', `/v1/customers/${order.customerId}/orders/${order.id}`)).body;
-  const waitForStatus = (order: Pick<Order, 'id' | 'customerId'>, status: string, timeoutMs = 30_000) =>
-    waitFor(
-      `order ${order.id} ${status}`,
-      async () => {
-        const current = await getOrder(order);
-        return current.status === status ? current : undefined;
-      },
-      { timeoutMs, intervalMs: 100 },
-    );
   const create = async (customerId: string, itemId: string) => {
-    const created = await system().request<Order>('POST', `/v1/customers/${customerId}/orders`, {
+    const created = await system().request<TestOrder>('POST', `/v1/customers/${customerId}/orders`, {
       body: { items: [{ itemId, quantity: 1 }] },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     return created.body;
   };
-  const pay = async (order: Order) => {
-    const { body, signature } = signedCheckoutEvent('checkout.session.completed', order);
-    const response = await fetch(`${system().gatewayUrl}/v1/webhooks/stripe`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-      body,
-    });
+  const pay = async (order: TestOrder) => {
+    const response = await system().webhook('checkout.session.completed', order).send();
     assert.equal(response.status, 200);
   };
-  return { getOrder, waitForStatus, create, pay };
+  return { create, pay };
 }
 
 describe('kitchen outage and volume', () => {
   let system: TestSystem;
-  const { waitForStatus, create, pay } = lifecycleHelpers(() => system);
+  const { create, pay } = lifecycleHelpers(() => system);
 
   before(async () => {
     await ensureStack();
@@ -84,15 +60,15 @@ describe('kitchen outage and volume', () => {
       5,
       async (customer) => {
         const order = await create(customer, 'outage-item');
-        return waitForStatus(order, 'awaiting_payment');
+        return system.orderWhen(order, 'awaiting_payment');
       },
     );
     await pool(orders, 5, pay);
-    for (const order of orders) await waitForStatus(order, 'paid');
+    for (const order of orders) await system.orderWhen(order, 'paid');
 
     await system.add('kitchen');
     for (const order of orders) {
-      const ready = await waitForStatus(order, 'ready');
+      const ready = await system.orderWhen(order, 'ready');
       assert.deepEqual(
         ready.history.map((h) => h.status),
         ['pending', 'awaiting_payment', 'paid', 'preparing', 'ready'],
@@ -108,9 +84,9 @@ describe('kitchen outage and volume', () => {
     const customers = Array.from({ length: 200 }, (_, i) => `volume-${i % 20}`);
     const created = await pool(customers, 16, (customer) => create(customer, 'volume-item'));
     assert.equal(new Set(created.map((o) => o.id)).size, 200);
-    const awaiting = await pool(created, 16, (order) => waitForStatus(order, 'awaiting_payment', 60_000));
+    const awaiting = await pool(created, 16, (order) => system.orderWhen(order, 'awaiting_payment', 60_000));
     await pool(awaiting, 16, pay);
-    const ready = await pool(created, 16, (order) => waitForStatus(order, 'ready', 60_000));
+    const ready = await pool(created, 16, (order) => system.orderWhen(order, 'ready', 60_000));
     for (const order of ready) {
       assert.deepEqual(
         order.history.map((h) => h.status),
@@ -184,7 +160,7 @@ describe('Stripe outage', () => {
     [resolve(__dirname, '../../../tools/stack/provision.sh'), 'stripe-mock'],
     { encoding: 'utf8' },
   ).trim();
-  const { getOrder, waitForStatus, create } = lifecycleHelpers(() => system);
+  const { create } = lifecycleHelpers(() => system);
 
   const startStripeMock = async () => {
     stripeMock = spawn(
@@ -223,13 +199,13 @@ describe('Stripe outage', () => {
     // Observed over two seconds of outage: no order moves, none fails.
     const until = Date.now() + 2000;
     while (Date.now() < until) {
-      for (const order of orders) assert.equal((await getOrder(order)).status, 'pending');
+      for (const order of orders) assert.equal((await system.getOrder(order)).status, 'pending');
       await new Promise((done) => setTimeout(done, 200));
     }
     await startStripeMock();
     for (const order of orders) {
-      const awaiting = await waitForStatus(order, 'awaiting_payment', 60_000);
-      assert.match((await getOrder(awaiting)).status, /awaiting_payment/);
+      const awaiting = await system.orderWhen(order, 'awaiting_payment', 60_000);
+      assert.match((await system.getOrder(awaiting)).status, /awaiting_payment/);
     }
   });
 });
