@@ -1,4 +1,5 @@
-import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Db } from 'mongodb';
+import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
 
 /** A response kept to be replayed for a repeated Idempotency-Key. */
 export interface StoredResponse {
@@ -49,7 +50,7 @@ export interface IdempotencyStore {
   deleteExpired(now: Date): Promise<number>;
 }
 
-interface IdempotencyDocument {
+interface IdempotencyDocument extends Versioned {
   _id: string;
   requestHash: string;
   state: 'in_progress' | 'completed';
@@ -70,19 +71,17 @@ const toRecord = (doc: IdempotencyDocument): IdempotencyRecord => ({
   ...(doc.response ? { response: doc.response } : {}),
 });
 
-const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === 11000;
-
 export const IDEMPOTENCY_COLLECTION = 'idempotency_keys';
 
 /** The gateway's MongoDB collection `idempotency_keys`. */
 export class MongoIdempotencyStore implements IdempotencyStore {
-  private constructor(private readonly keys: Collection<IdempotencyDocument>) {}
+  private constructor(private readonly keys: VersionedCollection<IdempotencyDocument>) {}
 
   static async open(db: Db): Promise<MongoIdempotencyStore> {
     const keys = db.collection<IdempotencyDocument>(IDEMPOTENCY_COLLECTION);
     // Not a TTL index (FerretDB v1 has none): it only makes the periodic cleanup cheap.
     await keys.createIndex({ expiresAt: 1 }, { name: 'expiresAt' });
-    return new MongoIdempotencyStore(keys);
+    return new MongoIdempotencyStore(new VersionedCollection(keys));
   }
 
   async begin(record: NewIdempotencyRecord): Promise<BeginResult> {
@@ -100,9 +99,9 @@ export class MongoIdempotencyStore implements IdempotencyStore {
         });
         return { started: true };
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
       }
-      const existing = await this.keys.findOne({ _id: record.key });
+      const existing = await this.keys.collection.findOne({ _id: record.key });
       if (!existing) {
         if (attempt < 2) continue; // released between our insert and our read
         throw new Error('idempotency record kept vanishing');
@@ -110,12 +109,12 @@ export class MongoIdempotencyStore implements IdempotencyStore {
       if (existing.expiresAt.getTime() > Date.now() || attempt >= 2)
         return { started: false, existing: toRecord(existing) };
       // Expired but not yet cleaned up: delete exactly that version, then claim the key.
-      await this.keys.deleteOne({ _id: record.key, expiresAt: existing.expiresAt, owner: existing.owner });
+      await this.keys.collection.deleteOne({ _id: record.key, v: existing.v });
     }
   }
 
   async get(key: string): Promise<IdempotencyRecord | undefined> {
-    const doc = await this.keys.findOne({ _id: key });
+    const doc = await this.keys.collection.findOne({ _id: key });
     return doc && doc.expiresAt.getTime() > Date.now() ? toRecord(doc) : undefined;
   }
 
@@ -136,10 +135,10 @@ export class MongoIdempotencyStore implements IdempotencyStore {
   }
 
   async release(key: string, owner: string): Promise<void> {
-    await this.keys.deleteOne({ _id: key, state: 'in_progress', owner });
+    await this.keys.collection.deleteOne({ _id: key, state: 'in_progress', owner });
   }
 
   async deleteExpired(now: Date): Promise<number> {
-    return (await this.keys.deleteMany({ expiresAt: { $lte: now } })).deletedCount;
+    return (await this.keys.collection.deleteMany({ expiresAt: { $lte: now } })).deletedCount;
   }
 }

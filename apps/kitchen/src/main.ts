@@ -16,7 +16,7 @@ void runService({
     KITCHEN_POLL_MS: Type.Integer({ minimum: 20, maximum: 60_000, default: 250 }),
   }),
   async setup({ config, database, logger, instance, messaging }) {
-    const store = await TicketStore.open(await database());
+    const store = await TicketStore.open(await database(), messaging.relayOutbox);
     const line = new KitchenLine(store, instance, logger, {
       concurrency: config.KITCHEN_CONCURRENCY,
       prepMs: config.KITCHEN_PREP_MS,
@@ -31,7 +31,6 @@ void runService({
       });
       line.kick();
     });
-    messaging.relayOutbox(store.tickets);
     line.start();
     return {
       grpc: [{ definition: KitchenServiceService, handlers: kitchenHandlers(store) }],

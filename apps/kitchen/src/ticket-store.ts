@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 import { EventTypes, type OrderPaidData, type Ticket, type TicketEventData } from '@oms/contracts';
-import { newEvent, stageEvents, withCapturedTraceContext } from '@oms/messaging';
-import { DocumentLocks, isDuplicateKeyError } from '@oms/persistence';
+import {
+  newEvent,
+  stageEvents,
+  withCapturedTraceContext,
+  type OutboxFields,
+  type OutboxHandOff,
+} from '@oms/messaging';
+import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
 
 export const TICKET_STATUSES = ['queued', 'preparing', 'ready'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
-export interface TicketDocument {
+export interface TicketDocument extends Versioned, OutboxFields {
   _id: string;
   orderId: string;
   status: TicketStatus;
@@ -36,33 +42,28 @@ function toTicket(doc: TicketDocument): Ticket {
   };
 }
 
-const ticketEvent = (type: string, doc: Pick<TicketDocument, '_id' | 'orderId'>) =>
+const ticketEvent = (type: string, doc: { _id: string; orderId: string }) =>
   stageEvents([newEvent<TicketEventData>(type, { orderId: doc.orderId, ticketId: doc._id })]);
 
+export type RelayOutbox = (tickets: Collection<TicketDocument>) => OutboxHandOff;
+
+/**
+ * Kitchen tickets, one per paid order (a unique key). A cook claims a ticket with one conditional
+ * update (still queued, or its lease lapsed) and only the lease holder can mark it ready.
+ */
 export class TicketStore {
   private constructor(
-    readonly tickets: Collection<TicketDocument>,
-    /** Serializes read-modify-writes of one ticket (FerretDB's conditional updates are not atomic). */
-    readonly locks: DocumentLocks,
+    private readonly tickets: VersionedCollection<TicketDocument>,
+    private readonly outbox: OutboxHandOff,
   ) {}
 
-  /** Runs `change` on the ticket under its lock if `applies` still holds; returns the new ticket. */
-  private async change(
-    id: string,
-    applies: (ticket: TicketDocument) => boolean,
-    set: (ticket: TicketDocument) => Record<string, unknown>,
-  ): Promise<TicketDocument | null> {
-    return this.locks.updateIf(this.tickets, id, (current) =>
-      applies(current) ? { $set: set(current) } : undefined,
-    );
-  }
-
-  static async open(db: Db): Promise<TicketStore> {
+  static async open(db: Db, relayOutbox: RelayOutbox): Promise<TicketStore> {
     const tickets = db.collection<TicketDocument>('tickets');
     // One ticket per order, however often the paid event is delivered.
     await tickets.createIndex({ orderId: 1 }, { unique: true });
+    // The line asks for one status at a time ('queued', 'preparing'): equalities the index serves.
     await tickets.createIndex({ status: 1, createdAt: 1 });
-    return new TicketStore(tickets, DocumentLocks.open(db));
+    return new TicketStore(new VersionedCollection(tickets), relayOutbox(tickets));
   }
 
   /** Creates the order's ticket; false when it already has one. */
@@ -91,72 +92,89 @@ export class TicketStore {
     const query: Record<string, string> = {};
     if (filter.status) query.status = filter.status;
     if (filter.orderId) query.orderId = filter.orderId;
-    const docs = await this.tickets.find(query).sort({ createdAt: -1 }).limit(500).toArray();
+    const docs = await this.tickets.collection
+      .find(query, { projection: { outbox: 0 } })
+      .sort({ createdAt: -1 })
+      .limit(500)
+      .toArray();
     return docs.map(toTicket);
   }
 
   /** Takes the oldest queued ticket, and stages `kitchen.ticket_started` in the same write. */
   async claimQueued(cook: string, leaseMs: number): Promise<TicketDocument | null> {
-    const candidate = await this.tickets.find({ status: 'queued' }).sort({ createdAt: 1 }).limit(1).next();
+    const candidate = await this.tickets.collection
+      .find({ status: 'queued' }, { projection: { orderId: 1, traceContext: 1 } })
+      .sort({ createdAt: 1 })
+      .limit(1)
+      .next();
     if (!candidate) return null;
-    return this.change(
-      candidate._id,
-      (ticket) => ticket.status === 'queued',
-      (ticket) => {
-        const now = new Date();
-        // Staged inside the paid order's trace, so "preparing" shows under the order in Jaeger.
-        const staged = withCapturedTraceContext(ticket.traceContext, () =>
-          ticketEvent(EventTypes.ticketStarted, ticket),
-        );
-        return {
-          ...staged.$set,
-          status: 'preparing',
-          startedAt: now,
-          leaseOwner: cook,
-          leaseUntil: new Date(now.getTime() + leaseMs),
-        };
+    const now = new Date();
+    // Staged inside the paid order's trace, so "preparing" shows under the order in Jaeger.
+    const staged = withCapturedTraceContext(candidate.traceContext, () =>
+      ticketEvent(EventTypes.ticketStarted, candidate),
+    );
+    return this.claim(
+      { _id: candidate._id, status: 'queued' },
+      {
+        ...staged.$set,
+        status: 'preparing',
+        startedAt: now,
+        leaseOwner: cook,
+        leaseUntil: new Date(now.getTime() + leaseMs),
       },
     );
   }
 
   /** Takes over a ticket whose cook stopped (crashed or shut down) mid-preparation. */
   async claimAbandoned(cook: string, leaseMs: number): Promise<TicketDocument | null> {
-    const abandoned = await this.tickets
-      .find({ status: 'preparing', leaseUntil: { $lt: new Date() } })
+    const now = new Date();
+    const abandoned = await this.tickets.collection
+      .find({ status: 'preparing', leaseUntil: { $lt: now } }, { projection: { _id: 1 } })
       .limit(1)
       .next();
     if (!abandoned) return null;
-    return this.change(
-      abandoned._id,
-      (ticket) => ticket.status === 'preparing' && (ticket.leaseUntil?.getTime() ?? 0) < Date.now(),
-      () => ({ leaseOwner: cook, leaseUntil: new Date(Date.now() + leaseMs) }),
+    return this.claim(
+      { _id: abandoned._id, status: 'preparing', leaseUntil: { $lt: now } },
+      { leaseOwner: cook, leaseUntil: new Date(now.getTime() + leaseMs) },
     );
   }
 
   /** Marks it ready (only the lease holder can) and stages `kitchen.ticket_ready`. */
   async markReady(ticket: TicketDocument, cook: string): Promise<boolean> {
-    const ready = await this.change(
-      ticket._id,
-      (current) => current.status === 'preparing' && current.leaseOwner === cook,
-      (current) => ({
-        ...ticketEvent(EventTypes.ticketReady, current).$set,
-        status: 'ready',
-        readyAt: new Date(),
-        leaseOwner: null,
-        leaseUntil: null,
-      }),
+    const ready = await this.tickets.findOneAndUpdate(
+      { _id: ticket._id, status: 'preparing', leaseOwner: cook },
+      {
+        $set: {
+          ...ticketEvent(EventTypes.ticketReady, ticket).$set,
+          status: 'ready',
+          readyAt: new Date(),
+          leaseOwner: null,
+          leaseUntil: null,
+        },
+      },
     );
+    if (ready) this.outbox.handOff(ready);
     return ready !== null;
   }
 
   /** On shutdown: hand unfinished tickets back at once instead of waiting for the lease to lapse. */
   async releaseLeases(cook: string): Promise<void> {
-    for (const ticket of await this.tickets.find({ status: 'preparing', leaseOwner: cook }).toArray()) {
-      await this.change(
-        ticket._id,
-        (current) => current.leaseOwner === cook,
-        () => ({ leaseUntil: new Date(0) }),
+    for (const ticket of await this.tickets.collection
+      .find({ status: 'preparing', leaseOwner: cook }, { projection: { _id: 1 } })
+      .toArray()) {
+      await this.tickets.updateOne(
+        { _id: ticket._id, status: 'preparing', leaseOwner: cook },
+        { $set: { leaseUntil: new Date(0) } },
       );
     }
+  }
+
+  private async claim(
+    filter: Filter<TicketDocument>,
+    set: Record<string, unknown>,
+  ): Promise<TicketDocument | null> {
+    const claimed = await this.tickets.findOneAndUpdate(filter, { $set: set });
+    if (claimed?.outboxPending) this.outbox.handOff(claimed);
+    return claimed;
   }
 }

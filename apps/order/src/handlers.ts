@@ -3,7 +3,6 @@ import { OrderStatus } from '@oms/contracts';
 import { invalidArgument, notFound, type RpcClient, type UnaryHandlers } from '@oms/rpc';
 import { setOrderId } from '@oms/telemetry';
 import {
-  canTransition,
   isCancellable,
   notCancellable,
   orderIdFor,
@@ -19,8 +18,6 @@ export interface OrderDependencies {
   reservationTtlSeconds: number;
 }
 
-const MAX_TRANSITION_ATTEMPTS = 5;
-
 export function orderHandlers({
   store,
   menu,
@@ -35,20 +32,17 @@ export function orderHandlers({
     return order;
   }
 
-  /** Applies a forward transition, re-reading on a lost compare-and-set; a backward one is a no-op. */
+  /** Applies a forward transition; a backward or repeated one changes nothing and returns the order. */
   async function advance(
     orderId: string,
     to: OrderStatus,
     changes: { paymentUrl?: string; reason?: string },
   ): Promise<Order> {
-    for (let attempt = 0; attempt < MAX_TRANSITION_ATTEMPTS; attempt++) {
-      const current = await store.get(orderId);
-      if (!current) throw notFound(`order ${orderId} not found`);
-      if (!canTransition(current.status, to)) return current;
-      const moved = await store.transition(orderId, current.status, to, changes);
-      if (moved) return moved;
-    }
-    throw new Error(`order ${orderId}: too many concurrent transitions`);
+    const moved = await store.transition(orderId, to, changes);
+    if (moved) return moved;
+    const current = await store.get(orderId);
+    if (!current) throw notFound(`order ${orderId} not found`);
+    return current;
   }
 
   async function releaseStock(orderId: string): Promise<void> {
@@ -61,13 +55,18 @@ export function orderHandlers({
       const lines = validateOrderRequest(customerId, items);
       const orderId = orderIdFor(customerId, requestId);
       setOrderId(orderId);
-      const existing = await store.get(orderId);
-      if (existing) return existing;
-
       const { items: menuItems } = await menu.getItems({ ids: lines.map((line) => line.itemId) });
       const priced = priceLines(lines, menuItems);
-      // Reserve before the order exists: a crash in between leaves only a reservation, which expires.
-      await stock.reserve({ reservationId: orderId, lines, ttlSeconds: reservationTtlSeconds });
+      // Reserve before the order exists: a crash in between leaves only a reservation, which
+      // expires. A repeated request reserves again harmlessly (same id) and gets the stored order.
+      try {
+        await stock.reserve({ reservationId: orderId, lines, ttlSeconds: reservationTtlSeconds });
+      } catch (error) {
+        // The repeat of an order that has moved on since (cancelled: its reservation is released).
+        const existing = requestId ? await store.get(orderId) : undefined;
+        if (existing) return existing;
+        throw error;
+      }
       return store.insertPending({
         id: orderId,
         customerId,

@@ -15,7 +15,7 @@ void runService({
     ORDER_SWEEP_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
   }),
   async setup({ config, database, client, logger, messaging }) {
-    const store = await OrderStore.open(await database());
+    const store = await OrderStore.open(await database(), messaging.relayOutbox);
     const menu = client('menu', MenuServiceService, { idempotent: ['listItems', 'getItem', 'getItems'] });
     // Every stock RPC is idempotent by reservation id or by nature, so all may be retried.
     const stock = client('stock', StockServiceService, {
@@ -29,7 +29,6 @@ void runService({
       reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
     });
     subscribeOrderEvents(await messaging.bus(), messaging.once, handlers.advanceOrder);
-    messaging.relayOutbox(store.orders);
     sweeper.start();
     return {
       grpc: [{ definition: OrderServiceService, handlers }],

@@ -37,7 +37,7 @@ export class OrderExpirySweeper {
 
   async sweep(now = new Date()): Promise<void> {
     for (const order of await this.store.findExpired(now, BATCH)) {
-      const failed = await this.store.transition(order.id, order.status, OrderStatus.ORDER_STATUS_FAILED, {
+      const failed = await this.store.transition(order.id, OrderStatus.ORDER_STATUS_FAILED, {
         reason: 'reservation_expired',
       });
       if (failed) this.logger.info({ 'order.id': order.id }, 'unpaid order expired');

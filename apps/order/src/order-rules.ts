@@ -110,6 +110,21 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return fromRank !== undefined && toRank !== undefined && toRank > fromRank;
 }
 
+const ALL_STATUSES: readonly OrderStatus[] = [
+  OrderStatus.ORDER_STATUS_PENDING,
+  OrderStatus.ORDER_STATUS_AWAITING_PAYMENT,
+  OrderStatus.ORDER_STATUS_PAID,
+  OrderStatus.ORDER_STATUS_PREPARING,
+  OrderStatus.ORDER_STATUS_READY,
+  OrderStatus.ORDER_STATUS_CANCELLED,
+  OrderStatus.ORDER_STATUS_FAILED,
+];
+
+/** The statuses an order may be in for a move to `to`: the precondition of that write. */
+export function statusesBefore(to: OrderStatus): OrderStatus[] {
+  return ALL_STATUSES.filter((from) => canTransition(from, to));
+}
+
 export const STATUS_NAMES: Record<number, string> = {
   [OrderStatus.ORDER_STATUS_PENDING]: 'pending',
   [OrderStatus.ORDER_STATUS_AWAITING_PAYMENT]: 'awaiting_payment',

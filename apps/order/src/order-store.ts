@@ -8,13 +8,20 @@ import {
   type OrderLineData,
   type OrderPaidData,
 } from '@oms/contracts';
-import { newEvent, stageEvents, stageEventsForInsert, type DomainEvent } from '@oms/messaging';
-import { DocumentLocks, isDuplicateKeyError } from '@oms/persistence';
-import { STATUS_NAMES } from './order-rules';
+import {
+  newEvent,
+  stageEvents,
+  stageEventsForInsert,
+  type DomainEvent,
+  type OutboxFields,
+  type OutboxHandOff,
+} from '@oms/messaging';
+import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
+import { STATUS_NAMES, statusesBefore } from './order-rules';
 
 type StatusName = string;
 
-interface OrderDocument {
+interface OrderDocument extends Versioned, OutboxFields {
   _id: string;
   customerId: string;
   status: StatusName;
@@ -27,8 +34,8 @@ interface OrderDocument {
   updatedAt: Date;
   /** When the stock reservation lapses if the order is still unpaid. */
   expiresAt: Date;
-  /** False while a cancelled/failed order's stock still has to be released (retried by the sweeper). */
-  stockReleased: boolean;
+  /** Set while a cancelled or failed order's stock still has to be released (the sweeper retries it). */
+  releasePending?: true;
 }
 
 const STATUS_BY_NAME = new Map(
@@ -95,25 +102,29 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefin
   return undefined;
 }
 
+/** The relay of the store's collection: how staged events leave without waiting for a poll. */
+export type RelayOutbox = (orders: Collection<OrderDocument>) => OutboxHandOff;
+
 export class OrderStore {
   private constructor(
-    readonly orders: Collection<OrderDocument>,
-    /** Serializes every read-modify-write of one order (see DocumentLocks for why). */
-    readonly locks: DocumentLocks,
+    private readonly orders: VersionedCollection<OrderDocument>,
+    private readonly outbox: OutboxHandOff,
   ) {}
 
-  static async open(db: Db): Promise<OrderStore> {
+  static async open(db: Db, relayOutbox: RelayOutbox): Promise<OrderStore> {
     const orders = db.collection<OrderDocument>('orders');
     // One index per call: FerretDB v1 drops the connection on a repeated multi-index createIndexes.
     await orders.createIndex({ customerId: 1, createdAt: -1 });
+    // The sweeper asks for one status at a time, and for releasePending: equalities an index serves.
     await orders.createIndex({ status: 1, expiresAt: 1 });
-    return new OrderStore(orders, DocumentLocks.open(db));
+    await orders.createIndex({ releasePending: 1 });
+    return new OrderStore(new VersionedCollection(orders), relayOutbox(orders));
   }
 
-  /** Inserts a pending order; a concurrent insert of the same id returns the existing one. */
+  /** Inserts a pending order with its order.created event; a repeated id returns the existing one. */
   async insertPending(order: NewOrder): Promise<Order> {
     const now = new Date();
-    const doc: OrderDocument = {
+    const doc: Omit<OrderDocument, 'v'> = {
       _id: order.id,
       customerId: order.customerId,
       status: 'pending',
@@ -125,7 +136,6 @@ export class OrderStore {
       createdAt: now,
       updatedAt: now,
       expiresAt: order.expiresAt,
-      stockReleased: false,
     };
     const created: OrderCreatedData = {
       orderId: order.id,
@@ -134,23 +144,21 @@ export class OrderStore {
       totalCents: order.totalCents,
       currency: order.currency,
     };
+    const staged = { ...doc, ...stageEventsForInsert([newEvent(EventTypes.orderCreated, created)]) };
     try {
-      // The order and its order.created event are one document: the relay publishes it later.
-      await this.orders.insertOne({
-        ...doc,
-        ...stageEventsForInsert([newEvent(EventTypes.orderCreated, created)]),
-      });
-      return toOrder(doc);
+      await this.orders.insertOne(staged);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      const existing = await this.orders.findOne({ _id: order.id });
+      const existing = await this.orders.collection.findOne({ _id: order.id });
       if (!existing) throw error;
       return toOrder(existing);
     }
+    this.outbox.handOff({ ...staged, v: 0 });
+    return toOrder({ ...doc, v: 0 });
   }
 
   async get(orderId: string): Promise<Order | undefined> {
-    const doc = await this.orders.findOne({ _id: orderId });
+    const doc = await this.orders.collection.findOne({ _id: orderId }, { projection: { outbox: 0 } });
     return doc ? toOrder(doc) : undefined;
   }
 
@@ -168,8 +176,8 @@ export class OrderStore {
         { createdAt: after.createdAt, _id: { $lt: after.id } },
       ];
     }
-    const docs = await this.orders
-      .find(filter)
+    const docs = await this.orders.collection
+      .find(filter, { projection: { outbox: 0 } })
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit + 1)
       .toArray();
@@ -182,12 +190,12 @@ export class OrderStore {
   }
 
   /**
-   * Moves an order from `expected` to `next` only if it is still in `expected` (compare-and-set),
-   * so concurrent writers never overwrite each other's step. Returns undefined when it lost.
+   * Moves an order to `next` if the state machine allows it from where the order is now: the
+   * allowed "from" statuses are the write's precondition, so a late or repeated event matches
+   * nothing and never moves an order backwards. Returns the order after it, or undefined.
    */
   async transition(
     orderId: string,
-    expected: OrderStatus,
     next: OrderStatus,
     changes: { paymentUrl?: string; reason?: string } = {},
   ): Promise<Order | undefined> {
@@ -195,38 +203,50 @@ export class OrderStore {
     const set: Record<string, unknown> = { status: statusName(next), updatedAt: now };
     if (changes.paymentUrl) set.paymentUrl = changes.paymentUrl;
     if (next === OrderStatus.ORDER_STATUS_CANCELLED || next === OrderStatus.ORDER_STATUS_FAILED)
-      set.stockReleased = false;
+      set.releasePending = true;
+    // order.paid carries the lines, which never change after creation: read them first.
+    const lines =
+      next === OrderStatus.ORDER_STATUS_PAID
+        ? await this.orders.collection.findOne({ _id: orderId }, { projection: { customerId: 1, items: 1 } })
+        : null;
+    const events = lines ? eventsFor(next, lines) : [];
     const step = changes.reason
       ? { status: statusName(next), at: now, reason: changes.reason }
       : { status: statusName(next), at: now };
-    const doc = await this.locks.updateIf(this.orders, orderId, (current) => {
-      if (current.status !== statusName(expected)) return undefined;
-      const events = eventsFor(next, current);
-      return { $set: { ...set, ...stageEvents(events).$set }, $push: { history: step } };
-    });
-    return doc ? toOrder(doc) : undefined;
+    const doc = await this.orders.findOneAndUpdate(
+      { _id: orderId, status: { $in: statusesBefore(next).map(statusName) } },
+      { $set: { ...set, ...stageEvents(events).$set }, $push: { history: step } },
+    );
+    if (!doc) return undefined;
+    if (events.length > 0) this.outbox.handOff(doc);
+    return toOrder(doc);
   }
 
   async markStockReleased(orderId: string): Promise<void> {
-    await this.locks.withLock(orderId, () =>
-      this.orders.updateOne({ _id: orderId }, { $set: { stockReleased: true } }),
-    );
+    await this.orders.updateOne({ _id: orderId, releasePending: true }, { $unset: { releasePending: '' } });
   }
 
-  /** Unpaid orders whose reservation lapsed. */
+  /** Unpaid orders whose reservation lapsed (one query per status: each an index lookup). */
   async findExpired(now: Date, limit: number): Promise<Order[]> {
-    const docs = await this.orders
-      .find({ status: { $in: ['pending', 'awaiting_payment'] }, expiresAt: { $lt: now } })
-      .limit(limit)
-      .toArray();
-    return docs.map(toOrder);
+    const found: OrderDocument[] = [];
+    for (const status of ['pending', 'awaiting_payment']) {
+      if (found.length >= limit) break;
+      found.push(
+        ...(await this.orders.collection
+          .find(
+            { status, expiresAt: { $lt: now } },
+            { limit: limit - found.length, projection: { outbox: 0 } },
+          )
+          .toArray()),
+      );
+    }
+    return found.map(toOrder);
   }
 
   /** Cancelled or failed orders whose stock release has not been confirmed yet. */
   async findUnreleased(limit: number): Promise<Order[]> {
-    const docs = await this.orders
-      .find({ status: { $in: ['cancelled', 'failed'] }, stockReleased: false })
-      .limit(limit)
+    const docs = await this.orders.collection
+      .find({ releasePending: true }, { limit, projection: { outbox: 0 } })
       .toArray();
     return docs.map(toOrder);
   }

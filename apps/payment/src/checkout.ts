@@ -59,7 +59,9 @@ export class Checkout {
     return String(this.breaker.state);
   }
 
-  async createSession(payment: PaymentDocument): Promise<{ id: string; url: string }> {
+  async createSession(
+    payment: Pick<PaymentDocument, '_id' | 'customerId' | 'items' | 'currency'>,
+  ): Promise<{ id: string; url: string }> {
     const session = await this.policy.execute(() =>
       this.stripe.checkout.sessions.create(
         {

@@ -6,7 +6,7 @@ import { EventTypes, isOrderCreated, PaymentServiceService } from '@oms/contract
 import { captureTraceContext, PermanentError } from '@oms/messaging';
 import { Checkout } from './checkout';
 import { paymentHandlers } from './handlers';
-import { PaymentStore } from './payment-store';
+import { newPayment, PaymentStore } from './payment-store';
 import { SessionCreator } from './session-creator';
 import { StripeEventHandler } from './stripe-events';
 
@@ -43,7 +43,7 @@ void runService({
       timeout: 5000,
     });
     const db = await database();
-    const store = await PaymentStore.open(db);
+    const store = await PaymentStore.open(db, messaging.relayOutbox);
     const checkout = new Checkout(stripe, {
       successUrl: config.CHECKOUT_SUCCESS_URL,
       cancelUrl: config.CHECKOUT_CANCEL_URL,
@@ -55,11 +55,9 @@ void runService({
     bus.subscribe(EventTypes.orderCreated, async (event) =>
       messaging.once(`payment.${EventTypes.orderCreated}`, event.id, async () => {
         if (!isOrderCreated(event.data)) throw new PermanentError('order.created without a valid payload');
-        const payment = await store.recordOrder(event.data, captureTraceContext());
-        await sessions.attempt(payment);
+        await sessions.firstAttempt(newPayment(event.data, captureTraceContext()));
       }),
     );
-    messaging.relayOutbox(store.payments);
     sessions.start();
 
     return {

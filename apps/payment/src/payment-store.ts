@@ -7,12 +7,18 @@ import {
   type PaymentSessionCreatedData,
   type PaymentSucceededData,
 } from '@oms/contracts';
-import { newEvent, stageEvents } from '@oms/messaging';
-import { DocumentLocks } from '@oms/persistence';
+import {
+  newEvent,
+  stageEvents,
+  stageEventsForInsert,
+  type OutboxFields,
+  type OutboxHandOff,
+} from '@oms/messaging';
+import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
 
 export type PaymentStatus = 'session_pending' | 'awaiting_payment' | 'paid' | 'failed';
 
-export interface PaymentDocument {
+export interface PaymentDocument extends Versioned, OutboxFields {
   _id: string;
   customerId: string;
   amountCents: number;
@@ -40,77 +46,102 @@ const toPayment = (doc: PaymentDocument): Payment => ({
   currency: doc.currency,
 });
 
-/** Payments, one per order; every state change stages its event in the same single-document write. */
+/** A payment as first recorded for an order.created event, before any write. */
+export function newPayment(
+  order: OrderCreatedData,
+  traceContext: Record<string, string>,
+  now = new Date(),
+): Omit<PaymentDocument, 'v'> {
+  return {
+    _id: order.orderId,
+    customerId: order.customerId,
+    amountCents: order.totalCents,
+    currency: order.currency,
+    items: order.items,
+    status: 'session_pending',
+    checkoutSessionId: null,
+    paymentUrl: null,
+    attempts: 0,
+    nextAttemptAt: now,
+    traceContext,
+    mismatches: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+const sessionCreatedEvent = (orderId: string, session: { id: string; url: string }) =>
+  newEvent(EventTypes.paymentSessionCreated, {
+    orderId,
+    checkoutSessionId: session.id,
+    paymentUrl: session.url,
+  } satisfies PaymentSessionCreatedData);
+
+export type RelayOutbox = (payments: Collection<PaymentDocument>) => OutboxHandOff;
+
+/**
+ * Payments, one per order. Every state change is one conditional update whose filter holds the
+ * statuses it may leave, and stages its event in the same write.
+ */
 export class PaymentStore {
   private constructor(
-    readonly payments: Collection<PaymentDocument>,
-    /** Serializes read-modify-writes of one payment (FerretDB's conditional updates are not atomic). */
-    readonly locks: DocumentLocks,
+    private readonly payments: VersionedCollection<PaymentDocument>,
+    private readonly outbox: OutboxHandOff,
   ) {}
 
-  static async open(db: Db): Promise<PaymentStore> {
+  static async open(db: Db, relayOutbox: RelayOutbox): Promise<PaymentStore> {
     const payments = db.collection<PaymentDocument>('payments');
+    // The retry loop asks for status 'session_pending': an equality the index serves.
     await payments.createIndex({ status: 1, nextAttemptAt: 1 });
-    return new PaymentStore(payments, DocumentLocks.open(db));
-  }
-
-  /** Applies `changes` only while the payment is in one of `from`; true when it did. */
-  private async moveFrom(
-    orderId: string,
-    from: PaymentStatus[],
-    changes: Record<string, unknown>,
-  ): Promise<boolean> {
-    const moved = await this.locks.updateIf(this.payments, orderId, (current) =>
-      from.includes(current.status) ? { $set: { ...changes, updatedAt: new Date() } } : undefined,
-    );
-    return moved !== null;
+    return new PaymentStore(new VersionedCollection(payments), relayOutbox(payments));
   }
 
   async get(orderId: string): Promise<Payment | undefined> {
-    const doc = await this.payments.findOne({ _id: orderId });
+    const doc = await this.document(orderId);
     return doc ? toPayment(doc) : undefined;
   }
 
   async document(orderId: string): Promise<PaymentDocument | null> {
-    return this.payments.findOne({ _id: orderId });
+    return this.payments.collection.findOne({ _id: orderId }, { projection: { outbox: 0 } });
   }
 
-  /** Idempotent: a redelivered order.created finds the payment it already recorded. */
-  async recordOrder(order: OrderCreatedData, traceContext: Record<string, string>): Promise<PaymentDocument> {
-    const now = new Date();
-    const doc = await this.payments.findOneAndUpdate(
-      { _id: order.orderId },
-      {
-        $setOnInsert: {
-          customerId: order.customerId,
-          amountCents: order.totalCents,
-          currency: order.currency,
-          items: order.items,
-          status: 'session_pending',
-          checkoutSessionId: null,
-          paymentUrl: null,
-          attempts: 0,
-          nextAttemptAt: now,
-          traceContext,
-          mismatches: [],
-          createdAt: now,
-          updatedAt: now,
-        },
-      },
-      { upsert: true, returnDocument: 'after' },
-    );
-    return doc!;
+  /** Records a payment whose session could not be created yet; an existing payment is left as it is. */
+  async recordPending(payment: Omit<PaymentDocument, 'v'>): Promise<void> {
+    try {
+      await this.payments.insertOne(payment);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+  }
+
+  /**
+   * Records a payment together with its Checkout Session and the payment.session_created event:
+   * one insert. A payment recorded before (Stripe was away then) moves on from session_pending.
+   */
+  async recordWithSession(
+    payment: Omit<PaymentDocument, 'v'>,
+    session: { id: string; url: string },
+  ): Promise<boolean> {
+    const doc = {
+      ...payment,
+      status: 'awaiting_payment' as const,
+      checkoutSessionId: session.id,
+      paymentUrl: session.url,
+      ...stageEventsForInsert([sessionCreatedEvent(payment._id, session)]),
+    };
+    try {
+      await this.payments.insertOne(doc);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      return this.sessionCreated(payment._id, session);
+    }
+    this.outbox.handOff({ ...doc, v: 0 });
+    return true;
   }
 
   async sessionCreated(orderId: string, session: { id: string; url: string }): Promise<boolean> {
-    const data: PaymentSessionCreatedData = {
-      orderId,
-      checkoutSessionId: session.id,
-      paymentUrl: session.url,
-    };
-    const staged = stageEvents([newEvent(EventTypes.paymentSessionCreated, data)]);
     return this.moveFrom(orderId, ['session_pending'], {
-      ...staged.$set,
+      ...stageEvents([sessionCreatedEvent(orderId, session)]).$set,
       status: 'awaiting_payment',
       checkoutSessionId: session.id,
       paymentUrl: session.url,
@@ -123,27 +154,24 @@ export class PaymentStore {
 
   /** Orders still waiting for a Checkout Session whose retry time has come. */
   async dueForSession(now: Date, limit: number): Promise<PaymentDocument[]> {
-    return this.payments
-      .find({ status: 'session_pending', nextAttemptAt: { $lte: now } })
+    return this.payments.collection
+      .find({ status: 'session_pending', nextAttemptAt: { $lte: now } }, { projection: { outbox: 0 } })
       .limit(limit)
       .toArray();
   }
 
-  /** Compare-and-set to paid; false when it is already paid or failed (a redelivered webhook). */
+  /** Paid, unless it is already paid or failed (a redelivered webhook): false then. */
   async markPaid(orderId: string, data: PaymentSucceededData): Promise<boolean> {
-    const staged = stageEvents([newEvent(EventTypes.paymentSucceeded, data)]);
     return this.moveFrom(orderId, ['session_pending', 'awaiting_payment'], {
-      ...staged.$set,
+      ...stageEvents([newEvent(EventTypes.paymentSucceeded, data)]).$set,
       status: 'paid',
     });
   }
 
   async markFailed(orderId: string, reason: PaymentFailedData['reason']): Promise<boolean> {
-    const staged = stageEvents([
-      newEvent(EventTypes.paymentFailed, { orderId, reason } satisfies PaymentFailedData),
-    ]);
+    const failed: PaymentFailedData = { orderId, reason };
     return this.moveFrom(orderId, ['session_pending', 'awaiting_payment'], {
-      ...staged.$set,
+      ...stageEvents([newEvent(EventTypes.paymentFailed, failed)]).$set,
       status: 'failed',
     });
   }
@@ -155,13 +183,26 @@ export class PaymentStore {
     amountCents: number | null,
     currency: string | null,
   ): Promise<void> {
-    await this.locks.updateIf(this.payments, orderId, (current) =>
-      (current.mismatches ?? []).some((m) => m.eventId === eventId)
-        ? undefined
-        : {
-            $push: { mismatches: { eventId, amountCents, currency, at: new Date() } },
-            $set: { updatedAt: new Date() },
-          },
+    await this.payments.updateOne(
+      { _id: orderId, 'mismatches.eventId': { $ne: eventId } },
+      {
+        $push: { mismatches: { eventId, amountCents, currency, at: new Date() } },
+        $set: { updatedAt: new Date() },
+      },
     );
+  }
+
+  /** Applies `changes` only while the payment is in one of `from`; true when it did. */
+  private async moveFrom(
+    orderId: string,
+    from: PaymentStatus[],
+    changes: Record<string, unknown>,
+  ): Promise<boolean> {
+    const moved = await this.payments.findOneAndUpdate(
+      { _id: orderId, status: { $in: from } },
+      { $set: { ...changes, updatedAt: new Date() } },
+    );
+    if (moved?.outboxPending) this.outbox.handOff(moved);
+    return moved !== null;
   }
 }

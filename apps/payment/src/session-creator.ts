@@ -6,6 +6,9 @@ import type { PaymentDocument, PaymentStore } from './payment-store';
 
 const MAX_RETRY_DELAY_MS = 30_000;
 
+const retryAt = (attempts: number) =>
+  new Date(Date.now() + Math.min(MAX_RETRY_DELAY_MS, 500 * 2 ** Math.min(attempts, 6)));
+
 /**
  * Gets every recorded order its Checkout Session. Tried at once when order.created arrives; while
  * Stripe is unreachable the order stays pending and this loop tries again with backoff, so an
@@ -22,23 +25,40 @@ export class SessionCreator {
     private readonly intervalMs: number,
   ) {}
 
-  /** Returns true when the session exists now. */
+  /**
+   * The first attempt, when order.created arrives: the session is created first, so that the
+   * payment is recorded with it in one write; if Stripe is away, it is recorded pending instead.
+   */
+  async firstAttempt(payment: Omit<PaymentDocument, 'v'>): Promise<void> {
+    setOrderId(payment._id);
+    const session = await this.createSession(payment, 1);
+    if (session) await this.store.recordWithSession(payment, session);
+    else await this.store.recordPending({ ...payment, attempts: 1, nextAttemptAt: retryAt(1) });
+  }
+
+  /** A later attempt, from the retry loop. Returns true when the session exists now. */
   async attempt(payment: PaymentDocument): Promise<boolean> {
     if (payment.status !== 'session_pending') return true;
     setOrderId(payment._id);
+    const attempts = payment.attempts + 1;
+    const session = await this.createSession(payment, attempts);
+    if (session) await this.store.sessionCreated(payment._id, session);
+    else await this.store.sessionAttemptFailed(payment._id, attempts, retryAt(attempts));
+    return session !== undefined;
+  }
+
+  private async createSession(
+    payment: Omit<PaymentDocument, 'v'>,
+    attempts: number,
+  ): Promise<{ id: string; url: string } | undefined> {
     try {
-      const session = await this.checkout.createSession(payment);
-      await this.store.sessionCreated(payment._id, session);
-      return true;
+      return await this.checkout.createSession(payment);
     } catch (error) {
-      const attempts = payment.attempts + 1;
-      const delay = Math.min(MAX_RETRY_DELAY_MS, 500 * 2 ** Math.min(attempts, 6));
       this.logger.warn(
         { err: error, 'order.id': payment._id, attempts },
         'checkout session not created yet; will retry',
       );
-      await this.store.sessionAttemptFailed(payment._id, attempts, new Date(Date.now() + delay));
-      return false;
+      return undefined;
     }
   }
 

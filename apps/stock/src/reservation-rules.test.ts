@@ -5,22 +5,16 @@ import { ReservationStatus } from '@oms/contracts';
 import { RpcError } from '@oms/rpc';
 import {
   commitPlan,
-  commitStep,
-  ensureItemStep,
-  holdStep,
+  finalState,
   mergeLines,
   releasePlan,
-  releaseStep,
   replayReserve,
   reserveAnswer,
-  setAvailableStep,
-  settlementOf,
   toReservation,
   validateItemIds,
   validateQuantityToSet,
   validateReservationId,
   validateReserveRequest,
-  type ItemState,
 } from './reservation-rules';
 
 const rpcError = (code: status, reason: string) => (error: unknown) =>
@@ -139,131 +133,83 @@ test('a quantity to set is a non-negative integer', () => {
   assert.throws(() => validateQuantityToSet('available', 2.5), invalid);
 });
 
-// --- steps on one item --------------------------------------------------------------------------
-
-const stock = (available: number, holds: [string, number][] = [], committed = 0): ItemState => ({
-  available,
-  committed,
-  holds: holds.map(([reservationId, quantity]) => ({ reservationId, quantity })),
-});
-
-test('a hold moves quantity from available into the reservation hold', () => {
-  assert.deepEqual(holdStep(stock(5), 'r1', 2), { kind: 'next', state: stock(3, [['r1', 2]]) });
-});
-
-test('a hold already there is not taken twice', () => {
-  assert.deepEqual(holdStep(stock(3, [['r1', 2]]), 'r1', 2), { kind: 'unchanged' });
-});
-
-test('a hold bigger than available is short, and an unknown item has nothing', () => {
-  assert.deepEqual(holdStep(stock(1), 'r1', 2), { kind: 'short', available: 1 });
-  assert.deepEqual(holdStep(undefined, 'r1', 1), { kind: 'short', available: 0 });
-});
-
-test('release gives the held quantity back; a second release changes nothing', () => {
-  const held = stock(3, [
-    ['r1', 2],
-    ['r2', 1],
-  ]);
-  assert.deepEqual(releaseStep(held, 'r1'), { kind: 'next', state: stock(5, [['r2', 1]]) });
-  assert.deepEqual(releaseStep(stock(5, [['r2', 1]]), 'r1'), { kind: 'unchanged' });
-  assert.deepEqual(releaseStep(undefined, 'r1'), { kind: 'unchanged' });
-});
-
-test('commit turns the hold into committed stock; a second commit changes nothing', () => {
-  assert.deepEqual(commitStep(stock(3, [['r1', 2]]), 'r1'), { kind: 'next', state: stock(3, [], 2) });
-  assert.deepEqual(commitStep(stock(3, [], 2), 'r1'), { kind: 'unchanged' });
-});
-
-test('setting available keeps holds and committed stock, and creates an unknown item', () => {
-  assert.deepEqual(setAvailableStep(stock(3, [['r1', 2]], 4), 10), {
-    kind: 'next',
-    state: stock(10, [['r1', 2]], 4),
-  });
-  assert.deepEqual(setAvailableStep(stock(10), 10), { kind: 'unchanged' });
-  assert.deepEqual(setAvailableStep(undefined, 7), { kind: 'next', state: stock(7) });
-});
-
-test('ensuring an item creates it once and never resets it', () => {
-  assert.deepEqual(ensureItemStep(undefined, 100), { kind: 'next', state: stock(100) });
-  assert.deepEqual(ensureItemStep(stock(0, [], 100), 100), { kind: 'unchanged' });
-});
-
 // --- a reservation's life -----------------------------------------------------------------------
 
 const lines = [{ itemId: 'a', quantity: 1 }];
 
-test('a repeated reserve returns a reserved reservation and continues a pending one', () => {
-  assert.deepEqual(replayReserve('r', { lines, state: 'reserved' }, lines, undefined), {
-    action: 'return-reserved',
-  });
-  assert.deepEqual(replayReserve('r', { lines, state: 'pending' }, lines, undefined), { action: 'continue' });
-  assert.deepEqual(replayReserve('r', { lines, state: 'committed' }, lines, 'committed'), {
-    action: 'answer-outcome',
-    outcome: 'committed',
-  });
+test('a repeated reserve takes the holds of a pending one again and answers any other', () => {
+  assert.equal(replayReserve('r', { lines, state: 'pending' }, lines), 'take-holds');
+  for (const state of ['reserved', 'committing', 'committed', 'releasing', 'rejected'] as const)
+    assert.equal(replayReserve('r', { lines, state }, lines), 'answer');
 });
 
 test('a repeated reserve with other lines is refused', () => {
   assert.throws(
-    () => replayReserve('r', { lines, state: 'reserved' }, [{ itemId: 'a', quantity: 2 }], undefined),
+    () => replayReserve('r', { lines, state: 'reserved' }, [{ itemId: 'a', quantity: 2 }]),
     rpcError(status.ALREADY_EXISTS, 'reservation_id_reused'),
   );
 });
 
-test('a reserve arriving after its own release is refused, decided or not', () => {
-  for (const outcome of [undefined, 'released'] as const) {
-    assert.throws(
-      () => replayReserve('r', { lines: [], state: 'pending' }, lines, outcome),
-      rpcError(status.FAILED_PRECONDITION, 'reservation_released'),
-    );
-  }
+test('a reserve arriving after its own release (an empty reservation) is refused', () => {
+  assert.throws(
+    () => replayReserve('r', { lines: [], state: 'released' }, lines),
+    rpcError(status.FAILED_PRECONDITION, 'reservation_released'),
+  );
 });
 
 test('reserve answers a rejected reservation with its short lines again', () => {
-  const short = [{ itemId: 'a', requested: 2, available: 1 }];
+  const shortLines = [{ itemId: 'a', requested: 2, available: 1 }];
+  for (const facts of [
+    { lines, state: 'rejected' as const, shortLines },
+    { lines, state: 'releasing' as const, endsAs: 'rejected' as const, shortLines },
+  ]) {
+    assert.throws(
+      () => reserveAnswer('r', facts),
+      (error: unknown) =>
+        rpcError(status.FAILED_PRECONDITION, 'out_of_stock')(error) &&
+        (error as RpcError).details[0]?.itemId === 'a',
+    );
+  }
   assert.throws(
-    () => reserveAnswer('r', 'rejected', short),
-    (error: unknown) =>
-      rpcError(status.FAILED_PRECONDITION, 'out_of_stock')(error) &&
-      (error as RpcError).details[0]?.itemId === 'a',
-  );
-  assert.throws(
-    () => reserveAnswer('r', 'expired', []),
+    () => reserveAnswer('r', { lines, state: 'expired' }),
     rpcError(status.FAILED_PRECONDITION, 'reservation_released'),
   );
-  assert.equal(reserveAnswer('r', 'committed', []), 'return');
+  assert.equal(reserveAnswer('r', { lines, state: 'committed' }), 'return');
+  assert.equal(reserveAnswer('r', { lines, state: 'reserved' }), 'return');
 });
 
-test('commit is decided only from reserved, finished when committed, refused otherwise', () => {
-  assert.equal(commitPlan('r', 'reserved', undefined), 'decide');
-  assert.equal(commitPlan('r', 'committing', 'committed'), 'finish');
-  assert.equal(commitPlan('r', 'committed', 'committed'), 'finish');
+test('commit that found no reserved reservation finishes a commit, or refuses', () => {
+  assert.equal(commitPlan('r', { state: 'committing' }), 'finish');
+  assert.equal(commitPlan('r', { state: 'committed' }), 'done');
   assert.throws(
-    () => commitPlan('r', 'pending', undefined),
+    () => commitPlan('r', { state: 'pending' }),
     rpcError(status.FAILED_PRECONDITION, 'reservation_pending'),
   );
-  for (const outcome of ['released', 'expired', 'rejected'] as const) {
+  for (const state of ['released', 'expired', 'rejected', 'releasing'] as const) {
     assert.throws(
-      () => commitPlan('r', 'reserved', outcome),
+      () => commitPlan('r', { state, endsAs: 'expired' }),
       rpcError(status.FAILED_PRECONDITION, 'reservation_released'),
     );
   }
 });
 
-test('release is decided from any undecided state, finished when released, refused when committed', () => {
-  assert.equal(releasePlan('r', undefined), 'decide');
-  for (const outcome of ['released', 'expired', 'rejected'] as const)
-    assert.equal(releasePlan('r', outcome), 'finish');
-  assert.throws(
-    () => releasePlan('r', 'committed'),
-    rpcError(status.FAILED_PRECONDITION, 'reservation_committed'),
-  );
+test('release that found no undecided reservation finishes a release, or refuses a commit', () => {
+  assert.equal(releasePlan('r', 'releasing'), 'finish');
+  for (const state of ['released', 'expired', 'rejected'] as const)
+    assert.equal(releasePlan('r', state), 'done');
+  for (const state of ['committing', 'committed'] as const) {
+    assert.throws(
+      () => releasePlan('r', state),
+      rpcError(status.FAILED_PRECONDITION, 'reservation_committed'),
+    );
+  }
 });
 
-test('each outcome has its settlement', () => {
-  assert.deepEqual(settlementOf('committed'), { during: 'committing', step: 'commit', final: 'committed' });
-  assert.deepEqual(settlementOf('expired'), { during: 'releasing', step: 'release', final: 'expired' });
+test('each decided ending has its final state', () => {
+  assert.equal(finalState({ state: 'committing' }), 'committed');
+  assert.equal(finalState({ state: 'releasing', endsAs: 'expired' }), 'expired');
+  assert.equal(finalState({ state: 'releasing' }), 'released');
+  assert.equal(finalState({ state: 'reserved' }), 'reserved');
 });
 
 test('a reservation is answered with its proto status and an ISO expiry', () => {

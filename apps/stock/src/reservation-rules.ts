@@ -131,96 +131,18 @@ export function sameLines(a: readonly Line[], b: readonly Line[]): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// One item's stock, and the three steps a reservation takes on it
-// ---------------------------------------------------------------------------------------------
-
-export interface Hold {
-  reservationId: string;
-  quantity: number;
-}
-
-export interface ItemState {
-  /** What can be reserved now. */
-  available: number;
-  /** Sold: moved out of holds by a commit. */
-  committed: number;
-  /** At most one per reservation. */
-  holds: Hold[];
-}
-
-/** What a step decides on one item: nothing to do, not enough stock, or the next state. */
-export type StepResult =
-  { kind: 'unchanged' } | { kind: 'short'; available: number } | { kind: 'next'; state: ItemState };
-
-const UNCHANGED: StepResult = { kind: 'unchanged' };
-
-export const heldQuantity = (state: ItemState) => state.holds.reduce((sum, hold) => sum + hold.quantity, 0);
-const holdOf = (state: ItemState, reservationId: string) =>
-  state.holds.find((hold) => hold.reservationId === reservationId);
-const withoutHold = (state: ItemState, reservationId: string) =>
-  state.holds.filter((hold) => hold.reservationId !== reservationId);
-
-/**
- * Moves `quantity` from available into a hold of this reservation. A hold that is already there
- * counts as done, which makes retries and duplicate requests harmless. An unknown item has 0.
- */
-export function holdStep(state: ItemState | undefined, reservationId: string, quantity: number): StepResult {
-  if (state && holdOf(state, reservationId)) return UNCHANGED;
-  if (!state || state.available < quantity) return { kind: 'short', available: state?.available ?? 0 };
-  return {
-    kind: 'next',
-    state: {
-      ...state,
-      available: state.available - quantity,
-      holds: [...state.holds, { reservationId, quantity }],
-    },
-  };
-}
-
-/** Gives a hold back to available; no hold means it was already released or committed. */
-export function releaseStep(state: ItemState | undefined, reservationId: string): StepResult {
-  const hold = state && holdOf(state, reservationId);
-  if (!state || !hold) return UNCHANGED;
-  return {
-    kind: 'next',
-    state: { ...state, available: state.available + hold.quantity, holds: withoutHold(state, reservationId) },
-  };
-}
-
-/** Turns a hold into committed (sold) stock; no hold means it was already committed or released. */
-export function commitStep(state: ItemState | undefined, reservationId: string): StepResult {
-  const hold = state && holdOf(state, reservationId);
-  if (!state || !hold) return UNCHANGED;
-  return {
-    kind: 'next',
-    state: { ...state, committed: state.committed + hold.quantity, holds: withoutHold(state, reservationId) },
-  };
-}
-
-/** The admin sets what can be reserved now; holds and committed stock stay as they are. */
-export function setAvailableStep(state: ItemState | undefined, available: number): StepResult {
-  if (state?.available === available) return UNCHANGED;
-  return { kind: 'next', state: { available, committed: state?.committed ?? 0, holds: state?.holds ?? [] } };
-}
-
-/** Creates an item's stock; an item that exists is never reset (orders may have consumed it). */
-export function ensureItemStep(state: ItemState | undefined, initialAvailable: number): StepResult {
-  if (state) return UNCHANGED;
-  return { kind: 'next', state: { available: initialAvailable, committed: 0, holds: [] } };
-}
-
-// ---------------------------------------------------------------------------------------------
 // A reservation's life
 // ---------------------------------------------------------------------------------------------
 
 /**
- * `pending` while holds are being taken, `reserved` once all are. A reservation then ends with one
- * outcome, decided once and for all; `committing`/`releasing` mean the outcome is decided and its
- * steps on the items are under way (anyone may finish them: every step is idempotent).
+ * `pending` while holds are being taken, `reserved` once all are. It then ends one way, decided by
+ * one conditional write: `committing` or `releasing` mean that way is decided and its steps on
+ * the items are under way (anyone may finish them: each step is conditional on the hold being
+ * there). A release records how it ends (`endsAs`): asked for, lapsed, or short of stock.
  */
 export type ReservationState =
   'pending' | 'reserved' | 'committing' | 'committed' | 'releasing' | 'released' | 'expired' | 'rejected';
-export type Outcome = 'committed' | 'released' | 'expired' | 'rejected';
+export type ReleaseEnd = 'released' | 'expired' | 'rejected';
 
 export interface OutOfStockLine {
   itemId: string;
@@ -228,18 +150,22 @@ export interface OutOfStockLine {
   available: number;
 }
 
+/** What a reservation's answers depend on. */
+export interface ReservationFacts {
+  lines: readonly Line[];
+  state: ReservationState;
+  endsAs?: ReleaseEnd;
+  shortLines?: readonly OutOfStockLine[];
+}
+
 export const isFinal = (state: ReservationState) =>
   state === 'committed' || state === 'released' || state === 'expired' || state === 'rejected';
 
-/** How an outcome is carried out: the state while it runs, the step on each item, the end state. */
-export function settlementOf(outcome: Outcome): {
-  during: ReservationState;
-  step: 'commit' | 'release';
-  final: ReservationState;
-} {
-  return outcome === 'committed'
-    ? { during: 'committing', step: 'commit', final: 'committed' }
-    : { during: 'releasing', step: 'release', final: outcome };
+/** The state a decided way of ending leaves behind once its steps are done. */
+export function finalState(facts: Pick<ReservationFacts, 'state' | 'endsAs'>): ReservationState {
+  if (facts.state === 'committing') return 'committed';
+  if (facts.state === 'releasing') return facts.endsAs ?? 'released';
+  return facts.state;
 }
 
 export const outOfStock = (lines: readonly OutOfStockLine[]) =>
@@ -249,11 +175,11 @@ export const outOfStock = (lines: readonly OutOfStockLine[]) =>
     'not enough stock',
     lines.map((line) => ({ ...line })),
   );
-export const reservationReleased = (id: string, outcome: Outcome) =>
+export const reservationReleased = (id: string, end: ReleaseEnd) =>
   new RpcError(
     status.FAILED_PRECONDITION,
     'reservation_released',
-    `reservation ${id} is ${outcome}; nothing is held`,
+    `reservation ${id} is ${end}; nothing is held`,
   );
 export const reservationCommitted = (id: string) =>
   new RpcError(
@@ -270,52 +196,39 @@ export const reservationPending = (id: string) =>
 export const reservationIdReused = (id: string) =>
   new RpcError(status.ALREADY_EXISTS, 'reservation_id_reused', `reservation ${id} exists with other lines`);
 
-/** What Reserve does when the reservation id is already known. */
-export type ReserveReplay =
-  { action: 'answer-outcome'; outcome: Outcome } | { action: 'return-reserved' } | { action: 'continue' };
-
+/** What Reserve does when the reservation id is already known: take the holds (again), or answer. */
 export function replayReserve(
   id: string,
-  existing: { lines: readonly Line[]; state: ReservationState },
+  existing: ReservationFacts,
   requested: readonly Line[],
-  outcome: Outcome | undefined,
-): ReserveReplay {
-  // A release that arrived before its reserve leaves an empty reservation: the cancel wins (even
-  // before its outcome is written, or the release would settle no lines while we hold them).
-  if (existing.lines.length === 0) throw reservationReleased(id, outcome ?? 'released');
+): 'take-holds' | 'answer' {
+  // A release that arrived before its reserve leaves an empty reservation: the cancel wins.
+  if (existing.lines.length === 0) throw reservationReleased(id, finalState(existing) as ReleaseEnd);
   if (!sameLines(existing.lines, requested)) throw reservationIdReused(id);
-  if (outcome) return { action: 'answer-outcome', outcome };
-  if (existing.state === 'reserved') return { action: 'return-reserved' };
-  return { action: 'continue' };
+  return existing.state === 'pending' ? 'take-holds' : 'answer';
 }
 
-/** What Reserve answers once the reservation has an outcome. */
-export function reserveAnswer(
-  id: string,
-  outcome: Outcome,
-  rejectedLines: readonly OutOfStockLine[],
-): 'return' {
-  if (outcome === 'committed') return 'return';
-  if (outcome === 'rejected') throw outOfStock(rejectedLines);
-  throw reservationReleased(id, outcome);
-}
-
-/** Commit: decide it (only from `reserved`), finish a decided commit, or refuse. */
-export function commitPlan(
-  id: string,
-  state: ReservationState,
-  outcome: Outcome | undefined,
-): 'decide' | 'finish' {
-  if (outcome === 'committed') return 'finish';
-  if (outcome) throw reservationReleased(id, outcome);
-  if (state === 'reserved') return 'decide';
+/** What Reserve answers for a reservation past `pending`: itself, or why nothing is held. */
+export function reserveAnswer(id: string, facts: ReservationFacts): 'return' {
+  const end = finalState(facts);
+  if (end === 'reserved' || end === 'committed') return 'return';
+  if (end === 'rejected') throw outOfStock(facts.shortLines ?? []);
+  if (end === 'released' || end === 'expired') throw reservationReleased(id, end);
   throw reservationPending(id);
 }
 
-/** Release: decide it (from any undecided state), finish a decided release, or refuse a commit. */
-export function releasePlan(id: string, outcome: Outcome | undefined): 'decide' | 'finish' {
-  if (outcome === 'committed') throw reservationCommitted(id);
-  return outcome ? 'finish' : 'decide';
+/** Commit found the reservation not `reserved`: finish a commit under way, or refuse. */
+export function commitPlan(id: string, facts: Pick<ReservationFacts, 'state' | 'endsAs'>): 'finish' | 'done' {
+  if (facts.state === 'committing') return 'finish';
+  if (facts.state === 'committed') return 'done';
+  if (facts.state === 'pending') throw reservationPending(id);
+  throw reservationReleased(id, finalState(facts) as ReleaseEnd);
+}
+
+/** Release found the reservation past `reserved`: finish a release under way, or refuse a commit. */
+export function releasePlan(id: string, state: ReservationState): 'finish' | 'done' {
+  if (state === 'committing' || state === 'committed') throw reservationCommitted(id);
+  return state === 'releasing' ? 'finish' : 'done';
 }
 
 const PROTO_STATUS: Record<ReservationState, ReservationStatus> = {

@@ -9,10 +9,11 @@ export interface SweeperOptions {
 }
 
 /**
- * Expires lapsed reservations (FerretDB has no TTL indexes, and a TTL index would drop the record
- * without giving the holds back) and finishes settlements a crashed process left half-done.
- * Runs on every instance: each reservation's outcome is decided by a unique insert, so two
- * sweepers, or a sweeper and a Commit, never both win; the steps on the items are idempotent.
+ * Expires lapsed reservations (a TTL index would drop the record without giving the holds back),
+ * finishes endings a crashed process left half-done, and gives back holds a crashed Reserve left
+ * behind. Runs on every instance: a reservation's ending is decided by one conditional update, so
+ * two sweepers, or a sweeper and a Commit, never both win; each step on an item is conditional on
+ * its hold being there.
  */
 export class ReservationSweeper {
   private readonly stuckAfterMs: number;
@@ -43,7 +44,7 @@ export class ReservationSweeper {
   }
 
   /** One round; every database call yields, so the event loop keeps serving RPCs meanwhile. */
-  async sweep(now = new Date()): Promise<{ expired: number; resumed: number }> {
+  async sweep(now = new Date()): Promise<{ expired: number; resumed: number; leftoverHolds: number }> {
     let expired = 0;
     let resumed = 0;
     const settleEach = async (
@@ -71,11 +72,15 @@ export class ReservationSweeper {
     await settleEach(
       await this.store.findStuck(new Date(now.getTime() - this.stuckAfterMs), this.batchSize),
       async (doc) => {
-        if (await this.store.resume(doc)) resumed++;
+        await this.store.resume(doc);
+        resumed++;
         this.logger.info({ 'order.id': doc._id }, 'stuck reservation settled');
       },
     );
-    return { expired, resumed };
+    const stuckBefore = new Date(now.getTime() - this.stuckAfterMs);
+    const leftoverHolds = this.stopping ? 0 : await this.store.releaseLeftoverHolds(stuckBefore);
+    if (leftoverHolds > 0) this.logger.warn({ units: leftoverHolds }, 'leftover holds given back');
+    return { expired, resumed, leftoverHolds };
   }
 
   /** A chain of timeouts, not an interval: rounds never overlap, however long one takes. */

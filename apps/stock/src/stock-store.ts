@@ -1,49 +1,51 @@
-import type { Collection, Db } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
 import type { ItemStock } from '@oms/contracts';
-import { isDuplicateKeyError } from '@oms/persistence';
+import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
 import { notFound } from '@oms/rpc';
-import { ItemLedger, type ItemDocument, type ItemVersion, type ItemVersionDocument } from './item-ledger';
 import {
   commitPlan,
-  commitStep,
-  ensureItemStep,
-  heldQuantity,
-  holdStep,
+  compareIds,
+  finalState,
   releasePlan,
-  releaseStep,
   replayReserve,
   reserveAnswer,
-  setAvailableStep,
-  settlementOf,
   type Line,
-  type Outcome,
   type OutOfStockLine,
+  type ReleaseEnd,
+  type ReservationFacts,
   type ReservationState,
   type ValidReserveRequest,
 } from './reservation-rules';
 
-/** Written first, before any hold, so that every hold has a record the sweeper can find. */
-export interface ReservationDocument {
+/** A reservation's hold on one item, under `holds.<reservationId>`: what makes each step idempotent. */
+export interface Hold {
+  quantity: number;
+  /** The reservation's expiry: a hold still here well after it was left behind by a crash. */
+  until: Date;
+}
+
+/** One item's stock. `reserved` is the sum of `holds`, kept alongside so reads need no sum. */
+export interface ItemDocument extends Versioned {
   _id: string;
-  lines: Line[];
-  /** Progress, for queries and answers; `reservation_outcomes` is what decides the way it ends. */
-  status: ReservationState;
-  expiresAt: Date;
-  createdAt: Date;
+  available: number;
+  reserved: number;
+  committed: number;
+  holds: Record<string, Hold>;
   updatedAt: Date;
 }
 
-/**
- * How a reservation ends, decided once by a unique insert: commit, release, expiry and rejection
- * race for it, the first insert wins and the others read it. (A conditional status update is not
- * a safe arbiter on FerretDB v1, where it is a read followed by an overwrite.)
- */
-export interface OutcomeDocument {
+/** Written first, before any hold, so that every hold has a record the sweeper can find. */
+export interface ReservationDocument extends Versioned {
   _id: string;
-  outcome: Outcome;
+  lines: Line[];
+  status: ReservationState;
+  /** How a `releasing` reservation ends. */
+  endsAs?: ReleaseEnd;
   /** For `rejected`: the short lines, answered again to a repeated Reserve. */
   shortLines?: OutOfStockLine[];
-  decidedAt: Date;
+  expiresAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface ReservationView {
@@ -53,11 +55,6 @@ export interface ReservationView {
   expiresAt: Date;
 }
 
-export interface StockStoreOptions {
-  /** How long one item change keeps retrying against concurrent writers of that item. */
-  contentionBudgetMs?: number;
-}
-
 const view = (doc: ReservationDocument, state: ReservationState = doc.status): ReservationView => ({
   id: doc._id,
   state,
@@ -65,37 +62,43 @@ const view = (doc: ReservationDocument, state: ReservationState = doc.status): R
   expiresAt: doc.expiresAt,
 });
 
-const toItemStock = ({ itemId, state }: ItemVersion): ItemStock => ({
-  itemId,
-  available: state.available,
-  held: heldQuantity(state),
-  committed: state.committed,
+const facts = (doc: ReservationDocument): ReservationFacts => ({
+  lines: doc.lines,
+  state: doc.status,
+  endsAs: doc.endsAs,
+  shortLines: doc.shortLines,
 });
 
+const toItemStock = (doc: ItemDocument): ItemStock => ({
+  itemId: doc._id,
+  available: doc.available,
+  held: doc.reserved,
+  committed: doc.committed,
+});
+
+const holdPath = (reservationId: string) => `holds.${reservationId}`;
+
 /**
- * Availability and reservations. Every change of an item is one atomic step in the item's ledger;
- * a reservation's steps are idempotent per (item, reservation), so any process can resume a
- * reservation that another one left half-done.
+ * Availability and reservations, as MongoDB's inventory pattern writes them: a hold is one
+ * conditional update of the item (`available >= quantity`, no hold of this reservation yet) that
+ * moves the quantity into `holds.<reservationId>`; commit and release move it out again, each
+ * conditional on the hold being there. A reservation's way of ending is decided by one
+ * conditional update of its status, so commit, release and expiry never both win.
  */
 export class StockStore {
   private constructor(
-    private readonly ledger: ItemLedger,
-    private readonly reservations: Collection<ReservationDocument>,
-    private readonly outcomes: Collection<OutcomeDocument>,
+    private readonly items: VersionedCollection<ItemDocument>,
+    private readonly reservations: VersionedCollection<ReservationDocument>,
   ) {}
 
-  static async open(db: Db, options: StockStoreOptions = {}): Promise<StockStore> {
+  static async open(db: Db): Promise<StockStore> {
     const reservations = db.collection<ReservationDocument>('reservations');
-    // For the sweeper's queries. One index per call: FerretDB v1.24 drops the connection when a
-    // single createIndexes names several indexes that all exist already (every restart).
+    // The sweeper's queries are equalities on status (the rest is filtered among those few).
     await reservations.createIndex({ status: 1, expiresAt: 1 });
-    await reservations.createIndex({ status: 1, updatedAt: 1 });
-    const ledger = new ItemLedger(
-      db.collection<ItemVersionDocument>('stock_item_versions'),
-      db.collection<ItemDocument>('stock_items'),
-      options.contentionBudgetMs ?? 10_000,
+    return new StockStore(
+      new VersionedCollection(db.collection<ItemDocument>('stock_items')),
+      new VersionedCollection(reservations),
     );
-    return new StockStore(ledger, reservations, db.collection<OutcomeDocument>('reservation_outcomes'));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -104,24 +107,41 @@ export class StockStore {
 
   /** Items without a stock record are left out; no ids means every item. */
   async availability(itemIds: readonly string[]): Promise<ItemStock[]> {
-    const items = await this.ledger.currentMany(itemIds.length > 0 ? itemIds : undefined);
-    return items.map(toItemStock).sort((a, b) => (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
+    const filter: Filter<ItemDocument> = itemIds.length > 0 ? { _id: { $in: [...itemIds] } } : {};
+    const docs = await this.items.collection.find(filter, { projection: { holds: 0 } }).toArray();
+    return docs.map(toItemStock).sort((a, b) => compareIds(a.itemId, b.itemId));
   }
 
-  /** Creates the record of an item not stocked yet (an item added to the menu can be stocked). */
+  /** Sets what can be reserved now; holds and committed stock stay. Stocks an item not stocked yet. */
   async setAvailable(itemId: string, available: number): Promise<ItemStock> {
-    const { item } = await this.ledger.apply(itemId, (state) => setAvailableStep(state, available), {
-      kind: 'set',
-    });
-    return toItemStock(item!);
+    const doc = await this.items.findOneAndUpdate(
+      { _id: itemId },
+      {
+        $set: { available, updatedAt: new Date() },
+        $setOnInsert: { reserved: 0, committed: 0, holds: {} },
+      },
+      { upsert: true },
+    );
+    return toItemStock(doc!);
   }
 
-  /** Re-seeding is harmless: an existing record is returned as it is. */
+  /** Re-seeding is harmless: an existing record is returned as it is, never reset. */
   async ensureItem(itemId: string, initialAvailable: number): Promise<ItemStock> {
-    const { item } = await this.ledger.apply(itemId, (state) => ensureItemStep(state, initialAvailable), {
-      kind: 'ensure',
-    });
-    return toItemStock(item!);
+    try {
+      const doc = {
+        _id: itemId,
+        available: initialAvailable,
+        reserved: 0,
+        committed: 0,
+        holds: {},
+        updatedAt: new Date(),
+      };
+      await this.items.insertOne(doc);
+      return toItemStock({ ...doc, v: 0 });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      return toItemStock((await this.items.collection.findOne({ _id: itemId }))!);
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -129,16 +149,16 @@ export class StockStore {
   // ------------------------------------------------------------------------------------------
 
   async reservation(id: string): Promise<ReservationView | undefined> {
-    const doc = await this.reservations.findOne({ _id: id });
+    const doc = await this.reservations.collection.findOne({ _id: id });
     return doc ? view(doc) : undefined;
   }
 
-  /** All lines or none; idempotent per reservation id. */
+  /** All lines or none; idempotent per reservation id, and a crashed attempt is resumed by the next. */
   async reserve(
     { reservationId: id, lines, ttlSeconds }: ValidReserveRequest,
     now = new Date(),
   ): Promise<ReservationView> {
-    const fresh: ReservationDocument = {
+    const fresh: Omit<ReservationDocument, 'v'> = {
       _id: id,
       lines,
       status: 'pending',
@@ -146,63 +166,54 @@ export class StockStore {
       createdAt: now,
       updatedAt: now,
     };
-    let doc = fresh;
+    let doc = { ...fresh, v: 0 };
     if (!(await this.insertReservation(fresh))) {
       doc = await this.mustFind(id);
-      const outcome = await this.outcomeOf(id);
-      const replay = replayReserve(id, { lines: doc.lines, state: doc.status }, lines, outcome?.outcome);
-      if (replay.action === 'answer-outcome') return this.answerReserve(doc, outcome!, false);
-      if (replay.action === 'return-reserved') return view(doc);
-      // Still pending: an earlier attempt stopped half-way or is running now; the steps are idempotent.
+      if (replayReserve(id, facts(doc), lines) === 'answer') return this.answerReserve(doc);
     }
 
-    const shortLines = await this.holdAll(id, lines);
-    if (shortLines.length > 0)
-      return this.answerReserve(doc, await this.decide(id, 'rejected', shortLines), true);
-
-    await this.setStatus(id, 'reserved');
-    // A release or an expiry may have been decided while the holds were taken, and settled before
-    // the last of them: settle it again (idempotent) so that no hold outlives its reservation. This
-    // also puts back the final state if the line above overwrote it.
-    const outcome = await this.outcomeOf(id);
-    if (outcome) return this.answerReserve(doc, outcome, true);
-    return view(doc, 'reserved');
+    const shortLines = await this.holdAll(id, lines, doc.expiresAt);
+    const decided =
+      shortLines.length > 0
+        ? await this.decide(id, ['pending'], { status: 'releasing', endsAs: 'rejected', shortLines })
+        : await this.decide(id, ['pending'], { status: 'reserved' });
+    // Lost to a release or an expiry decided while the holds were taken: it may have run before
+    // our last hold, so its steps run again (each is a no-op where the hold is gone).
+    return this.answerReserve(decided ?? (await this.mustFind(id)), { resettle: decided === null });
   }
 
   /** Idempotent; only a reserved (or already committed) reservation can be committed. */
   async commit(id: string): Promise<ReservationView> {
-    const doc = await this.reservations.findOne({ _id: id });
-    if (!doc) throw notFound(`reservation ${id} not found`);
-    let outcome = await this.outcomeOf(id);
-    if (commitPlan(id, doc.status, outcome?.outcome) === 'decide') {
-      outcome = await this.decide(id, 'committed');
-      commitPlan(id, doc.status, outcome.outcome); // throws when a release or an expiry won the race
+    let doc = await this.decide(id, ['reserved'], { status: 'committing' });
+    if (!doc) {
+      doc = await this.reservations.collection.findOne({ _id: id });
+      if (!doc) throw notFound(`reservation ${id} not found`);
+      if (commitPlan(id, facts(doc)) === 'done') return view(doc);
     }
-    return this.settle(doc, outcome!, false);
+    return this.settle(doc);
   }
 
   /**
    * Idempotent. An unknown id is recorded as released with no lines, so that a Reserve arriving
    * after its own cancel (a retried or delayed call) cannot hold stock any more.
    */
-  async release(id: string, now = new Date()): Promise<ReservationView> {
-    const tombstone: ReservationDocument = {
-      _id: id,
-      lines: [],
-      status: 'pending',
-      expiresAt: now,
-      createdAt: now,
-      updatedAt: now,
-    };
-    const doc =
-      (await this.reservations.findOne({ _id: id })) ??
-      ((await this.insertReservation(tombstone)) ? tombstone : await this.mustFind(id));
-    let outcome = await this.outcomeOf(id);
-    if (releasePlan(id, outcome?.outcome) === 'decide') {
-      outcome = await this.decide(id, 'released');
-      releasePlan(id, outcome.outcome); // throws when a commit won the race
+  async release(id: string, endsAs: ReleaseEnd = 'released', now = new Date()): Promise<ReservationView> {
+    for (;;) {
+      const decided = await this.decide(id, ['pending', 'reserved'], { status: 'releasing', endsAs });
+      if (decided) return this.settle(decided);
+      const doc = await this.reservations.collection.findOne({ _id: id });
+      if (doc) return releasePlan(id, doc.status) === 'finish' ? this.settle(doc) : view(doc);
+      const tombstone = {
+        _id: id,
+        lines: [],
+        status: endsAs,
+        expiresAt: now,
+        createdAt: now,
+        updatedAt: now,
+      };
+      if (await this.insertReservation(tombstone)) return view({ ...tombstone, v: 0 });
+      // A Reserve inserted it meanwhile: decide against that one.
     }
-    return this.settle(doc, outcome!, false);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -211,125 +222,156 @@ export class StockStore {
 
   /** Undecided reservations past their expiry (pending ones include those a crash left half-done). */
   async findExpired(now: Date, limit: number): Promise<ReservationDocument[]> {
-    return this.reservations
-      .find({ status: { $in: ['pending', 'reserved'] }, expiresAt: { $lte: now } })
-      .sort({ expiresAt: 1 })
-      .limit(limit)
-      .toArray();
+    return this.findByStatus(['pending', 'reserved'], { expiresAt: { $lte: now } }, limit);
   }
 
-  /** Decided reservations whose settlement has not moved since `before` (its process probably died). */
+  /** Decided reservations whose steps have not moved since `before` (their process probably died). */
   async findStuck(before: Date, limit: number): Promise<ReservationDocument[]> {
-    return this.reservations
-      .find({ status: { $in: ['committing', 'releasing'] }, updatedAt: { $lte: before } })
-      .sort({ updatedAt: 1 })
-      .limit(limit)
-      .toArray();
+    return this.findByStatus(['committing', 'releasing'], { updatedAt: { $lte: before } }, limit);
   }
 
-  /** Expires a reservation, unless a commit or release was decided first: then finishes that one. */
+  /** Expires a reservation, unless it was decided another way first. */
   async expire(doc: ReservationDocument): Promise<ReservationView> {
-    return this.settle(doc, await this.decide(doc._id, 'expired'), true);
+    return this.release(doc._id, 'expired');
   }
 
   /** Finishes the steps of a decided reservation. */
-  async resume(doc: ReservationDocument): Promise<ReservationView | undefined> {
-    const outcome = await this.outcomeOf(doc._id);
-    return outcome ? this.settle(doc, outcome, true) : undefined;
+  async resume(doc: ReservationDocument): Promise<ReservationView> {
+    return this.settle(doc);
+  }
+
+  /**
+   * Holds still on items well after their reservation's expiry: left by a Reserve that crashed
+   * after its reservation was released under it. Gives each back when its reservation has ended
+   * without a sale (a pending or reserved one is the expiry sweep's, a committing one is resumed).
+   */
+  async releaseLeftoverHolds(before: Date): Promise<number> {
+    let released = 0;
+    // Items are a small collection (the menu): reading all of it is one short scan.
+    for (const item of await this.items.collection.find({ reserved: { $gt: 0 } }).toArray()) {
+      for (const [reservationId, hold] of Object.entries(item.holds)) {
+        if (hold.until.getTime() > before.getTime()) continue;
+        const reservation = await this.reservations.collection.findOne({ _id: reservationId });
+        if (reservation?.status === 'committing') await this.settle(reservation);
+        else if (!reservation || isEnded(reservation.status))
+          released += await this.moveHold(item._id, reservationId, hold.quantity, 'release');
+      }
+    }
+    return released;
   }
 
   // ------------------------------------------------------------------------------------------
 
   /**
-   * Takes the holds in item order. At the first line that cannot be held it stops, and reports
-   * every line that is short now, so the caller learns everything it must change at once.
+   * Takes the holds in item order. At the first line that cannot be held it stops taking, and
+   * reports every line that is short now, so the caller learns everything it must change at once.
    */
-  private async holdAll(id: string, lines: readonly Line[]): Promise<OutOfStockLine[]> {
+  private async holdAll(id: string, lines: readonly Line[], until: Date): Promise<OutOfStockLine[]> {
     const short: OutOfStockLine[] = [];
-    for (const line of lines) {
-      if (short.length === 0) {
-        const { result } = await this.ledger.apply(
-          line.itemId,
-          (state) => holdStep(state, id, line.quantity),
-          {
-            kind: 'hold',
-            reservationId: id,
-          },
-        );
-        if (result.kind === 'short')
-          short.push({ itemId: line.itemId, requested: line.quantity, available: result.available });
-      } else {
-        const result = holdStep((await this.ledger.current(line.itemId))?.state, id, line.quantity);
-        if (result.kind === 'short')
-          short.push({ itemId: line.itemId, requested: line.quantity, available: result.available });
-      }
+    for (const { itemId, quantity } of lines) {
+      const held =
+        short.length === 0 &&
+        (
+          await this.items.updateOne(
+            { _id: itemId, available: { $gte: quantity }, [holdPath(id)]: { $exists: false } },
+            {
+              $inc: { available: -quantity, reserved: quantity },
+              $set: { [holdPath(id)]: { quantity, until }, updatedAt: new Date() },
+            },
+          )
+        ).modifiedCount === 1;
+      if (held) continue;
+      // Not held now: already held by an earlier attempt, or short.
+      const item = await this.items.collection.findOne({ _id: itemId });
+      if (item?.holds[id]) continue;
+      if (short.length > 0 && (item?.available ?? 0) >= quantity) continue;
+      short.push({ itemId, requested: quantity, available: item?.available ?? 0 });
     }
     return short;
   }
 
-  /** Settles the reservation's outcome, then answers Reserve by it. */
+  /** Finishes the steps of the reservation's decided ending (when asked to), then answers Reserve. */
   private async answerReserve(
     doc: ReservationDocument,
-    outcome: OutcomeDocument,
-    force: boolean,
+    options: { resettle?: boolean } = {},
   ): Promise<ReservationView> {
-    const settled = await this.settle(doc, outcome, force);
-    reserveAnswer(doc._id, outcome.outcome, outcome.shortLines ?? []);
+    const settled = doc.status === 'releasing' || options.resettle ? await this.settle(doc) : view(doc);
+    reserveAnswer(doc._id, facts(doc));
     return settled;
   }
 
   /**
-   * Carries out a decided outcome on every line (commit or release each hold; a missing hold means
-   * that line is done) and records the final state. `force` runs the steps even when the stored
-   * state says they are done: when a hold may have been taken after a settlement ran.
+   * Carries out a decided ending on every line (commit or release each hold; a missing hold means
+   * that line is done) and records the final state. Releasing a final `committed` reservation's
+   * holds gives back only holds a late duplicate Reserve took after the commit.
    */
-  private async settle(
-    doc: ReservationDocument,
-    { outcome }: OutcomeDocument,
-    force: boolean,
-  ): Promise<ReservationView> {
-    const { during, step, final } = settlementOf(outcome);
-    if (doc.status === final && !force) return view(doc);
-    if (doc.status !== during && doc.status !== final) await this.setStatus(doc._id, during);
-    const apply = step === 'commit' ? commitStep : releaseStep;
-    for (const line of doc.lines) {
-      await this.ledger.apply(line.itemId, (state) => apply(state, doc._id), {
-        kind: step,
-        reservationId: doc._id,
-      });
+  private async settle(doc: ReservationDocument): Promise<ReservationView> {
+    const final = finalState(facts(doc));
+    if (final === 'pending' || final === 'reserved') return view(doc);
+    const step = doc.status === 'committing' ? 'commit' : 'release';
+    for (const line of doc.lines) await this.moveHold(line.itemId, doc._id, line.quantity, step);
+    if (doc.status === 'committing' || doc.status === 'releasing') {
+      await this.reservations.updateOne(
+        { _id: doc._id, status: doc.status },
+        { $set: { status: final, updatedAt: new Date() } },
+      );
     }
-    if (doc.status !== final) await this.setStatus(doc._id, final);
     return view(doc, final);
   }
 
-  /** Records an outcome unless one is there already; returns the one in force. */
-  private async decide(
+  /** Moves one hold out of an item, into committed or back to available; 0 when it was gone. */
+  private async moveHold(
+    itemId: string,
+    reservationId: string,
+    quantity: number,
+    step: 'commit' | 'release',
+  ): Promise<number> {
+    const moved = await this.items.updateOne(
+      // The quantity is part of the precondition: it is what the $inc moves.
+      { _id: itemId, [`${holdPath(reservationId)}.quantity`]: quantity },
+      {
+        $inc:
+          step === 'commit'
+            ? { reserved: -quantity, committed: quantity }
+            : { reserved: -quantity, available: quantity },
+        $unset: { [holdPath(reservationId)]: '' },
+        $set: { updatedAt: new Date() },
+      },
+    );
+    return moved.modifiedCount === 1 ? quantity : 0;
+  }
+
+  /** Moves a reservation on from one of `from`; null when it was not in any of them any more. */
+  private decide(
     id: string,
-    outcome: Outcome,
-    shortLines?: OutOfStockLine[],
-  ): Promise<OutcomeDocument> {
-    const decision: OutcomeDocument = {
-      _id: id,
-      outcome,
-      decidedAt: new Date(),
-      ...(shortLines ? { shortLines } : {}),
-    };
-    try {
-      await this.outcomes.insertOne(decision);
-      return decision;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const existing = await this.outcomeOf(id);
-      if (!existing) throw new Error(`outcome of reservation ${id} vanished`, { cause: error });
-      return existing;
+    from: ReservationState[],
+    set: Partial<Pick<ReservationDocument, 'status' | 'endsAs' | 'shortLines'>>,
+  ): Promise<ReservationDocument | null> {
+    return this.reservations.findOneAndUpdate(
+      { _id: id, status: { $in: from } },
+      { $set: { ...set, updatedAt: new Date() } },
+    );
+  }
+
+  /** One equality query per status: each is served by the status index, a `$in` would not be. */
+  private async findByStatus(
+    statuses: ReservationState[],
+    filter: Filter<ReservationDocument>,
+    limit: number,
+  ): Promise<ReservationDocument[]> {
+    const found: ReservationDocument[] = [];
+    for (const status of statuses) {
+      found.push(
+        ...(await this.reservations.collection
+          .find({ ...filter, status }, { limit: limit - found.length })
+          .toArray()),
+      );
+      if (found.length >= limit) break;
     }
+    return found;
   }
 
-  private async outcomeOf(id: string): Promise<OutcomeDocument | undefined> {
-    return (await this.outcomes.findOne({ _id: id })) ?? undefined;
-  }
-
-  private async insertReservation(doc: ReservationDocument): Promise<boolean> {
+  private async insertReservation(doc: Omit<ReservationDocument, 'v'>): Promise<boolean> {
     try {
       await this.reservations.insertOne(doc);
       return true;
@@ -340,13 +382,11 @@ export class StockStore {
   }
 
   private async mustFind(id: string): Promise<ReservationDocument> {
-    const doc = await this.reservations.findOne({ _id: id });
+    const doc = await this.reservations.collection.findOne({ _id: id });
     if (!doc) throw new Error(`reservation ${id} vanished`);
     return doc;
   }
-
-  /** By `_id` alone: FerretDB v1 scans the whole collection for any other filter of an update. */
-  private async setStatus(id: string, status: ReservationState): Promise<void> {
-    await this.reservations.updateOne({ _id: id }, { $set: { status, updatedAt: new Date() } });
-  }
 }
+
+const isEnded = (state: ReservationState) =>
+  state === 'released' || state === 'expired' || state === 'rejected' || state === 'committed';

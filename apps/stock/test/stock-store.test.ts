@@ -7,10 +7,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { MongoClient, type Db } from 'mongodb';
 import { createLogger } from '@oms/logging';
 import { RpcError } from '@oms/rpc';
-import type { ItemVersionDocument } from '../src/item-ledger';
 import { ReservationSweeper } from '../src/reservation-sweeper';
 import { validateReserveRequest, type ReservationState } from '../src/reservation-rules';
-import { StockStore, type ReservationDocument } from '../src/stock-store';
+import { StockStore, type ItemDocument, type ReservationDocument } from '../src/stock-store';
 
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const logger = createLogger({ service: 'stock', instance: 'test', level: 'silent' });
@@ -67,14 +66,14 @@ async function stockOf(store: StockStore, itemId: string) {
   return item;
 }
 
-/** Every version the item ever had: available never went below zero, and nothing was created or lost. */
+/** The item's stock adds up: nothing went negative, nothing was created or lost, holds match `reserved`. */
 async function assertLedgerSound(db: Db, itemId: string, total: number) {
-  const versions = await db.collection<ItemVersionDocument>('stock_item_versions').find({ itemId }).toArray();
-  for (const version of versions)
-    assert.ok(version.available >= 0, `version ${version.version} has available ${version.available}`);
-  const newest = versions.reduce((a, b) => (b.version > a.version ? b : a));
-  const held = (newest.holds ?? []).reduce((sum, hold) => sum + hold.quantity, 0);
-  assert.equal(newest.available + held + newest.committed, total);
+  const item = await db.collection<ItemDocument>('stock_items').findOne({ _id: itemId });
+  assert.ok(item, `no stock record for ${itemId}`);
+  assert.ok(item.available >= 0 && item.reserved >= 0, `${itemId}: ${JSON.stringify(item)}`);
+  const held = Object.values(item.holds).reduce((sum, hold) => sum + hold.quantity, 0);
+  assert.equal(item.reserved, held, `${itemId}: reserved is the sum of its holds`);
+  assert.equal(item.available + item.reserved + item.committed, total);
 }
 
 async function waitFor<T>(
@@ -170,12 +169,12 @@ test('four instances, two-line reservations, then commits and releases: every ho
   ]);
   await assertLedgerSound(db, 'pizza', 30);
   await assertLedgerSound(db, 'wine', 40);
-  // No change was lost or doubled: each reservation held each item exactly once.
-  const versions = await db.collection<ItemVersionDocument>('stock_item_versions').find({}).toArray();
-  const holds = versions.flatMap((v) =>
-    v.changes.filter((c) => c.kind === 'hold').map((c) => `${v.itemId}/${c.reservationId}`),
+  // Every reservation ended: no hold is left on any item.
+  const items = await db.collection<ItemDocument>('stock_items').find({}).toArray();
+  assert.deepEqual(
+    items.map((item) => Object.keys(item.holds).length),
+    [0, 0],
   );
-  assert.equal(new Set(holds).size, holds.length);
 });
 
 test('all lines or none: a short second line holds nothing and is named in the details', async (t) => {
@@ -335,11 +334,12 @@ test('expiry: a reservation past its ttl is expired by the sweeper and its stock
 
 test('crash recovery: a reservation left pending with one hold applied is released after its expiry', async (t) => {
   const { store, db } = await openStore(t);
-  await store.ensureItem('pizza', 5); // version 1
+  await store.ensureItem('pizza', 5);
   await store.ensureItem('wine', 5);
   // What a process that died after the first hold leaves behind, written directly.
   const past = new Date(Date.now() - 1000);
   await db.collection<ReservationDocument>('reservations').insertOne({
+    v: 0,
     _id: 'order-crashed',
     lines: [
       { itemId: 'pizza', quantity: 2 },
@@ -350,16 +350,13 @@ test('crash recovery: a reservation left pending with one hold applied is releas
     createdAt: past,
     updatedAt: past,
   });
-  await db.collection<ItemVersionDocument>('stock_item_versions').insertOne({
-    _id: 'pizza@2',
-    itemId: 'pizza',
-    version: 2,
-    available: 3,
-    committed: 0,
-    holds: [{ reservationId: 'order-crashed', quantity: 2 }],
-    changes: [{ kind: 'hold', reservationId: 'order-crashed' }],
-    at: past,
-  });
+  await db.collection<ItemDocument>('stock_items').updateOne(
+    { _id: 'pizza' },
+    {
+      $inc: { available: -2, reserved: 2, v: 1 },
+      $set: { 'holds.order-crashed': { quantity: 2, until: past } },
+    },
+  );
   assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 3, held: 2, committed: 0 });
 
   const sweeper = new ReservationSweeper(store, logger, { intervalMs: 50 });
@@ -384,15 +381,12 @@ test('crash recovery: a settlement stuck half-way is finished by the sweeper', a
   // The commit was decided, then its process died before committing the line.
   const longAgo = new Date(Date.now() - 120_000);
   await db
-    .collection('reservation_outcomes')
-    .insertOne({ _id: 'order-1' as never, outcome: 'committed', decidedAt: longAgo });
-  await db
     .collection<ReservationDocument>('reservations')
-    .updateOne({ _id: 'order-1' }, { $set: { status: 'committing', updatedAt: longAgo } });
+    .updateOne({ _id: 'order-1' }, { $set: { status: 'committing', updatedAt: longAgo }, $inc: { v: 1 } });
 
   const result = await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep();
 
-  assert.deepEqual(result, { expired: 0, resumed: 1 });
+  assert.deepEqual(result, { expired: 0, resumed: 1, leftoverHolds: 0 });
   assert.equal(
     (await store.reservation('order-1'))?.state satisfies ReservationState | undefined,
     'committed',
@@ -437,29 +431,114 @@ test('EnsureItem never resets a consumed quantity; SetAvailable sets it and stoc
   assert.deepEqual(await store.availability(['nope']), []);
 });
 
-test('old versions of an item are compacted; the newest keeps its holds', async (t) => {
+test('crash halfway through a multi-line reservation: the retried Reserve resumes it, holding each line once', async (t) => {
   const { store, db } = await openStore(t);
-  await store.ensureItem('pizza', 10);
-  await store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 1 }]));
-  await store.reserve(reserveRequest('order-2', [{ itemId: 'pizza', quantity: 1 }]));
-  const versions = await db
-    .collection<ItemVersionDocument>('stock_item_versions')
-    .find({ itemId: 'pizza' })
-    .sort({ version: 1 })
-    .toArray();
-  assert.deepEqual(
-    versions.map((v) => [v.version, v.available, v.holds?.length]),
-    [
-      [1, 10, undefined],
-      [2, 9, undefined],
-      [3, 8, 2],
-    ],
-  );
-  // A fresh process (empty cache) finds the newest state too.
-  assert.deepEqual(await stockOf(await secondStore(t, db), 'pizza'), {
-    itemId: 'pizza',
-    available: 8,
-    held: 2,
-    committed: 0,
+  await store.ensureItem('pizza', 5);
+  await store.ensureItem('wine', 5);
+  const request = reserveRequest('order-1', [
+    { itemId: 'pizza', quantity: 2 },
+    { itemId: 'wine', quantity: 3 },
+  ]);
+  // What a process that died after the first of two holds leaves behind, written directly.
+  const expiresAt = new Date(Date.now() + 900_000);
+  await db.collection<ReservationDocument>('reservations').insertOne({
+    _id: 'order-1',
+    lines: request.lines,
+    status: 'pending',
+    expiresAt,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+    v: 0,
   });
+  await db
+    .collection<ItemDocument>('stock_items')
+    .updateOne(
+      { _id: 'pizza' },
+      {
+        $inc: { available: -2, reserved: 2, v: 1 },
+        $set: { 'holds.order-1': { quantity: 2, until: expiresAt } },
+      },
+    );
+
+  // The caller retries (same id, same lines) on another instance.
+  const resumed = await (await secondStore(t, db)).reserve(request);
+
+  assert.equal(resumed.state, 'reserved');
+  assert.deepEqual(await store.availability(['pizza', 'wine']), [
+    { itemId: 'pizza', available: 3, held: 2, committed: 0 },
+    { itemId: 'wine', available: 2, held: 3, committed: 0 },
+  ]);
+  await store.commit('order-1');
+  await assertLedgerSound(db, 'pizza', 5);
+  await assertLedgerSound(db, 'wine', 5);
+});
+
+test('crash halfway through a short reservation: the compensation recorded on it is finished by the sweeper', async (t) => {
+  const { store, db } = await openStore(t);
+  await store.ensureItem('pizza', 5);
+  await store.ensureItem('wine', 1);
+  // The second line was short; the process recorded the rejection, then died before giving back
+  // the first line's hold.
+  const longAgo = new Date(Date.now() - 120_000);
+  const shortLines = [{ itemId: 'wine', requested: 3, available: 1 }];
+  await db.collection<ReservationDocument>('reservations').insertOne({
+    _id: 'order-1',
+    lines: [
+      { itemId: 'pizza', quantity: 2 },
+      { itemId: 'wine', quantity: 3 },
+    ],
+    status: 'releasing',
+    endsAs: 'rejected',
+    shortLines,
+    expiresAt: new Date(Date.now() + 900_000),
+    createdAt: longAgo,
+    updatedAt: longAgo,
+    v: 1,
+  });
+  await db
+    .collection<ItemDocument>('stock_items')
+    .updateOne(
+      { _id: 'pizza' },
+      {
+        $inc: { available: -2, reserved: 2, v: 1 },
+        $set: { 'holds.order-1': { quantity: 2, until: longAgo } },
+      },
+    );
+
+  await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep();
+
+  assert.equal((await store.reservation('order-1'))?.state, 'rejected');
+  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 5, held: 0, committed: 0 });
+  const retried = await rejection(
+    store.reserve(
+      reserveRequest('order-1', [
+        { itemId: 'pizza', quantity: 2 },
+        { itemId: 'wine', quantity: 3 },
+      ]),
+    ),
+  );
+  assert.equal(retried.reason, 'out_of_stock');
+  assert.deepEqual(retried.details, shortLines);
+});
+
+test('a hold a crashed Reserve left on an item after its reservation was released is given back', async (t) => {
+  const { store, db } = await openStore(t);
+  await store.ensureItem('pizza', 5);
+  await store.release('order-1'); // the cancel overtook its reserve: an empty, released reservation
+  const longAgo = new Date(Date.now() - 120_000);
+  await db
+    .collection<ItemDocument>('stock_items')
+    .updateOne(
+      { _id: 'pizza' },
+      {
+        $inc: { available: -1, reserved: 1, v: 1 },
+        $set: { 'holds.order-1': { quantity: 1, until: longAgo } },
+      },
+    );
+
+  const result = await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep();
+
+  assert.equal(result.leftoverHolds, 1);
+  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 5, held: 0, committed: 0 });
+  await assertLedgerSound(db, 'pizza', 5);
 });

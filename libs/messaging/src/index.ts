@@ -13,6 +13,7 @@ export {
   type OutboxRelayOptions,
   type OutboxFields,
   type EventPublisher,
-  type DocumentLocking,
+  type OutboxHandOff,
+  type StagedDocument,
 } from './outbox';
 export { Inbox } from './inbox';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { trace } from '@opentelemetry/api';
 import type { Collection } from 'mongodb';
 import { Registry } from 'prom-client';
-import { connectDatabase, DocumentLocks, type Database } from '@oms/persistence';
+import { connectDatabase, VersionedCollection, type Database } from '@oms/persistence';
 import { uniqueDeployment, waitFor } from '@oms/testing';
 import { newEvent, type DomainEvent } from './event';
 import { Inbox } from './inbox';
@@ -22,12 +22,14 @@ const spans = recordSpans();
 interface Order extends OutboxFields {
   _id: string;
   status: string;
+  v: number;
 }
 
 describe('the outbox against the real FerretDB and RabbitMQ', () => {
   let buses: TestBuses;
   let database: Database;
   let orders: Collection<Order>;
+  let versioned: VersionedCollection<Order>;
   let bus: MessageBus;
   const received: DomainEvent[] = [];
 
@@ -37,6 +39,7 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
     buses = new TestBuses(amqpUrl, deployment);
     database = await connectDatabase({ url: mongoUrl, service: 'outbox', deployment });
     orders = database.db.collection<Order>('orders');
+    versioned = new VersionedCollection(orders);
     bus = buses.create('order');
     const listener = buses.create('listener');
     for (const type of ['order.created', 'order.paid', 'order.ready']) {
@@ -66,12 +69,12 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
   const receivedIds = () => received.map((event) => event.id);
 
   test('events staged with a state change and never relayed ("crash") are published by a relay started later, once', async () => {
-    await orders.insertOne({ _id: 'order-1', status: 'new' });
+    await orders.insertOne({ _id: 'order-1', status: 'new', v: 0 });
     const created = newEvent('order.created', { orderId: 'order-1' });
     const stagingTraceId = await trace
       .getTracer('outbox.test')
       .startActiveSpan('POST /orders', async (span) => {
-        await orders.updateOne(
+        await versioned.updateOne(
           { _id: 'order-1' },
           { $set: { status: 'pending', ...stageEvents([created]).$set } },
         );
@@ -119,8 +122,8 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
       occurredAt: new Date(Date.now() + 1000).toISOString(),
     };
     // Staged newest first, in two writes, as two concurrent requests could.
-    await orders.insertOne({ _id: 'order-2', status: 'paid', ...stageEventsForInsert([ready]) });
-    await orders.updateOne({ _id: 'order-2' }, stageEvents([paid]));
+    await orders.insertOne({ _id: 'order-2', status: 'paid', v: 0, ...stageEventsForInsert([ready]) });
+    await versioned.updateOne({ _id: 'order-2' }, stageEvents([paid]));
     assert.equal(await relay().relayOnce(), 2);
     await waitFor(
       'both deliveries',
@@ -130,10 +133,13 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
   });
 
   test('an event staged while the relay works on the document is never stranded', async () => {
-    await orders.insertOne({ _id: 'order-3', status: 'new' });
+    await orders.insertOne({ _id: 'order-3', status: 'new', v: 0 });
     const first = newEvent('order.created', { orderId: 'order-3' });
     const second = newEvent('order.paid', { orderId: 'order-3' });
-    await orders.updateOne({ _id: 'order-3' }, { $set: { status: 'pending', ...stageEvents([first]).$set } });
+    await versioned.updateOne(
+      { _id: 'order-3' },
+      { $set: { status: 'pending', ...stageEvents([first]).$set } },
+    );
 
     // Between publishing `first` and clearing the document, a request stages `second`.
     let stagedMeanwhile = false;
@@ -142,7 +148,7 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
         await bus.publish(event);
         if (stagedMeanwhile) return;
         stagedMeanwhile = true;
-        await orders.updateOne(
+        await versioned.updateOne(
           { _id: 'order-3' },
           { $set: { status: 'paid', ...stageEvents([second]).$set } },
         );
@@ -168,21 +174,17 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
     assert.equal((await orders.findOne({ _id: 'order-3' }))?.outboxPending, undefined);
   });
 
-  test('with the service’s document locks, stagings racing a running relay are all published, once', async () => {
-    // FerretDB v1 loses one of two concurrent updates of a document; the lock is what makes this hold.
-    const locks = DocumentLocks.open(database.db);
-    await orders.insertOne({ _id: 'order-7', status: 'new' });
+  test('stagings racing a running relay are all published, once: the version check keeps every write', async () => {
+    await orders.insertOne({ _id: 'order-7', status: 'new', v: 0 });
     const events = Array.from({ length: 20 }, (_, n) => newEvent('order.paid', { orderId: 'order-7', n }));
-    const running = new OutboxRelay({ collection: orders, bus, logger: testLogger(), intervalMs: 5, locks });
+    const running = new OutboxRelay({ collection: orders, bus, logger: testLogger(), intervalMs: 5 });
     running.start();
     try {
       await Promise.all(
         events.map((event, n) =>
-          locks.withLock('order-7', () =>
-            orders.updateOne(
-              { _id: 'order-7' },
-              { $set: { status: `step-${n}`, ...stageEvents([event]).$set } },
-            ),
+          versioned.updateOne(
+            { _id: 'order-7' },
+            { $set: { status: `step-${n}`, ...stageEvents([event]).$set } },
           ),
         ),
       );
@@ -191,18 +193,45 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
       await running.stop();
     }
     for (const event of events) assert.equal(receivedIds().filter((id) => id === event.id).length, 1);
-    const settled = await orders.findOne({ _id: 'order-7' });
-    assert.deepEqual(settled?.outbox, {});
-    assert.equal(settled?.outboxPending, undefined);
-    assert.match(settled?.status ?? '', /^step-\d+$/);
+    const settled = await waitFor('the flag cleared', async () => {
+      const doc = await orders.findOne({ _id: 'order-7' });
+      return doc && doc.outboxPending === undefined ? doc : undefined;
+    });
+    assert.deepEqual(settled.outbox, {});
+    assert.match(settled.status, /^step-\d+$/);
+    assert.ok(settled.v >= 20, `every staging bumped the version (v = ${settled.v})`);
+  });
+
+  test('a hand-off publishes what a write staged from the written document, and clears it in one write', async () => {
+    const running = relay();
+    running.start();
+    try {
+      await orders.insertOne({ _id: 'order-8', status: 'new', v: 0 });
+      const paid = newEvent('order.paid', { orderId: 'order-8' });
+      const written = await versioned.findOneAndUpdate(
+        { _id: 'order-8', status: 'new' },
+        { $set: { status: 'paid', ...stageEvents([paid]).$set } },
+      );
+      assert.ok(written);
+      running.handOff(written);
+      await waitFor('the delivery', () => receivedIds().includes(paid.id));
+      const cleared = await waitFor('the document cleared', async () => {
+        const doc = await orders.findOne({ _id: 'order-8' });
+        return doc && doc.outboxPending === undefined ? doc : undefined;
+      });
+      assert.deepEqual(cleared.outbox, {});
+      assert.equal(cleared.v, 2, 'the write, then one write that removed the event and the flag');
+    } finally {
+      await running.stop();
+    }
   });
 
   test('a failed publish leaves the event staged for the next pass, and the other documents still go out', async () => {
     const stuck = newEvent('order.paid', { orderId: 'order-4' });
     const fine = newEvent('order.paid', { orderId: 'order-5' });
     await orders.insertMany([
-      { _id: 'order-4', status: 'paid', ...stageEventsForInsert([stuck]) },
-      { _id: 'order-5', status: 'paid', ...stageEventsForInsert([fine]) },
+      { _id: 'order-4', status: 'paid', v: 0, ...stageEventsForInsert([stuck]) },
+      { _id: 'order-5', status: 'paid', v: 0, ...stageEventsForInsert([fine]) },
     ]);
     let brokerDown = true;
     const flaky: EventPublisher = {
@@ -229,7 +258,7 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
     running.start();
     try {
       const event = newEvent('order.ready', { orderId: 'order-6' });
-      await orders.insertOne({ _id: 'order-6', status: 'ready', ...stageEventsForInsert([event]) });
+      await orders.insertOne({ _id: 'order-6', status: 'ready', v: 0, ...stageEventsForInsert([event]) });
       running.notify();
       await waitFor('the delivery', () => receivedIds().includes(event.id));
       assert.match(await metrics.metrics(), /oms_outbox_backlog\{collection="orders"\} 0/);

@@ -1,4 +1,5 @@
 import type { Collection, Document } from 'mongodb';
+import { retryOnConflict, withVersionBump } from '@oms/persistence';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@oms/logging';
 import type { DomainEvent } from './event';
@@ -6,21 +7,18 @@ import { registerOutboxBacklogGauge } from './metrics';
 import { captureTraceContext, withCapturedTraceContext } from './tracing';
 
 /**
- * The transactional outbox without transactions (FerretDB has none): the document whose state
- * changes carries the events that change causes, written by the same single-document update.
+ * The transactional outbox without transactions: the document whose state changes carries the
+ * events that change causes, written by the same single-document update.
  *
- *   await orders.updateOne(
- *     { _id: id, status: 'pending' },
+ *   const order = await orders.findOneAndUpdate(
+ *     { _id: id, status: 'awaiting_payment' },
  *     { $set: { status: 'paid', ...stageEvents([newEvent('order.paid', { orderId: id })]).$set } },
  *   );
+ *   relay.handOff(order); // publish now, without waiting for the next poll
  *
- * A relay publishes staged events with confirms and then removes them. A crash before the publish
- * loses nothing (the relay finds them later); a crash between publish and removal publishes twice,
- * which consumers absorb through their Inbox.
- *
- * FerretDB v1 applies an update by rewriting the whole document, so two concurrent updates of one
- * document can lose one of them — even `$set`s of different paths. Every writer of a document with
- * an outbox therefore holds that document's lock (DocumentLocks), the relay included (`locks`).
+ * The relay publishes staged events with confirms and then removes them, in one versioned write.
+ * A crash before the publish loses nothing (the relay's poll finds them later); a crash between
+ * publish and removal publishes twice, which consumers absorb through their Inbox.
  */
 
 /** An event waiting in a document, with the trace context of the request that staged it. */
@@ -30,12 +28,9 @@ interface StagedEvent extends DomainEvent {
 
 /** The fields stageEvents() adds to a document. Services should leave them out of their API responses. */
 export interface OutboxFields {
-  /**
-   * Staged events keyed by event id, so a staging never replaces another's events. (On FerretDB v1
-   * concurrent updates of one document still lose each other: writers serialize with DocumentLocks.)
-   */
+  /** Staged events keyed by event id, so a staging never replaces another's events. */
   outbox?: Record<string, StagedEvent>;
-  /** Set with every staging; cleared by the relay only while the map is empty. Indexed: the relay's query. */
+  /** Set with every staging; cleared with the last published event. Indexed: the relay's query. */
   outboxPending?: boolean;
 }
 
@@ -79,48 +74,52 @@ export interface EventPublisher {
   publish(event: DomainEvent): Promise<void>;
 }
 
+/** A document as a write left it: enough for the relay to publish its staged events at once. */
+export type StagedDocument = Document & OutboxFields & { v?: number };
+
+/** What a store calls after a write that staged events (an OutboxRelay is one). */
+export interface OutboxHandOff {
+  handOff(document: StagedDocument): void;
+}
+
 export interface OutboxRelayOptions<TSchema extends Document> {
   collection: Collection<TSchema>;
   bus: EventPublisher;
   logger: Logger;
-  /** Pause between passes when there was nothing more to do. Default 200 ms; notify() cuts it short. */
+  /** Pause between polls while there is work. Default 200 ms; it doubles while polls find nothing. */
   intervalMs?: number;
+  /** Longest pause between polls when idle: the safety net for events no hand-off published. Default 5 s. */
+  idleIntervalMs?: number;
   /** Documents per pass. Default 100. */
   batch?: number;
   /** When given, `oms_outbox_backlog{collection}` is reported here. */
   metrics?: Registry;
-  /**
-   * The lock the service takes around its own writes to these documents, keyed by `String(_id)`
-   * (@oms/persistence's DocumentLocks). Needed on FerretDB v1, which applies an update by
-   * overwriting the whole document: without it, the relay's removal of published events can erase
-   * a state change (and its newly staged events) written at the same moment.
-   */
-  locks?: DocumentLocking;
 }
 
-/** Serializes writes to one document; `DocumentLocks` from @oms/persistence is one. */
-export interface DocumentLocking {
-  withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
-}
-
-type OutboxDocument = Document & OutboxFields;
-
-export class OutboxRelay<TSchema extends Document = Document> {
-  private readonly collection: Collection<OutboxDocument>;
+export class OutboxRelay<TSchema extends Document = Document> implements OutboxHandOff {
+  private readonly collection: Collection<StagedDocument>;
   private readonly intervalMs: number;
+  private readonly idleIntervalMs: number;
   private readonly batch: number;
   private indexEnsured?: Promise<void>;
   /** Passes never overlap, even when tests call relayOnce() next to a running loop. */
   private passes: Promise<unknown> = Promise.resolve();
+  /** Documents being relayed by a hand-off right now: the poll leaves them alone. */
+  private readonly inFlight = new Set<string>();
+  private readonly stagedDuringHandOff = new Set<string>();
+  private readonly handOffs = new Set<Promise<unknown>>();
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
   private wokenDuringPass = false;
+  private pauseMs: number;
   private stopReportingBacklog?: () => void;
 
   constructor(private readonly options: OutboxRelayOptions<TSchema>) {
-    this.collection = options.collection as unknown as Collection<OutboxDocument>;
+    this.collection = options.collection as unknown as Collection<StagedDocument>;
     this.intervalMs = options.intervalMs ?? 200;
+    this.idleIntervalMs = Math.max(this.intervalMs, options.idleIntervalMs ?? 5000);
+    this.pauseMs = this.intervalMs;
     this.batch = options.batch ?? 100;
   }
 
@@ -137,10 +136,37 @@ export class OutboxRelay<TSchema extends Document = Document> {
     this.loop = this.runLoop();
   }
 
-  /** Asks for a pass now rather than at the next interval: call it after a write that staged events. */
+  /** Asks for a poll now rather than at the next interval. */
   notify(): void {
     this.wokenDuringPass = true;
+    this.pauseMs = this.intervalMs;
     this.wake?.();
+  }
+
+  /**
+   * Publishes the events a write just staged, from the document the write returned: no read. If
+   * it fails (the broker is away), the events stay staged and the poll publishes them later.
+   */
+  handOff(document: StagedDocument): void {
+    const id = String(document._id);
+    if (!this.running || !document.outbox) return void this.notify();
+    if (this.inFlight.has(id)) return void this.stagedDuringHandOff.add(id);
+    this.inFlight.add(id);
+    const relayed = this.relayDocument(document)
+      .catch((error: unknown) => {
+        this.options.logger.warn(
+          { err: error, documentId: id, collection: this.collection.collectionName },
+          'could not publish staged events at once; the poll will retry',
+        );
+        this.notify();
+      })
+      .finally(() => {
+        this.inFlight.delete(id);
+        this.handOffs.delete(relayed);
+        // A newer write staged more while this one ran: the poll takes it from the database.
+        if (this.stagedDuringHandOff.delete(id)) this.notify();
+      });
+    this.handOffs.add(relayed);
   }
 
   async stop(): Promise<void> {
@@ -148,12 +174,12 @@ export class OutboxRelay<TSchema extends Document = Document> {
     this.stopReportingBacklog?.();
     this.wake?.();
     await this.loop;
+    await Promise.allSettled([...this.handOffs]);
   }
 
   /**
    * One pass: for each document with pending events, publishes them oldest first (by occurredAt)
-   * with confirms, removes the published ones, and clears `outboxPending` only if the map is then
-   * empty — so an event staged meanwhile is never stranded. Returns how many it published.
+   * with confirms, then removes them. Returns how many it published.
    */
   async relayOnce(): Promise<number> {
     return (await this.queuePass()).published;
@@ -180,14 +206,17 @@ export class OutboxRelay<TSchema extends Document = Document> {
           'outbox pass failed; will retry',
         );
       }
-      // A full batch means more may be waiting: go on at once.
-      if (this.running && documents < this.batch && !this.wokenDuringPass) await this.pause();
+      // A full batch means more may be waiting: go on at once. An empty poll means the hand-offs
+      // keep up: poll less and less often, down to the idle interval.
+      if (!this.running || documents >= this.batch || this.wokenDuringPass) continue;
+      this.pauseMs = documents > 0 ? this.intervalMs : Math.min(this.pauseMs * 2, this.idleIntervalMs);
+      await this.pause(this.pauseMs);
     }
   }
 
-  private pause(): Promise<void> {
+  private pause(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.intervalMs);
+      const timer = setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);
         resolve();
@@ -210,9 +239,11 @@ export class OutboxRelay<TSchema extends Document = Document> {
       throw error;
     });
     await this.indexEnsured;
-    const documents = await this.collection
-      .find({ outboxPending: true }, { projection: { outbox: 1 }, limit: this.batch })
-      .toArray();
+    const documents = (
+      await this.collection
+        .find({ outboxPending: true }, { projection: { outbox: 1, v: 1 }, limit: this.batch })
+        .toArray()
+    ).filter((document) => !this.inFlight.has(String(document._id)));
     let published = 0;
     const failures: { documentId: unknown; error: unknown }[] = [];
     for (const document of documents) {
@@ -238,7 +269,7 @@ export class OutboxRelay<TSchema extends Document = Document> {
     return { published, documents: documents.length };
   }
 
-  private async relayDocument(document: OutboxDocument): Promise<number> {
+  private async relayDocument(document: StagedDocument): Promise<number> {
     // Array.sort is stable: events staged in the same millisecond keep their staging order.
     const staged = Object.values(document.outbox ?? {}).sort((a, b) =>
       a.occurredAt.localeCompare(b.occurredAt),
@@ -254,27 +285,34 @@ export class OutboxRelay<TSchema extends Document = Document> {
       }
       publishedIds.push(event.id);
     }
-    // Publishing stays outside the lock; only the two writes to the document are serialized with
-    // the service's own writes.
-    await this.withDocumentLock(document._id, async () => {
-      if (publishedIds.length > 0) {
-        await this.collection.updateOne(
-          { _id: document._id },
-          { $unset: Object.fromEntries(publishedIds.map((id) => [`outbox.${id}`, ''])) },
-        );
-      }
-      // Matches only an empty (or absent) map: an event staged since our read keeps the flag set.
-      await this.collection.updateOne(
-        { _id: document._id, $or: [{ outbox: {} }, { outbox: { $exists: false } }] },
-        { $unset: { outboxPending: '' } },
-      );
-    });
+    if (publishedIds.length > 0 || staged.length === 0) await this.removePublished(document, publishedIds);
     if (publishFailure !== undefined) throw publishFailure;
     return publishedIds.length;
   }
 
-  private withDocumentLock(documentId: unknown, write: () => Promise<void>): Promise<void> {
-    const { locks } = this.options;
-    return locks ? locks.withLock(String(documentId), write) : write();
+  /**
+   * Removes published events. When the document is still the version we read (nothing staged
+   * since), the same write clears `outboxPending`; otherwise only the events go, and the flag
+   * stays for the next poll, which finds the newer events or an empty map.
+   */
+  private async removePublished(document: StagedDocument, publishedIds: string[]): Promise<void> {
+    const events = Object.fromEntries(publishedIds.map((id) => [`outbox.${id}`, '']));
+    const allPublished = publishedIds.length === Object.keys(document.outbox ?? {}).length;
+    if (allPublished && document.v !== undefined) {
+      const cleared = await retryOnConflict(() =>
+        this.collection.updateOne(
+          { _id: document._id, v: document.v },
+          withVersionBump<StagedDocument>({ $unset: { ...events, outboxPending: '' } }),
+        ),
+      );
+      if (cleared.modifiedCount === 1) return;
+    }
+    if (publishedIds.length === 0) return;
+    await retryOnConflict(() =>
+      this.collection.updateOne(
+        { _id: document._id },
+        document.v === undefined ? { $unset: events } : withVersionBump<StagedDocument>({ $unset: events }),
+      ),
+    );
   }
 }

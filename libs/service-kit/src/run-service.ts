@@ -7,7 +7,7 @@ import { BaseServiceConfig, loadConfig, refuseLocalDefaultsInProduction, ConfigE
 import { PROTO_FILES, PROTO_ROOT } from '@oms/contracts';
 import { ConsulClient, registerConsulResolver, ServiceCatalog, consulTarget } from '@oms/discovery';
 import { createLogger, type Logger } from '@oms/logging';
-import { connectDatabase, DocumentLocks, type Database } from '@oms/persistence';
+import { connectDatabase, type Database } from '@oms/persistence';
 import { createTargetPolicy, type TargetPolicy } from '@oms/resilience';
 import { createRpcClient, unaryService, type RpcClient, type UnaryHandlers } from '@oms/rpc';
 import type { Telemetry } from '@oms/telemetry';
@@ -15,7 +15,7 @@ import { shutdownInOrder, type ShutdownStep } from './shutdown';
 import { ServiceMetrics } from './metrics';
 import { SERVICE_PORTS, type ServiceName } from './service-names';
 import type { Collection, Db, Document } from 'mongodb';
-import { Inbox, MessageBus, OutboxRelay } from '@oms/messaging';
+import { Inbox, MessageBus, OutboxRelay, type OutboxHandOff } from '@oms/messaging';
 import { deadLetterHandlers } from './dead-letter-service';
 import { DeadLetterServiceService } from '@oms/contracts';
 
@@ -63,8 +63,11 @@ export interface ServiceMessaging {
   bus(): Promise<MessageBus>;
   /** Applies an event at most once per consumer (recorded in this service's `inbox`). */
   once(consumer: string, eventId: string, apply: () => Promise<void>): Promise<boolean>;
-  /** Publishes the events staged in this collection's documents (see stageEvents). */
-  relayOutbox<T extends Document>(collection: Collection<T>): void;
+  /**
+   * Publishes the events staged in this collection's documents (see stageEvents): those a store
+   * hands off after its write at once, the rest (after a crash or a broker outage) by polling.
+   */
+  relayOutbox<T extends Document>(collection: Collection<T>): OutboxHandOff;
 }
 
 export interface ServiceSpec<S extends TObject> {
@@ -176,18 +179,18 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
       return (await inbox).once(eventId, apply);
     },
     relayOutbox: (collection) => {
-      void Promise.all([messaging.bus(), database()]).then(([started, db]) => {
-        const relay = new OutboxRelay({
-          collection: collection as unknown as Collection<Document>,
-          bus: started,
-          logger,
-          metrics: metrics.registry,
-          // The same locks the stores take: the relay's removal must not erase a concurrent change.
-          locks: DocumentLocks.open(db),
-        });
-        relay.start();
-        relays.push(relay);
+      const relay = new OutboxRelay({
+        collection: collection as unknown as Collection<Document>,
+        bus: { publish: async (event) => (await messaging.bus()).publish(event) },
+        logger,
+        metrics: metrics.registry,
       });
+      relays.push(relay);
+      void messaging.bus().then(
+        () => relay.start(),
+        (error: unknown) => logger.error({ err: error }, 'no message bus: staged events wait in the outbox'),
+      );
+      return relay;
     },
   };
 
