@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The real local infrastructure on loopback: Consul, RabbitMQ, a MongoDB wire server, Jaeger and
-// stripe-mock. `up` reuses whatever already answers and starts the rest detached; `down` stops
-// only what `up` started. Data, logs, pid files and state live in the git-ignored `.stack/`.
+// The real local infrastructure on loopback: Consul, RabbitMQ, a MongoDB wire server (FerretDB on
+// the stack's own PostgreSQL, unless a mongod is on PATH), Jaeger and stripe-mock. `up` reuses
+// whatever already answers and starts the rest detached; `down` stops only what `up` started.
+// Data, logs, pid files and state live in the git-ignored `.stack/`.
 //
 //   node tools/stack/stack.mjs up|down|status
 //   import { up, down, status, componentAddresses } from './tools/stack/stack.mjs'
+//   up({ only: ['mongo'] })   // just those components (and what they depend on)
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -76,11 +78,23 @@ function ownedPid(p, c) {
   return pid !== undefined && c.markers.some((m) => isOurProcess(pid, m)) ? pid : undefined;
 }
 
+/** Why a component is not needed this time (a string), or undefined when it is. */
+async function notNeeded(c, ctx) {
+  if (!c.needed) return undefined;
+  const need = await c.needed(ctx);
+  return need === true ? undefined : need;
+}
+
 async function ensure(c, ctx) {
   const { p, env, log } = ctx;
   const addr = c.addresses(env);
   const pidFile = pidFileOf(p, c);
   const record = ctx.state.components[c.name];
+
+  // Not needed this time (e.g. MONGO_URL points elsewhere: no PostgreSQL for FerretDB). One of
+  // ours that is running is left alone: the override may be a one-off, and `down` stops it.
+  const skip = await notNeeded(c, ctx);
+  if (skip) return { name: c.name, status: 'skipped', mode: '-', addr, info: { reason: skip } };
 
   // An env var points somewhere else: only check that it answers; never start or stop anything.
   const external = c.external(env);
@@ -93,6 +107,14 @@ async function ensure(c, ctx) {
   }
 
   let pid = ownedPid(p, c);
+  if (c.reconcile) {
+    const kept = await c.reconcile(addr, ctx, pid);
+    if (pid && !kept) {
+      await stopProcess(pid, { graceMs: 20_000, signal: c.stopSignal });
+      fs.rmSync(pidFile, { force: true });
+      pid = undefined;
+    }
+  }
   let info = await c.probe(addr);
   if (!info && pid) {
     // started by an earlier `up` that did not see it healthy (interrupted?): give it its deadline
@@ -103,7 +125,7 @@ async function ensure(c, ctx) {
     });
     if (!info) {
       log(`${c.name}: pid ${pid} never became healthy; stopping it and starting afresh`);
-      await stopProcess(pid);
+      await stopProcess(pid, { signal: c.stopSignal });
       fs.rmSync(pidFile, { force: true });
       pid = undefined;
     }
@@ -118,20 +140,26 @@ async function ensure(c, ctx) {
       addr,
       info,
       server: pid ? record?.server : undefined,
+      dataDir: pid ? record?.dataDir : undefined,
     };
   }
 
   for (const { host, port } of c.ports(addr)) {
     if (await tcpOpen(host, port, 500)) {
       throw new Error(
-        `${host}:${port} is taken by a process that is not a healthy ${c.name} (${c.probeLabel} failed); stop it, or set ${c.envVars.join(' / ')} to a running ${c.name}`,
+        `${host}:${port} is taken by a process that is not a healthy ${c.name} (${c.probeLabel} failed); stop it, or set ${c.portHint ?? `${c.envVars.join(' / ')} to a running ${c.name}`}`,
       );
     }
   }
 
   const spec = await c.prepare(addr, ctx);
   const logFile = logFileOf(p, c);
-  const child = spawnDetached(spec.command, spec.args, { logFile, env: spec.env, cwd: p.stackDir });
+  const child = spawnDetached(spec.command, spec.args, {
+    logFile,
+    env: spec.env,
+    cwd: p.stackDir,
+    account: spec.account,
+  });
   if (!child.pid) {
     await pollUntil(() => child.exitInfo, { timeoutMs: 2_000, intervalMs: 20 });
     throw new Error(`could not start ${spec.command}: ${child.exitInfo?.error?.message ?? 'unknown error'}`);
@@ -154,7 +182,7 @@ async function ensure(c, ctx) {
     throw err;
   });
   if (!healthy) {
-    await stopProcess(child.pid);
+    await stopProcess(child.pid, { signal: c.stopSignal });
     fs.rmSync(pidFile, { force: true });
     throw new Error(
       `not healthy after ${Math.round((ctx.healthTimeoutMs ?? c.healthTimeoutMs) / 1000)}s (${c.probeLabel}); stopped it; last log lines of ${logFile}:\n${indent(tailFile(logFile))}`,
@@ -169,6 +197,7 @@ async function ensure(c, ctx) {
     info: healthy,
     server: spec.server,
     binary: spec.command,
+    dataDir: spec.dataDir,
     startedAt: new Date().toISOString(),
   };
 }
@@ -189,8 +218,26 @@ function toRecord(r, previous) {
     where: r.where,
     server: r.server ?? r.info?.server ?? (same ? previous.server : null) ?? null,
     binary: r.binary ?? (same ? previous.binary : null) ?? null,
+    dataDir: r.dataDir ?? (same ? previous.dataDir : null) ?? null,
     startedAt: r.startedAt ?? (same ? previous.startedAt : null) ?? null,
   };
+}
+
+/** Where a component is, for the table: a skipped one says why. */
+function whereOf(c, r, record) {
+  if (r.status === 'skipped') return r.info.reason;
+  return c.where(r.addr, r.info || undefined, r.dataDir ? { ...record, dataDir: r.dataDir } : record);
+}
+
+/** The components asked for (all by default) and those they depend on, in COMPONENTS order. */
+function selected(only) {
+  if (!only) return COMPONENTS;
+  const unknown = only.filter((name) => !COMPONENTS.some((c) => c.name === name));
+  if (unknown.length > 0) throw new Error(`unknown component(s): ${unknown.join(', ')}`);
+  const wanted = new Set(only);
+  for (const c of [...COMPONENTS].reverse())
+    if (wanted.has(c.name)) for (const d of c.dependsOn ?? []) wanted.add(d);
+  return COMPONENTS.filter((c) => wanted.has(c.name));
 }
 
 function makeContext(options) {
@@ -208,16 +255,20 @@ function makeContext(options) {
       options.provisionTimeoutMs ?? Number(process.env.OMS_STACK_PROVISION_TIMEOUT_MS || 45 * MINUTE),
     healthTimeoutMs: options.healthTimeoutMs,
     state: readState(p.stateFile),
+    ownedPid: (c) => ownedPid(p, c),
+    results: {},
   };
 }
 
 /**
- * Brings every component up (reusing what answers) and waits until each is healthy.
- * Resolves to `{ components, env }` (env: the addresses as the services' env vars);
+ * Brings every component up (reusing what answers) and waits until each is healthy; a component
+ * waits for those it `dependsOn`. `only: [names]` limits it to those components and their
+ * dependencies. Resolves to `{ components, env }` (env: the addresses as the services' env vars);
  * rejects with a StackError naming every component that could not be had.
  */
 export async function up(options = {}) {
   const ctx = makeContext(options);
+  const wanted = selected(options.only);
   const started = Date.now();
   return withLock(
     ctx.p.lockDir,
@@ -230,16 +281,33 @@ export async function up(options = {}) {
     },
     async () => {
       ctx.state = readState(ctx.p.stateFile);
-      const settled = await Promise.allSettled(COMPONENTS.map((c) => ensure(c, ctx)));
+      const running = new Map();
+      for (const c of wanted) {
+        running.set(
+          c.name,
+          (async () => {
+            for (const d of c.dependsOn ?? []) {
+              const dependency = await running.get(d)?.catch(() => undefined);
+              if (dependency?.status === 'skipped' || !running.has(d)) continue;
+              if (dependency?.status !== 'up') throw new Error(`needs ${d}, which is not up`);
+            }
+            const result = await ensure(c, ctx);
+            ctx.results[c.name] = result;
+            return result;
+          })(),
+        );
+      }
+      const settled = await Promise.allSettled(wanted.map((c) => running.get(c.name)));
       const components = [];
       const failures = [];
       settled.forEach((s, i) => {
-        const c = COMPONENTS[i];
+        const c = wanted[i];
         if (s.status === 'fulfilled') {
-          const r = { ...s.value, where: c.where(s.value.addr, s.value.info, ctx.state.components[c.name]) };
+          const r = { ...s.value, where: whereOf(c, s.value, ctx.state.components[c.name]) };
           components.push(r);
           // state.json describes the stack at the default addresses, not a one-off override
-          if (!r.external) ctx.state.components[c.name] = toRecord(r, ctx.state.components[c.name]);
+          if (!r.external && r.status !== 'skipped')
+            ctx.state.components[c.name] = toRecord(r, ctx.state.components[c.name]);
         } else {
           failures.push({ name: c.name, message: s.reason?.message ?? String(s.reason) });
           components.push({ name: c.name, status: 'down', mode: '-', where: c.where(c.addresses(ctx.env)) });
@@ -259,7 +327,7 @@ export async function up(options = {}) {
   );
 }
 
-/** Stops what `up` started (by pid file); leaves reused components alone. */
+/** Stops what `up` started (by pid file), dependents before what they depend on; leaves reused components alone. */
 export async function down(options = {}) {
   const ctx = makeContext(options);
   return withLock(
@@ -267,21 +335,36 @@ export async function down(options = {}) {
     { timeoutMs: 10 * MINUTE, onWait: () => ctx.log('waiting for the stack lock') },
     async () => {
       ctx.state = readState(ctx.p.stateFile);
-      const results = await Promise.all(
-        COMPONENTS.map(async (c) => {
-          const pidFile = pidFileOf(ctx.p, c);
-          const pid = ownedPid(ctx.p, c);
-          fs.rmSync(pidFile, { force: true }); // a pid file whose process is gone (or is someone else now) is just stale
-          delete ctx.state.components[c.name];
-          if (!pid) return { name: c.name, action: 'left alone (not started by the stack)' };
-          const how = await stopProcess(pid, { graceMs: 20_000 });
-          return {
-            name: c.name,
-            pid,
-            action: how === 'killed' ? `killed pid ${pid} (did not stop on SIGTERM)` : `stopped pid ${pid}`,
-          };
-        }),
-      );
+      const stopping = new Map();
+      const stop = (c) => {
+        if (!stopping.has(c.name)) {
+          stopping.set(
+            c.name,
+            (async () => {
+              // FerretDB before its PostgreSQL: first whatever depends on this component
+              await Promise.all(
+                COMPONENTS.filter((other) => other.dependsOn?.includes(c.name)).map((other) => stop(other)),
+              );
+              const pidFile = pidFileOf(ctx.p, c);
+              const pid = ownedPid(ctx.p, c);
+              fs.rmSync(pidFile, { force: true }); // a pid file whose process is gone (or is someone else now) is just stale
+              delete ctx.state.components[c.name];
+              if (!pid) return { name: c.name, action: 'left alone (not started by the stack)' };
+              const how = await stopProcess(pid, { graceMs: 20_000, signal: c.stopSignal });
+              return {
+                name: c.name,
+                pid,
+                action:
+                  how === 'killed'
+                    ? `killed pid ${pid} (did not stop on ${c.stopSignal ?? 'SIGTERM'})`
+                    : `stopped pid ${pid}`,
+              };
+            })(),
+          );
+        }
+        return stopping.get(c.name);
+      };
+      const results = await Promise.all(COMPONENTS.map(stop));
       writeState(ctx.p.stateFile, ctx.state);
       if (!(options.quiet ?? false))
         for (const r of results) process.stdout.write(`${r.name.padEnd(12)} ${r.action}\n`);
@@ -297,17 +380,29 @@ export async function status(options = {}) {
     COMPONENTS.map(async (c) => {
       const addr = c.addresses(ctx.env);
       const pid = c.external(ctx.env) ? undefined : ownedPid(ctx.p, c); // an override is never ours
-      const info = await c.probe(addr);
       const record = ctx.state.components[c.name];
-      return {
+      const skip = pid ? undefined : await notNeeded(c, ctx);
+      if (skip) {
+        return {
+          name: c.name,
+          status: 'skipped',
+          mode: '-',
+          pid: undefined,
+          info: { reason: skip },
+          where: skip,
+        };
+      }
+      const info = await c.probe(addr);
+      const r = {
         name: c.name,
         status: info ? 'up' : 'down',
         mode: pid ? 'started' : info ? 'reused' : '-',
         pid,
         server: pid ? record?.server : undefined,
+        addr,
         info,
-        where: c.where(addr, info || undefined, record),
       };
+      return { ...r, where: whereOf(c, r, record) };
     }),
   );
   if (!(options.quiet ?? false)) printTable(components);

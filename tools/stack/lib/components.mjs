@@ -1,7 +1,7 @@
 // The five infrastructure components: where each one lives, how to tell it is healthy, how to start it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   amqpHealthy,
   consulHealthy,
@@ -11,6 +11,20 @@ import {
   stripeHealthy,
   tcpOpen,
 } from './probes.mjs';
+import {
+  binariesFor,
+  dataDirFor,
+  FERRETDB_POOL_MAX_CONNS,
+  ferretdbDatabaseUrl,
+  initCluster,
+  PostgresMissingError,
+  postgresBinDirs,
+  postgresHealthy,
+  postgresPort,
+  prepareFerretdbDatabase,
+  serverAccount,
+  serverArgs,
+} from './postgres.mjs';
 import { commandLine, pollUntil } from './proc.mjs';
 
 /** The local defaults (RUNTIME.md); every one can be overridden by the environment variable of the same name. */
@@ -265,31 +279,68 @@ const rabbitmq = {
     `${redact(url)}  (RabbitMQ ${info?.version ?? '?'}; management ${info?.management ?? 'plugin not enabled'})`,
 };
 
+// ---------------------------------------------------------------------------------------------
+// MongoDB: a real mongod when one is on PATH, else FerretDB v1 on the stack's own PostgreSQL.
+
 /**
- * A PostgreSQL database for FerretDB on the local server (created when missing), or undefined when
- * no server answers on 127.0.0.1:5432 or `psql` is missing. OMS_FERRETDB_BACKEND=sqlite opts out.
+ * How the stack has its MongoDB-wire server, decided once per command: `ferretdb` (FerretDB on
+ * the stack's PostgreSQL, which it then needs), or a reason why PostgreSQL is not needed.
  */
-async function postgresDatabase(name) {
-  if (process.env.OMS_FERRETDB_BACKEND === 'sqlite') return undefined;
-  if (!(await tcpOpen('127.0.0.1', 5432, 500)) || !which('psql')) return undefined;
-  for (const user of ['postgres', 'root']) {
-    const psql = (sql) =>
-      spawnSync('psql', ['-h', '127.0.0.1', '-U', user, '-d', 'postgres', '-tAc', sql], {
-        encoding: 'utf8',
-        timeout: 10_000,
-      });
-    const exists = psql(`select 1 from pg_database where datname = '${name}'`);
-    if (exists.status !== 0) continue;
-    if (exists.stdout.trim() !== '1' && psql(`create database ${name}`).status !== 0) continue;
-    return `postgres://${user}@127.0.0.1:5432/${name}`;
-  }
-  return undefined;
+export function mongoPlan(ctx) {
+  ctx.mongoPlanPromise ??= (async () => {
+    const env = ctx.env;
+    if (mongo.external(env)) return { ferretdb: false, reason: 'MONGO_URL points at another server' };
+    if (which('mongod')) return { ferretdb: false, reason: 'mongo is the mongod on PATH' };
+    const addr = mongo.addresses(env);
+    if (!ctx.ownedPid?.(mongo) && (await mongo.probe(addr))) {
+      return { ferretdb: false, reason: `reusing the server that answers at ${redact(addr.url)}` };
+    }
+    return { ferretdb: true };
+  })();
+  return ctx.mongoPlanPromise;
 }
+
+/** The stack's own PostgreSQL cluster, FerretDB's backend (see lib/postgres.mjs and ferretdb.sql). */
+const postgres = {
+  name: 'postgres',
+  envVars: [],
+  portHint: 'OMS_STACK_POSTGRES_PORT to a free port',
+  markers: ['postgres'],
+  stopSignal: 'SIGINT', // fast shutdown: ends sessions cleanly instead of waiting for them
+  healthTimeoutMs: 60_000,
+  addresses: (env) => ({ url: ferretdbDatabaseUrl(postgresPort(env)), port: postgresPort(env) }),
+  external: () => undefined,
+  async needed(ctx) {
+    const plan = await mongoPlan(ctx);
+    return plan.ferretdb ? true : `not needed: ${plan.reason}`;
+  },
+  probeLabel: 'psql answers SHOW server_version',
+  probe: ({ port }) => postgresHealthy(port),
+  ports: ({ port }) => [{ host: '127.0.0.1', port }],
+  async prepare({ port }, ctx) {
+    const account = serverAccount();
+    const dataDir = dataDirFor(ctx.dataDir, account);
+    const { binDir } = binariesFor(dataDir);
+    const logFile = path.join(ctx.logsDir, 'postgres.log');
+    if (initCluster({ dataDir, binDir, account, logFile }))
+      ctx.log(`postgres: initialised a cluster in ${path.relative(process.cwd(), dataDir) || dataDir}`);
+    return {
+      command: path.join(binDir, 'postgres'),
+      args: serverArgs({ dataDir, port }),
+      account,
+      server: 'postgresql',
+      dataDir,
+    };
+  },
+  where: ({ url }, info, record) =>
+    `${url.replace(/\/[^/]*$/, '')}  (${info?.server ?? 'not running'}; FerretDB's backend${record?.dataDir ? `; data ${path.relative(process.cwd(), record.dataDir) || record.dataDir}` : ''})`,
+};
 
 const mongo = {
   name: 'mongo',
   envVars: ['MONGO_URL'],
   markers: ['mongod', 'ferretdb'],
+  dependsOn: ['postgres'],
   healthTimeoutMs: 60_000,
   addresses: (env) => ({ url: componentAddresses(env).MONGO_URL }),
   external: (env) => (overridden(env, 'MONGO_URL') ? 'MONGO_URL' : undefined),
@@ -299,8 +350,29 @@ const mongo = {
     const u = parseUrl(url, 'mongodb');
     return [{ host: u.hostname, port: Number(u.port || 27017) }];
   },
-  async prepare({ url }, ctx) {
-    const u = parseUrl(url, 'mongodb');
+  /**
+   * Runs on every `up` before anything is probed or started: for FerretDB, gets its PostgreSQL
+   * database ready (ferretdb.sql), and restarts a FerretDB of ours that runs with other settings
+   * (another backend, another pool size) than these.
+   */
+  async reconcile(addr, ctx, pid) {
+    const plan = await mongoPlan(ctx);
+    if (!plan.ferretdb) return pid;
+    const pg = ctx.results?.postgres;
+    if (!pg || pg.status !== 'up') throw new Error('needs postgres, which is not up');
+    const port = pg.addr.port;
+    const binDir = postgresBinDirs()[0];
+    if (!binDir) throw new PostgresMissingError();
+    await prepareFerretdbDatabase({ port, binDir });
+    const expected = ferretdbArgs(addr, ctx, port).find((a) => a.startsWith('--postgresql-url='));
+    if (pid && !commandLine(pid).includes(expected)) {
+      ctx.log(`mongo: FerretDB pid ${pid} runs with other settings than ${expected}; restarting it`);
+      return undefined; // the caller stops it
+    }
+    return pid;
+  },
+  async prepare(addr, ctx) {
+    const u = parseUrl(addr.url, 'mongodb');
     const port = String(u.port || 27017);
     const mongod = which('mongod');
     if (mongod) {
@@ -312,32 +384,31 @@ const mongo = {
         server: 'mongod',
       };
     }
-    // FerretDB v1: the MongoDB wire protocol over PostgreSQL when a server answers locally (about
-    // 3.5x the concurrent write rate: SQLite serializes writers), else over embedded SQLite.
-    const dir = path.join(ctx.dataDir, 'ferretdb');
-    const stateDir = path.join(ctx.dataDir, 'ferretdb-state');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.mkdirSync(stateDir, { recursive: true });
+    fs.mkdirSync(path.join(ctx.dataDir, 'ferretdb-state'), { recursive: true });
     const debugFree = !(await tcpOpen('127.0.0.1', 8088, 500));
-    const postgres = await postgresDatabase('oms_ferretdb');
     return {
       command: await resolveBinary('ferretdb', ctx),
-      args: [
-        ...(postgres
-          ? ['--handler=postgresql', `--postgresql-url=${postgres}`]
-          : ['--handler=sqlite', `--sqlite-url=file:${dir}/`]),
-        `--listen-addr=${u.hostname}:${port}`,
-        `--state-dir=${stateDir}`,
-        '--telemetry=disable',
-        // its debug/metrics HTTP listener: the default port when free, else switched off
-        `--debug-addr=${debugFree ? '127.0.0.1:8088' : '-'}`,
-        '--log-level=WARN', // INFO logs every client connection
-      ],
+      args: ferretdbArgs(addr, ctx, ctx.results.postgres.addr.port, { debugFree }),
       server: 'ferretdb',
     };
   },
   where: ({ url }, info, record) => `${redact(url)}  (${info?.server ?? record?.server ?? 'not running'})`,
 };
+
+/** FerretDB v1 on the stack's PostgreSQL, its pool sized on purpose (FERRETDB_POOL_MAX_CONNS). */
+function ferretdbArgs({ url }, ctx, pgPort, { debugFree = false } = {}) {
+  const u = parseUrl(url, 'mongodb');
+  return [
+    '--handler=postgresql',
+    `--postgresql-url=${ferretdbDatabaseUrl(pgPort)}?pool_max_conns=${FERRETDB_POOL_MAX_CONNS}`,
+    `--listen-addr=${u.hostname}:${u.port || 27017}`,
+    `--state-dir=${path.join(ctx.dataDir, 'ferretdb-state')}`,
+    '--telemetry=disable',
+    // its debug/metrics HTTP listener: the default port when free, else switched off
+    `--debug-addr=${debugFree ? '127.0.0.1:8088' : '-'}`,
+    '--log-level=WARN', // INFO logs every client connection
+  ];
+}
 
 const jaeger = {
   name: 'jaeger',
@@ -410,4 +481,5 @@ const stripeMock = {
   where: ({ url }) => url,
 };
 
-export const COMPONENTS = [consul, rabbitmq, mongo, jaeger, stripeMock];
+/** In dependency order: a component comes after those it `dependsOn`. */
+export const COMPONENTS = [consul, rabbitmq, postgres, mongo, jaeger, stripeMock];

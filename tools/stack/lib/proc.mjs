@@ -60,9 +60,10 @@ export function readPid(file) {
 
 /**
  * Starts `command` in its own process group with stdout/stderr appended to `logFile`, so it
- * survives this process exiting. Returns the child; `child.exitInfo` is set once it exits.
+ * survives this process exiting; as `account` ({ uid, gid }) when given (root starting PostgreSQL).
+ * Returns the child; `child.exitInfo` is set once it exits.
  */
-export function spawnDetached(command, args, { logFile, env, cwd }) {
+export function spawnDetached(command, args, { logFile, env, cwd, account }) {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = fs.openSync(logFile, 'a');
   fs.writeSync(fd, `\n--- ${new Date().toISOString()} starting: ${[command, ...args].join(' ')}\n`);
@@ -73,6 +74,7 @@ export function spawnDetached(command, args, { logFile, env, cwd }) {
       env: { ...process.env, ...env },
       detached: true,
       stdio: ['ignore', fd, fd],
+      ...(account ? { uid: account.uid, gid: account.gid } : {}),
     });
   } finally {
     fs.closeSync(fd);
@@ -102,10 +104,13 @@ function signalGroup(pid, signal) {
   }
 }
 
-/** SIGTERM, wait up to `graceMs`, then SIGKILL. Resolves to 'stopped' | 'killed' | 'gone'. */
-export async function stopProcess(pid, { graceMs = 15_000 } = {}) {
+/**
+ * `signal` (SIGTERM unless told; PostgreSQL's fast shutdown is SIGINT), wait up to `graceMs`, then
+ * SIGKILL. Resolves to 'stopped' | 'killed' | 'gone'.
+ */
+export async function stopProcess(pid, { graceMs = 15_000, signal = 'SIGTERM' } = {}) {
   if (!isAlive(pid)) return 'gone';
-  signalGroup(pid, 'SIGTERM');
+  signalGroup(pid, signal);
   if (await pollUntil(() => !isAlive(pid), { timeoutMs: graceMs, intervalMs: 100 })) return 'stopped';
   signalGroup(pid, 'SIGKILL');
   await pollUntil(() => !isAlive(pid), { timeoutMs: 5_000, intervalMs: 100 });

@@ -8,20 +8,34 @@ import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 import { componentAddresses, status, up } from '../stack.mjs';
 import { redact } from '../lib/components.mjs';
+import {
+  FERRETDB_DATABASE,
+  FERRETDB_POOL_MAX_CONNS,
+  POSTGRES_MAX_CONNECTIONS,
+  postgresBinDirs,
+  psql,
+} from '../lib/postgres.mjs';
+import { commandLine } from '../lib/proc.mjs';
 
 const require = createRequire(import.meta.url);
-const COMPONENTS = ['consul', 'rabbitmq', 'mongo', 'jaeger', 'stripe-mock'];
+const COMPONENTS = ['consul', 'rabbitmq', 'postgres', 'mongo', 'jaeger', 'stripe-mock'];
 const addresses = componentAddresses();
 const clients = [];
+/** The stack's MongoDB-wire server is FerretDB on the stack's PostgreSQL (not a mongod, not an override). */
+let onFerretdb = false;
 
 before(async () => {
   // two callers at once (as parallel test runs do): the lock serializes them and both see it all up
   const results = await Promise.all([up({ quiet: true }), up({ quiet: true })]);
-  for (const result of results)
-    assert.deepEqual(
-      result.components.map((c) => c.status),
-      COMPONENTS.map(() => 'up'),
-    );
+  for (const result of results) {
+    const byName = Object.fromEntries(result.components.map((c) => [c.name, c]));
+    assert.deepEqual(Object.keys(byName), COMPONENTS);
+    onFerretdb = byName.postgres.status !== 'skipped';
+    // PostgreSQL is there exactly when FerretDB is
+    assert.equal(onFerretdb, /^ferretdb/.test(byName.mongo.server ?? ''), JSON.stringify(byName.mongo));
+    for (const c of result.components)
+      if (c.name !== 'postgres' || onFerretdb) assert.equal(c.status, 'up', c.name);
+  }
 });
 
 after(async () => {
@@ -35,6 +49,10 @@ test('status reports every component up, each reused or started by the stack', a
     COMPONENTS,
   );
   for (const c of components) {
+    if (c.name === 'postgres' && !onFerretdb) {
+      assert.equal(c.status, 'skipped');
+      continue;
+    }
     assert.equal(c.status, 'up', `${c.name} is up`);
     assert.ok(['reused', 'started'].includes(c.mode), `${c.name} mode ${c.mode}`);
     if (c.mode === 'started') assert.ok(Number.isInteger(c.pid) && c.pid > 0, `${c.name} has a pid`);
@@ -79,6 +97,68 @@ test('mongo: a document round-trips', async () => {
   const { insertedId } = await collection.insertOne({ at: new Date() });
   assert.ok(await collection.findOne({ _id: insertedId }));
   await collection.deleteOne({ _id: insertedId });
+});
+
+test("mongo on FerretDB: its PostgreSQL is the stack's, and its pool is sized on purpose", async (t) => {
+  if (!onFerretdb) return t.skip('mongo is not FerretDB here');
+  const { components } = await status({ quiet: true });
+  const pg = components.find((c) => c.name === 'postgres');
+  const mongo = components.find((c) => c.name === 'mongo');
+  const port = Number(/:(\d+)/.exec(pg.where)[1]);
+  const binDir = postgresBinDirs()[0];
+  assert.equal(
+    await psql(binDir, port, FERRETDB_DATABASE, ['-c', 'SHOW max_connections']),
+    String(POSTGRES_MAX_CONNECTIONS),
+  );
+  assert.equal(
+    await psql(binDir, port, FERRETDB_DATABASE, [
+      '-c',
+      `SELECT count(*) FROM pg_event_trigger WHERE evtname = 'oms_stack_on_ddl'`,
+    ]),
+    '1',
+  );
+  if (mongo.pid) {
+    const argv = commandLine(mongo.pid).join(' ');
+    assert.match(argv, new RegExp(`--postgresql-url=postgres://\\S+@127\\.0\\.0\\.1:${port}/`));
+    assert.match(argv, new RegExp(`pool_max_conns=${FERRETDB_POOL_MAX_CONNS}\\b`));
+  }
+});
+
+test('mongo on FerretDB: a versioned write that raced is refused, and _id lookups use a GIN index', async (t) => {
+  if (!onFerretdb) return t.skip('mongo is not FerretDB here');
+  const { MongoClient } = require('mongodb');
+  const client = new MongoClient(addresses.MONGO_URL, {
+    serverSelectionTimeoutMS: 3_000,
+    retryWrites: false,
+  });
+  clients.push(() => client.close());
+  const dbName = `stack_tool_test_${process.pid}`;
+  const collection = client.db(dbName).collection('versioned');
+  try {
+    await collection.insertOne({ _id: 'a', n: 1, v: 0 });
+    await collection.updateOne({ _id: 'a' }, { $inc: { n: 1, v: 1 } });
+    // a write that does not move v by one is what a lost race looks like: refused
+    await assert.rejects(collection.updateOne({ _id: 'a' }, { $set: { n: 5 } }), (err) => {
+      assert.equal(err.name, 'MongoServerError');
+      assert.match(err.message, /write conflict: document version moved .*\(SQLSTATE 40001\)/);
+      return true;
+    });
+    assert.deepEqual(await collection.findOne({ _id: 'a' }), { _id: 'a', n: 2, v: 1 });
+
+    const { components } = await status({ quiet: true });
+    const port = Number(/:(\d+)/.exec(components.find((c) => c.name === 'postgres').where)[1]);
+    const q = (sql) => psql(postgresBinDirs()[0], port, FERRETDB_DATABASE, ['-c', sql]);
+    const table = await q(
+      `SELECT _jsonb->>'table' FROM "${dbName}"._ferretdb_database_metadata WHERE _jsonb->>'_id' = 'versioned'`,
+    );
+    assert.match(table, /^versioned_/);
+    const plan = await q(
+      `EXPLAIN (COSTS OFF) SELECT _jsonb FROM "${dbName}"."${table}" WHERE _jsonb->'_id' @> '"a"'`,
+    );
+    assert.match(plan, /Index Scan on \S+_gin/);
+  } finally {
+    await client.db(dbName).dropDatabase();
+  }
 });
 
 test('jaeger: the query API answers and the OTLP gRPC and HTTP receivers listen', async () => {
@@ -157,6 +237,27 @@ test('an address override that answers is reused, never claimed as started', asy
   assert.equal(consul.mode, 'reused');
   assert.equal(consul.pid, null);
   assert.equal(result.env.CONSUL_URL, env.CONSUL_URL);
+});
+
+test('an overridden MONGO_URL gets no PostgreSQL, and leaves ours running', async () => {
+  const mongoUrl = new URL(addresses.MONGO_URL);
+  if (mongoUrl.hostname !== '127.0.0.1') return; // only meaningful for the local default
+  const before = await status({ quiet: true });
+  const env = { ...process.env, MONGO_URL: `mongodb://localhost:${mongoUrl.port || 27017}` };
+  const result = await up({ quiet: true, env, only: ['mongo'] });
+  assert.deepEqual(
+    result.components.map(({ name, status, mode }) => ({ name, status, mode })),
+    [
+      { name: 'postgres', status: 'skipped', mode: '-' },
+      { name: 'mongo', status: 'up', mode: 'reused' },
+    ],
+  );
+  assert.match(result.components[0].where, /MONGO_URL points at another server/);
+  const after = await status({ quiet: true });
+  assert.deepEqual(
+    after.components.map(({ name, status, pid }) => ({ name, status, pid })),
+    before.components.map(({ name, status, pid }) => ({ name, status, pid })),
+  );
 });
 
 test('componentAddresses: defaults, overrides, and passwords kept out of output', () => {
