@@ -9,7 +9,7 @@ test('each service gets its own database per deployment', () => {
 });
 
 test('a duplicate _id on the real server is recognised as a duplicate key', async () => {
-  await ensureStack();
+  await ensureStack({ only: ['mongo'] });
   const database = await connectDatabase({
     url: (await stackAddresses()).MONGO_URL!,
     service: 'persistence',
