@@ -1,0 +1,105 @@
+// What the scenarios share: the options, the system under test (started once, on first use),
+// the stack's processes, CPU meters and order helpers.
+import { TestSystem, type SystemServiceName, type TestOrder } from '@oms/testing';
+import { coreShare, CpuMeter } from './cpu-meter';
+import type { BenchOptions } from './options';
+import { findInfrastructure, serviceGroups, type Infrastructure, type ProcessGroup } from './processes';
+import { sleep } from './stats';
+
+export class BenchContext {
+  private main?: TestSystem;
+  private infra?: Infrastructure;
+  private readonly started: TestSystem[] = [];
+
+  constructor(readonly options: BenchOptions) {}
+
+  /** The stack's processes (looked up once). */
+  async infrastructure(): Promise<Infrastructure> {
+    this.infra ??= await findInfrastructure();
+    return this.infra;
+  }
+
+  /** All six services in one deployment of their own, shared by the scenarios that need no special settings. */
+  async system(): Promise<TestSystem> {
+    this.main ??= await this.startSystem({ prefix: 'bench' });
+    return this.main;
+  }
+
+  /** A system of its own (stopped at the end of the run, or by the caller). */
+  async startSystem(options: {
+    prefix: string;
+    env?: Record<string, string>;
+    services?: readonly SystemServiceName[];
+  }): Promise<TestSystem> {
+    const system = await TestSystem.start({ ...options, env: { LOG_LEVEL: 'warn', ...options.env } });
+    this.started.push(system);
+    return system;
+  }
+
+  /** A meter over the system's service processes, the stack's processes and any extra ones. */
+  async meter(system: TestSystem, extra: ProcessGroup[] = []): Promise<CpuMeter> {
+    return new CpuMeter([...serviceGroups(system), ...(await this.infrastructure()).groups, ...extra]);
+  }
+
+  /**
+   * Waits until our services are nearly idle (together under `threshold` of a core over a second),
+   * so that one scenario's asynchronous tail (payment sessions, outbox relays) does not land in
+   * the next one's figures. Gives up after `timeoutMs` and says so.
+   */
+  async settle(system: TestSystem, threshold = 0.3, timeoutMs = 60_000): Promise<number> {
+    const meter = new CpuMeter(serviceGroups(system));
+    const started = Date.now();
+    await sleep(1_000);
+    while (Date.now() - started < timeoutMs) {
+      const { usage } = await meter.measure(() => sleep(1_000));
+      const busy = Object.values(coreShare(usage)).reduce((a, b) => a + b, 0);
+      if (busy < threshold) return (Date.now() - started) / 1000;
+    }
+    console.warn(`  (the services were still busy after ${timeoutMs / 1000} s; going on)`);
+    return (Date.now() - started) / 1000;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.started.map((s) => s.stop()));
+  }
+}
+
+export async function createOrder(
+  system: TestSystem,
+  customerId: string,
+  itemId: string,
+  headers: Record<string, string> = {},
+): Promise<TestOrder> {
+  const created = await system.request<TestOrder>('POST', `/v1/customers/${customerId}/orders`, {
+    body: { items: [{ itemId, quantity: 1 }] },
+    headers,
+  });
+  if (created.status !== 201)
+    throw new Error(`POST order answered ${created.status}: ${JSON.stringify(created.body)}`);
+  return created.body;
+}
+
+/** Polls GET every `intervalMs` until the order has `status`; counts the GETs. */
+export async function pollUntilStatus(
+  system: TestSystem,
+  order: Pick<TestOrder, 'id' | 'customerId'>,
+  status: string,
+  options: { intervalMs?: number; timeoutMs?: number } = {},
+): Promise<{ order: TestOrder; gets: number }> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let gets = 0;
+  let last = '(no answer)';
+  while (Date.now() < deadline) {
+    gets++;
+    const current = await system.request<TestOrder>(
+      'GET',
+      `/v1/customers/${order.customerId}/orders/${order.id}`,
+    );
+    last = `${current.status} ${current.body?.status ?? JSON.stringify(current.body)}`;
+    if (current.status === 200 && current.body.status === status) return { order: current.body, gets };
+    if (current.status === 200 && ['failed', 'cancelled', 'ready'].includes(current.body.status))
+      throw new Error(`order ${order.id} became ${current.body.status} while waiting for ${status}`);
+    await sleep(options.intervalMs ?? 20);
+  }
+  throw new Error(`order ${order.id} did not reach ${status} in time (last answer: ${last})`);
+}

@@ -1,0 +1,146 @@
+// The bench's arithmetic and parsing, without a running system.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { msPer, usageBetween, type CpuReading } from './cpu-meter';
+import {
+  diffCounts,
+  parseFerretMetrics,
+  parseServerStatusCommands,
+  perOperation,
+  totalOf,
+} from './db-counters';
+import { parseOptions } from './options';
+import { listeningInodes, parseStat, processTree, readProcesses, type ProcessStat } from './proc';
+import { copyOrder, shiftDates } from './seed-orders';
+import { median, medianByKey, percentile } from './stats';
+
+test('parseStat reads utime+stime+cutime+cstime and a command name with spaces and parentheses', () => {
+  const line = '4242 (postgres: x (y)) S 2238 4242 4242 0 -1 4194560 100 0 0 0 25 7 3 1 20 0 1 0 500 0 0';
+  assert.deepEqual(parseStat(line), { pid: 4242, ppid: 2238, comm: 'postgres: x (y)', ticks: 36 });
+});
+
+test('readProcesses sees this process, and processTree walks down from a root', () => {
+  const own = readProcesses().get(process.pid);
+  assert.ok(own && own.ticks >= 0);
+  const p = (pid: number, ppid: number): [number, ProcessStat] => [pid, { pid, ppid, comm: 'x', ticks: 0 }];
+  const procs = new Map([p(1, 0), p(10, 1), p(11, 10), p(12, 10), p(13, 11), p(20, 1)]);
+  assert.deepEqual(processTree(procs, 10).sort(), [10, 11, 12, 13]);
+  assert.deepEqual(processTree(procs, 99), []);
+});
+
+test('listeningInodes picks LISTEN sockets on the port from a /proc/net/tcp table', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const file = join(dir, 'tcp');
+  writeFileSync(
+    file,
+    [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:6989 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0',
+      '   1: 0100007F:6989 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 2222 1 0',
+      '   2: 0100007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3333 1 0',
+    ].join('\n'),
+  );
+  assert.deepEqual([...listeningInodes(27017, [file])], ['1111']);
+  assert.deepEqual([...listeningInodes(5432, [file])], ['3333']);
+});
+
+test('CPU usage between readings: per group, load generator, and the rest of the machine', () => {
+  const before: CpuReading = {
+    atMs: 0,
+    ticks: { order: 100, ferretdb: 50 },
+    selfMicros: 0,
+    machineTicks: 1000,
+  };
+  const after: CpuReading = {
+    atMs: 2000,
+    ticks: { order: 150, ferretdb: 80 },
+    selfMicros: 100_000,
+    machineTicks: 1100,
+  };
+  const usage = usageBetween(before, after);
+  assert.equal(usage.seconds, 2);
+  assert.deepEqual(usage.ms, { order: 500, ferretdb: 300 });
+  assert.equal(usage.loadGeneratorMs, 100);
+  assert.equal(usage.otherMs, 100); // 1000 ms busy − 800 − 100
+  const per = msPer(usage, 100);
+  assert.equal(per.order, 5);
+  assert.equal(per['total (system)'], 8);
+});
+
+test('FerretDB metrics are summed by command over opcodes', () => {
+  const text = [
+    '# HELP ferretdb_client_requests_total Total number of requests.',
+    'ferretdb_client_requests_total{command="find",opcode="OP_MSG"} 10',
+    'ferretdb_client_requests_total{command="hello",opcode="OP_MSG"} 3',
+    'ferretdb_client_requests_total{command="hello",opcode="OP_QUERY"} 2',
+    'ferretdb_client_responses_total{argument="unknown",command="find",opcode="OP_MSG",result="ok"} 10',
+  ].join('\n');
+  assert.deepEqual(parseFerretMetrics(text), { find: 10, hello: 5 });
+});
+
+test('serverStatus command metrics leave serverStatus itself out', () => {
+  assert.deepEqual(
+    parseServerStatusCommands({
+      find: { failed: 0, total: 7 },
+      serverStatus: { failed: 0, total: 99 },
+      update: { arrayFilters: 0, total: 2 },
+      '<UNKNOWN>': 0,
+    }),
+    { find: 7, update: 2 },
+  );
+});
+
+test('commands per operation subtract the idle window scaled to the measured length', () => {
+  const before = { find: 100, insert: 10, hello: 5 };
+  const after = { find: 160, insert: 30, hello: 9 };
+  const measured = diffCounts(before, after); // find 60, insert 20, hello 4
+  const idle = { find: 20, hello: 4 }; // over half the measured time
+  const per = perOperation(measured, idle, 2, 10);
+  assert.deepEqual(per, { find: 2, insert: 2, hello: -0.4 });
+  assert.equal(totalOf(per), 3.6);
+});
+
+test('a seeded copy is another order of another customer, every date moved back by one offset', () => {
+  const at = new Date('2026-11-20T10:00:00Z');
+  const template = {
+    _id: 'real-order',
+    customerId: 'alice',
+    status: 'ready',
+    createdAt: at,
+    history: [{ status: 'pending', at }],
+    items: [{ itemId: 'x', quantity: 1 }],
+  };
+  const copy = copyOrder(template, 5001, () => 0.5);
+  assert.notEqual(copy._id, 'real-order');
+  assert.equal(typeof copy._id, 'string');
+  assert.equal(copy.customerId, 'seed-c1');
+  const shift = (copy.createdAt as Date).getTime() - at.getTime();
+  assert.equal(shift, -45 * 24 * 3600 * 1000);
+  assert.equal((copy.history as { at: Date }[])[0]!.at.getTime() - at.getTime(), shift);
+  assert.deepEqual(copy.items, template.items);
+  assert.equal(template.createdAt, at, 'the template is untouched');
+  assert.deepEqual(shiftDates({ n: 1, s: 'x', a: [null] }, 5), { n: 1, s: 'x', a: [null] });
+});
+
+test('median, percentile and per-key medians', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 2, 3]), 2.5);
+  assert.equal(percentile([5, 1, 4, 2, 3], 0.5), 3);
+  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.99), 10);
+  assert.deepEqual(medianByKey([{ a: 1, b: 5 }, { a: 3 }, { a: 2, b: 7 }]), { a: 2, b: 6 });
+});
+
+test('options: --only picks scenarios, growth only when asked', () => {
+  assert.deepEqual(parseOptions([], {}).scenarios, ['dbcommands', 'throughput', 'overload', 'lifecycle']);
+  assert.equal(parseOptions([], {}).partial, false);
+  assert.ok(parseOptions(['--growth'], {}).scenarios.includes('growth'));
+  assert.ok(parseOptions([], { BENCH_GROWTH: '1' }).scenarios.includes('growth'));
+  const only = parseOptions(['--only=overload,dbcommands'], {});
+  assert.deepEqual(only.scenarios, ['dbcommands', 'overload']);
+  assert.equal(only.partial, true);
+  assert.throws(() => parseOptions(['--only=nope'], {}), /unknown scenario nope/);
+  assert.throws(() => parseOptions([], { BENCH_ROUNDS: 'x' }), /BENCH_ROUNDS=x/);
+});

@@ -1,0 +1,357 @@
+// The report: JSON and Markdown under bench-results/, and the README's benchmark section.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { format, resolveConfig } from 'prettier';
+import type { DbCommandsResult } from './scenarios/db-commands';
+import type { GrowthResult } from './scenarios/growth';
+import type { LifecycleResult } from './scenarios/lifecycle';
+import type { OverloadResult } from './scenarios/overload';
+import { CREATE, type ThroughputResult } from './scenarios/throughput';
+import { machineLine, type Machine } from './machine';
+import type { BenchOptions, ScenarioName } from './options';
+
+export const ROOT = resolve(__dirname, '../..');
+
+export type Outcome<T> = { ok: true; result: T } | { ok: false; error: string };
+
+export interface Report {
+  at: string;
+  machine: Machine;
+  stack: { database?: string; processes: string[]; missing: string[] };
+  settings: Omit<BenchOptions, 'help' | 'build'>;
+  results: {
+    dbcommands?: Outcome<DbCommandsResult>;
+    throughput?: Outcome<ThroughputResult>;
+    overload?: Outcome<OverloadResult>;
+    lifecycle?: Outcome<LifecycleResult>;
+    growth?: Outcome<GrowthResult>;
+  };
+}
+
+const f = (x: number | null | undefined, digits = 1) =>
+  x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits);
+const pct = (share: number) => `${f(share * 100)} %`;
+const table = (head: string[], rows: string[][]) => [
+  `| ${head.join(' | ')} |`,
+  `| ${head.map(() => '---').join(' | ')} |`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+];
+const tally = (counts: Record<string, number>) =>
+  Object.keys(counts).length === 0
+    ? '0'
+    : Object.entries(counts)
+        .map(([k, n]) => `${n} × ${k}`)
+        .join(', ');
+
+/** The order processes are listed in: services, then infrastructure, then the summary rows. */
+const SUMMARY = ['total (system)', 'load generator', 'other processes'];
+function processRows(labels: string[]): string[] {
+  const rest = labels.filter((l) => !SUMMARY.includes(l));
+  return [...rest, ...SUMMARY.filter((l) => labels.includes(l))];
+}
+
+function dbCommandsSection(r: DbCommandsResult): string[] {
+  const names = Object.keys(r.perOrder)
+    .filter((k) => Math.abs(r.perOrder[k]!) >= 0.05 || Math.abs(r.perGet[k] ?? 0) >= 0.05)
+    .sort((a, b) => r.perOrderWithoutStatusGets[b]! - r.perOrderWithoutStatusGets[a]!);
+  const ferret = r.cpuMsPerOrder.ferretdb;
+  return [
+    `### Database commands per order`,
+    '',
+    `From the POST to \`awaiting_payment\`, ${r.ordersPerRound} orders one at a time, median of ${r.rounds} rounds; ` +
+      `each round follows ${f(r.idleWindowSeconds, 0)} s of idle time whose commands (${f(r.idleCommandsPerSecond)}/s) are subtracted. ` +
+      `The bench polls the order every 20 ms (${f(r.statusGetsPerOrder)} GETs per order); ` +
+      `one GET costs ${f(
+        Object.values(r.perGet).reduce((a, b) => a + b, 0),
+        2,
+      )} commands. Source: ${r.source}.`,
+    '',
+    ...table(
+      ['command', 'per order', 'per order, status GETs taken out'],
+      [
+        ...names.map((k) => [k, f(r.perOrder[k]), f(r.perOrderWithoutStatusGets[k])]),
+        ['**total**', `**${f(r.total)}**`, `**${f(r.totalWithoutStatusGets)}**`],
+      ],
+    ),
+    '',
+    `FerretDB CPU per order in this sequential run: **${f(ferret, 2)} ms** idle subtracted ` +
+      `(${f(r.cpuMsPerOrderRaw.ferretdb, 2)} ms without subtracting). ` +
+      `Whole system: ${f(r.cpuMsPerOrder['total (system)'], 2)} ms per order. ` +
+      `POST → awaiting_payment: p50 ${f(r.toAwaitingPaymentMs.p50, 0)} ms, slowest ${f(r.toAwaitingPaymentMs.max, 0)} ms.`,
+  ];
+}
+
+function throughputSection(r: ThroughputResult, settings: Report['settings']): string[] {
+  const names = Object.keys(r.scenarios);
+  const labels = processRows([
+    ...new Set(names.flatMap((n) => Object.keys(r.scenarios[n]!.cpuMsPerRequest))),
+  ]);
+  return [
+    `### Throughput`,
+    '',
+    `${settings.connections} connections, ${settings.durationS} s per round, median of ${settings.rounds} rounds after one warm-up round.`,
+    '',
+    ...table(
+      ['scenario', '2xx/s', 'p50 ms', 'p90 ms', 'p99 ms', 'not 2xx (per round)'],
+      names.map((n) => {
+        const s = r.scenarios[n]!;
+        const failures = Object.fromEntries(Object.entries(s.failures).map(([k, v]) => [k, Math.round(v)]));
+        return [n, f(s.okPerSecond, 0), f(s.p50), f(s.p90), f(s.p99), tally(failures)];
+      }),
+    ),
+    '',
+    `Create-order = ${f(r.ratios.createOrderVsHttpCeiling! * 100)} % of the bare HTTP ceiling, get-order = ${f(r.ratios.getOrderVsHttpCeiling! * 100)} %.`,
+    '',
+    `### CPU ms per request, per process`,
+    '',
+    'utime+stime from `/proc/<pid>/stat` around each round, divided by the 2xx answers; median of rounds. ' +
+      'PostgreSQL counts its postmaster and every backend; "other processes" is the rest of the machine.',
+    '',
+    ...table(
+      ['process', ...names.map((n) => n.replace(/^ceiling: /, ''))],
+      labels
+        .filter((l) => names.some((n) => (r.scenarios[n]!.cpuMsPerRequest[l] ?? 0) >= 0.005))
+        .map((l) => [l, ...names.map((n) => f(r.scenarios[n]!.cpuMsPerRequest[l], 2))]),
+    ),
+    '',
+    `Resident memory (MB): ${Object.entries(r.residentMemoryMb)
+      .map(([n, mb]) => `${n} ${mb}`)
+      .join(', ')}`,
+  ];
+}
+
+function overloadSection(r: OverloadResult): string[] {
+  return [
+    `### Overload`,
+    '',
+    `${r.requests} concurrent creates, each its own customer and Idempotency-Key, against one item with stock ${r.stock}.`,
+    '',
+    ...table(
+      [
+        'accepted (201)',
+        'out_of_stock (409)',
+        'other 4xx',
+        '5xx',
+        'no answer',
+        'p50 ms',
+        'slowest answer ms',
+      ],
+      [
+        [
+          String(r.accepted),
+          String(r.outOfStock),
+          tally(r.other4xx),
+          tally(r.server5xx),
+          String(r.noAnswer),
+          f(r.latencyMs.p50, 0),
+          f(r.latencyMs.slowest, 0),
+        ],
+      ],
+    ),
+    '',
+    `Stock afterwards: ${r.stockAfter.reserved} reserved (held ${r.stockAfter.held}, committed ${r.stockAfter.committed}), ` +
+      `${r.stockAfter.available ?? 'unknown'} available: ${r.addsUp ? 'adds up' : '**does not add up**'} ` +
+      `(expected: reserved = accepted = ${Math.min(r.stock, r.requests)}, ${Math.max(0, r.stock - r.requests)} available). ` +
+      `The database ${r.databasePingMs === null ? '**did not answer** a ping' : `answered a ping in ${f(r.databasePingMs, 0)} ms`} right after.`,
+  ];
+}
+
+function lifecycleSection(r: LifecycleResult): string[] {
+  return [
+    `### Lifecycle`,
+    '',
+    `${r.orders} orders, create → ready, 32 at a time: ${f(r.ordersPerSecond)} orders/s; paid → ready p50 ${f(r.paidToReadyMs.p50, 0)} ms, ` +
+      `p99 ${f(r.paidToReadyMs.p99, 0)} ms (simulated ${r.prepMsExcluded} ms prep excluded). ` +
+      `CPU per order: ${f(r.cpuMsPerOrder['total (system)'])} ms for the whole system, ${f(r.cpuMsPerOrder.ferretdb)} ms of it in FerretDB.`,
+  ];
+}
+
+function growthSection(r: GrowthResult | undefined): string[] {
+  if (!r)
+    return [
+      `### Data growth`,
+      '',
+      'Not part of this run (it takes several minutes): `npm run bench -- --only=growth`, or `npm run bench -- --growth` for everything.',
+    ];
+  return [
+    `### Data growth`,
+    '',
+    `Seeding: ${r.seeding} (${f(r.seedRatePerSecond, 0)} documents/s). Idle = no traffic; CPU as a share of one core.`,
+    '',
+    ...table(
+      [
+        'orders stored',
+        'FerretDB idle',
+        'PostgreSQL idle',
+        'our services idle',
+        'get-order p50 ms',
+        'get p90 ms',
+        'create-order/s',
+        'create p99 ms',
+        'create not 2xx',
+      ],
+      r.phases.map((p) => [
+        String(p.ordersStored),
+        pct(p.idle.ferretdb),
+        pct(p.idle.postgres),
+        pct(p.idle.services),
+        f(p.getOrderMs.p50),
+        f(p.getOrderMs.p90),
+        f(p.createOrder.okPerSecond, 0),
+        f(p.createOrder.p99, 0),
+        tally(Object.fromEntries(Object.entries(p.createOrder.failures).map(([k, v]) => [k, Math.round(v)]))),
+      ]),
+    ),
+  ];
+}
+
+/** Issue 7's "done means", checked against this run's figures. */
+function targetsSection(report: Report): string[] {
+  const rows: string[][] = [];
+  const check = (what: string, target: string, value: string, met: boolean) =>
+    rows.push([what, target, value, met ? 'yes' : '**no**']);
+  const { dbcommands, throughput, overload, growth } = report.results;
+  if (dbcommands?.ok) {
+    const r = dbcommands.result;
+    check(
+      'DB commands per order (sequential, idle subtracted)',
+      '≤ 15',
+      f(r.totalWithoutStatusGets),
+      r.totalWithoutStatusGets <= 15,
+    );
+    check(
+      'FerretDB CPU per order',
+      '≤ 4 ms',
+      `${f(r.cpuMsPerOrder.ferretdb, 2)} ms`,
+      (r.cpuMsPerOrder.ferretdb ?? Infinity) <= 4,
+    );
+  }
+  if (throughput?.ok) {
+    const rps = throughput.result.scenarios[CREATE]!.okPerSecond;
+    check(
+      `create-order at ${report.settings.connections} connections`,
+      '≥ 120 orders/s (201s)',
+      `${f(rps, 0)}/s`,
+      rps >= 120,
+    );
+  }
+  if (overload?.ok) {
+    const r = overload.result;
+    const fivexx = Object.values(r.server5xx).reduce((a, b) => a + b, 0);
+    check(
+      `${r.requests} creates vs stock ${r.stock}`,
+      `${r.stock} accepted, ${r.requests - r.stock} out_of_stock, no 5xx`,
+      `${r.accepted} / ${r.outOfStock} / ${fivexx} 5xx`,
+      r.accepted === r.stock && r.outOfStock === r.requests - r.stock && fivexx === 0 && r.addsUp,
+    );
+  }
+  if (growth?.ok) {
+    const [base, grown] = growth.result.phases;
+    if (base && grown) {
+      check(
+        `FerretDB idle, ${grown.ordersStored} orders`,
+        '≤ 5 % of a core',
+        pct(grown.idle.ferretdb),
+        grown.idle.ferretdb <= 0.05,
+      );
+      check(
+        `our services idle, ${grown.ordersStored} orders`,
+        '≤ 2 % of a core',
+        pct(grown.idle.services),
+        grown.idle.services <= 0.02,
+      );
+      // "as fast as": within 20 % (or 2 ms for the get), allowing for noise between the phases.
+      const vs = `${grown.ordersStored} vs ${base.ordersStored} orders`;
+      check(
+        `get-order p50, ${vs}`,
+        'as fast',
+        `${f(grown.getOrderMs.p50)} vs ${f(base.getOrderMs.p50)} ms`,
+        grown.getOrderMs.p50 <= Math.max(base.getOrderMs.p50 * 1.2, base.getOrderMs.p50 + 2),
+      );
+      check(
+        `create-order, ${vs}`,
+        'as fast',
+        `${f(grown.createOrder.okPerSecond, 0)} vs ${f(base.createOrder.okPerSecond, 0)}/s`,
+        base.createOrder.okPerSecond > 0 &&
+          grown.createOrder.okPerSecond >= base.createOrder.okPerSecond * 0.8,
+      );
+    }
+  }
+  if (rows.length === 0) return [];
+  return ['### Against issue 7', '', ...table(['figure', 'target', 'this run', 'met'], rows)];
+}
+
+export function toMarkdown(report: Report, heading = '###'): string {
+  const { results } = report;
+  const sections: string[][] = [];
+  const add = <T>(name: ScenarioName, outcome: Outcome<T> | undefined, render: (r: T) => string[]) => {
+    if (!outcome) return;
+    sections.push(outcome.ok ? render(outcome.result) : [`### ${name}`, '', `**Failed:** ${outcome.error}`]);
+  };
+  add('dbcommands', results.dbcommands, dbCommandsSection);
+  add('throughput', results.throughput, (r) => throughputSection(r, report.settings));
+  add('overload', results.overload, overloadSection);
+  add('lifecycle', results.lifecycle, lifecycleSection);
+  if (results.growth) add('growth', results.growth, growthSection);
+  else if (!report.settings.partial) sections.push(growthSection(undefined));
+  const targets = targetsSection(report);
+  if (targets.length > 0) sections.push(targets);
+  // Sections are written with ### headings; they go one level below the run's heading.
+  const nest = (line: string) => (line.startsWith('### ') ? `${heading}#${line.slice(3)}` : line);
+  return [
+    `${heading} Run of ${report.at}`,
+    '',
+    `Machine: ${machineLine(report.machine)}. Whole stack local; database server: ${report.stack.database ?? 'unknown'}.` +
+      (report.stack.missing.length > 0
+        ? ` Not measured (not found): ${report.stack.missing.join(', ')}.`
+        : ''),
+    '',
+    ...sections.flatMap((s) => [...s.map(nest), '']),
+  ].join('\n');
+}
+
+async function formatted(markdown: string, filepath: string): Promise<string> {
+  const config = (await resolveConfig(filepath)) ?? {};
+  return format(markdown, { ...config, filepath });
+}
+
+export const HOW_TO_RUN = [
+  '```sh',
+  'npm run bench                        # everything but data growth (about 10 minutes on 2 cores)',
+  'npm run bench -- --growth            # everything, with 100k orders seeded for data growth',
+  'npm run bench -- --only=dbcommands   # one figure: dbcommands, throughput, overload, lifecycle, growth',
+  'npm run bench -- --help              # every option and environment variable',
+  '```',
+  '',
+  'The bench builds the services, brings up the stack if needed, and starts its own services',
+  '(TestSystem) in deployments of their own. A full run writes `bench-results/latest.{json,md}` and',
+  'this section; `--only` writes `bench-results/<scenarios>.{json,md}`. The same figures can be',
+  'checked from outside with `../shared/measure/` (cpu-per-request.mjs, db-commands-per.sh).',
+].join('\n');
+
+/** Writes bench-results/<name>.{json,md}; a full run also rewrites the README's benchmark section. */
+export async function writeReport(report: Report): Promise<string> {
+  const outDir = resolve(ROOT, 'bench-results');
+  mkdirSync(outDir, { recursive: true });
+  const name = report.settings.partial ? report.settings.scenarios.join('+') : 'latest';
+  writeFileSync(resolve(outDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  const mdPath = resolve(outDir, `${name}.md`);
+  const markdown = await formatted(`# Benchmark\n\n${toMarkdown(report, '##')}\n`, mdPath);
+  writeFileSync(mdPath, markdown);
+  if (!report.settings.partial) await updateReadme(report);
+  return markdown;
+}
+
+export async function updateReadme(report: Report): Promise<void> {
+  const path = resolve(ROOT, 'README.md');
+  const readme = readFileSync(path, 'utf8');
+  const start = readme.indexOf('<!-- bench:start -->');
+  const end = readme.indexOf('<!-- bench:end -->');
+  if (start === -1 || end < start) {
+    console.warn('README.md has no <!-- bench:start --> … <!-- bench:end --> section; left alone');
+    return;
+  }
+  const section = `<!-- bench:start -->\n\n${HOW_TO_RUN}\n\n${toMarkdown(report, '###')}\n\n`;
+  const next = readme.slice(0, start) + section + readme.slice(end);
+  writeFileSync(path, await formatted(next, path));
+}

@@ -1,0 +1,108 @@
+// Throughput at BENCH_CONNECTIONS: two ceilings measured in the same run on the same machine (a
+// bare Fastify handler, a bare grpc-js echo), then create-order and get-order through the
+// gateway. One warm-up round, then BENCH_ROUNDS rounds; around every round, the CPU time of each
+// process of the system, divided by the 2xx answers of that round.
+import type { BenchContext } from '../context';
+import { createOrder } from '../context';
+import { msPer } from '../cpu-meter';
+import { startCeiling } from '../ceilings';
+import { grpcEchoLoad, httpLoad, type Measurement } from '../load';
+import { residentMb } from '../proc';
+import { median, medianByKey } from '../stats';
+
+export interface ScenarioFigures extends Measurement {
+  rounds: Measurement[];
+  /** CPU ms per 2xx answer per process, median over rounds. */
+  cpuMsPerRequest: Record<string, number>;
+}
+
+export interface ThroughputResult {
+  scenarios: Record<string, ScenarioFigures>;
+  ratios: Record<string, number>;
+  /** Resident memory of each service after the runs, MB. */
+  residentMemoryMb: Record<string, number>;
+}
+
+export const CREATE = 'create order (POST)';
+export const GET = 'get order (GET)';
+const CEILING_HTTP = 'ceiling: bare Fastify handler';
+const CEILING_GRPC = 'ceiling: bare grpc-js unary echo';
+
+function medianOf(rounds: Measurement[], cpu: Record<string, number>[]): ScenarioFigures {
+  const pick = (key: Exclude<keyof Measurement, 'failures'>) => median(rounds.map((r) => r[key]));
+  return {
+    rps: pick('rps'),
+    p50: pick('p50'),
+    p90: pick('p90'),
+    p99: pick('p99'),
+    errors: pick('errors'),
+    requests: pick('requests'),
+    ok: pick('ok'),
+    okPerSecond: pick('okPerSecond'),
+    failures: medianByKey(rounds.map((r) => r.failures)),
+    rounds,
+    cpuMsPerRequest: medianByKey(cpu),
+  };
+}
+
+export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
+  const settings = { connections: ctx.options.connections, durationS: ctx.options.durationS };
+  const system = await ctx.system();
+  const httpCeiling = await startCeiling('ceiling-http.mjs');
+  const grpcCeiling = await startCeiling('ceiling-grpc.mjs');
+  try {
+    await system.addItem('bench-item', 1_000_000_000);
+    const createBody = JSON.stringify({ items: [{ itemId: 'bench-item', quantity: 1 }] });
+    const existing = await createOrder(system, 'bench', 'bench-item');
+    const meter = await ctx.meter(system, [
+      { label: 'ceiling (Fastify)', kind: 'ceiling', pid: httpCeiling.child.pid!, tree: false },
+      { label: 'ceiling (grpc-js)', kind: 'ceiling', pid: grpcCeiling.child.pid!, tree: false },
+    ]);
+
+    const runs: Record<string, () => Promise<Measurement>> = {
+      [CEILING_HTTP]: () => httpLoad(settings, { url: httpCeiling.info.url! }),
+      [CEILING_GRPC]: () => grpcEchoLoad(settings, grpcCeiling.info.target!),
+      [CREATE]: () =>
+        httpLoad(settings, {
+          url: `${system.gatewayUrl}/v1/customers/bench/orders`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: createBody,
+        }),
+      [GET]: () =>
+        httpLoad(settings, { url: `${system.gatewayUrl}/v1/customers/bench/orders/${existing.id}` }),
+    };
+    const scenarios: Record<string, ScenarioFigures> = {};
+    for (const [name, run] of Object.entries(runs)) {
+      await ctx.settle(system);
+      await run(); // warm-up round, not counted
+      const rounds: Measurement[] = [];
+      const cpu: Record<string, number>[] = [];
+      for (let i = 0; i < ctx.options.rounds; i++) {
+        const { result, usage } = await meter.measure(run);
+        rounds.push(result);
+        cpu.push(msPer(usage, result.ok));
+      }
+      scenarios[name] = medianOf(rounds, cpu);
+      const s = scenarios[name]!;
+      console.log(
+        `  ${name}: ${s.okPerSecond.toFixed(0)} 2xx/s (${s.rps.toFixed(0)} answers/s), p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ` +
+          `${s.cpuMsPerRequest['total (system)']!.toFixed(2)} ms CPU per request`,
+      );
+    }
+    const ceilingHttp = scenarios[CEILING_HTTP]!.okPerSecond;
+    const ceilingGrpc = scenarios[CEILING_GRPC]!.okPerSecond;
+    return {
+      scenarios,
+      ratios: {
+        createOrderVsHttpCeiling: scenarios[CREATE]!.okPerSecond / ceilingHttp,
+        createOrderVsGrpcCeiling: scenarios[CREATE]!.okPerSecond / ceilingGrpc,
+        getOrderVsHttpCeiling: scenarios[GET]!.okPerSecond / ceilingHttp,
+      },
+      residentMemoryMb: Object.fromEntries(system.instances.map((i) => [i.name, residentMb(i.pid)])),
+    };
+  } finally {
+    httpCeiling.stop();
+    grpcCeiling.stop();
+  }
+}
