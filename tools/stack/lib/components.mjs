@@ -314,6 +314,19 @@ const postgres = {
     const plan = await mongoPlan(ctx);
     return plan.ferretdb ? true : `not needed: ${plan.reason}`;
   },
+  /** A cluster of ours that runs with other settings than serverArgs gives is restarted. */
+  async reconcile({ port }, ctx, pid) {
+    if (!pid) return pid;
+    const running = commandLine(pid);
+    const dataDir = running[running.indexOf('-D') + 1];
+    if (running.length === 0 || !dataDir) return pid;
+    const missing = serverArgs({ dataDir, port }).filter(
+      (arg, i, all) => all[i - 1] === '-c' && !running.includes(arg),
+    );
+    if (missing.length === 0) return pid;
+    ctx.log(`postgres: pid ${pid} runs without ${missing.join(' ')}; restarting it`);
+    return undefined;
+  },
   probeLabel: 'psql answers SHOW server_version',
   probe: ({ port }) => postgresHealthy(port),
   ports: ({ port }) => [{ host: '127.0.0.1', port }],
@@ -364,10 +377,15 @@ const mongo = {
     const binDir = postgresBinDirs()[0];
     if (!binDir) throw new PostgresMissingError();
     await prepareFerretdbDatabase({ port, binDir });
-    const expected = ferretdbArgs(addr, ctx, port).find((a) => a.startsWith('--postgresql-url='));
-    if (pid && !commandLine(pid).includes(expected)) {
-      ctx.log(`mongo: FerretDB pid ${pid} runs with other settings than ${expected}; restarting it`);
-      return undefined; // the caller stops it
+    if (pid) {
+      const running = commandLine(pid);
+      const missing = ferretdbArgs(addr, ctx, port).filter(
+        (arg) => !arg.startsWith('--debug-addr=') && !running.includes(arg),
+      );
+      if (running.length > 0 && missing.length > 0) {
+        ctx.log(`mongo: FerretDB pid ${pid} runs without ${missing.join(' ')}; restarting it`);
+        return undefined; // the caller stops it
+      }
     }
     return pid;
   },
@@ -406,7 +424,9 @@ function ferretdbArgs({ url }, ctx, pgPort, { debugFree = false } = {}) {
     '--telemetry=disable',
     // its debug/metrics HTTP listener: the default port when free, else switched off
     `--debug-addr=${debugFree ? '127.0.0.1:8088' : '-'}`,
-    '--log-level=WARN', // INFO logs every client connection
+    // WARN logs every client connection's end, and dumps in full every error response: each
+    // write conflict the services retry, each endSessions the driver sends on close
+    '--log-level=ERROR',
   ];
 }
 
