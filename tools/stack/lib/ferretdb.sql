@@ -1,7 +1,7 @@
 -- What the local stack adds to FerretDB's PostgreSQL database (installed by `stack up`, every time,
 -- before FerretDB starts; idempotent). FerretDB v1 keeps each MongoDB database in a schema holding
 -- a `_ferretdb_database_metadata` table, and each collection in a table of that schema with one
--- `_jsonb` column. See tools/stack/README section in the project README for why.
+-- `_jsonb` column. Why: README.md, "The local stack".
 --
 -- 1. A version check. FerretDB's update and findAndModify read the document, apply the update in
 --    Go, then `UPDATE … SET _jsonb = $1 WHERE _jsonb->'_id' = $2`: the filter is not part of the
