@@ -28,6 +28,8 @@ export interface GrowthPhase {
     ferretdb: number;
     postgres: number;
     services: number;
+    /** The rest of the machine (other work sharing it), for judging the noise. */
+    restOfMachine: number;
     byProcess: Record<string, number>;
   };
   getOrderMs: { p50: number; p90: number; samples: number; non200: number };
@@ -120,6 +122,7 @@ async function measurePhase(
       ferretdb: share.ferretdb ?? NaN,
       postgres: share.postgres ?? NaN,
       services,
+      restOfMachine: usage.otherMs / 1000 / usage.seconds,
       byProcess: share,
     },
     getOrderMs: {
