@@ -3,20 +3,17 @@ import type { ReservationDocument, StockStore } from './stock-store';
 
 export interface SweeperOptions {
   intervalMs: number;
-  /** A decided reservation whose settlement has not moved for this long is finished by the sweeper. */
-  stuckAfterMs?: number;
   batchSize?: number;
 }
 
 /**
  * Expires lapsed reservations (a TTL index would drop the record without giving the holds back),
- * finishes endings a crashed process left half-done, and gives back holds a crashed Reserve left
- * behind. Runs on every instance: a reservation's ending is decided by one conditional update, so
- * two sweepers, or a sweeper and a Commit, never both win; each step on an item is conditional on
- * its hold being there.
+ * finishes endings a crashed process left half-done, and settles step marks a crashed process
+ * left on items. Runs on every instance: a reservation's ending is decided by one conditional
+ * update, so two sweepers, or a sweeper and a Commit, never both win; each step on an item is
+ * conditional on its mark.
  */
 export class ReservationSweeper {
-  private readonly stuckAfterMs: number;
   private readonly batchSize: number;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -27,7 +24,6 @@ export class ReservationSweeper {
     private readonly logger: Logger,
     private readonly options: SweeperOptions,
   ) {
-    this.stuckAfterMs = options.stuckAfterMs ?? 60_000;
     this.batchSize = options.batchSize ?? 100;
   }
 
@@ -69,16 +65,12 @@ export class ReservationSweeper {
       if (result.state === 'expired') expired++;
       this.logger.info({ 'order.id': doc._id, state: result.state }, 'lapsed reservation settled');
     });
-    await settleEach(
-      await this.store.findStuck(new Date(now.getTime() - this.stuckAfterMs), this.batchSize),
-      async (doc) => {
-        await this.store.resume(doc);
-        resumed++;
-        this.logger.info({ 'order.id': doc._id }, 'stuck reservation settled');
-      },
-    );
-    const stuckBefore = new Date(now.getTime() - this.stuckAfterMs);
-    const leftoverHolds = this.stopping ? 0 : await this.store.releaseLeftoverHolds(stuckBefore);
+    await settleEach(await this.store.findStuck(now, this.batchSize), async (doc) => {
+      await this.store.resume(doc);
+      resumed++;
+      this.logger.info({ 'order.id': doc._id }, 'stuck reservation settled');
+    });
+    const leftoverHolds = this.stopping ? 0 : await this.store.settleLeftoverMarks();
     if (leftoverHolds > 0) this.logger.warn({ units: leftoverHolds }, 'leftover holds given back');
     return { expired, resumed, leftoverHolds };
   }

@@ -6,8 +6,10 @@ import {
   commitPlan,
   compareIds,
   finalState,
+  isFinal,
   releasePlan,
   replayReserve,
+  reservationPending,
   reserveAnswer,
   type Line,
   type OutOfStockLine,
@@ -17,20 +19,21 @@ import {
   type ValidReserveRequest,
 } from './reservation-rules';
 
-/** A reservation's hold on one item, under `holds.<reservationId>`: what makes each step idempotent. */
-export interface Hold {
-  quantity: number;
-  /** The reservation's expiry: a hold still here well after it was left behind by a crash. */
-  until: Date;
-}
+/**
+ * A step of a reservation on one item, marked on the item while it is in flight: the mark is what
+ * makes the step happen once however often it is tried. It goes as soon as the reservation has
+ * moved past the step, so an item stays a few counters however many reservations hold it.
+ */
+export type Step = 'hold' | 'commit' | 'release';
 
-/** One item's stock. `reserved` is the sum of `holds`, kept alongside so reads need no sum. */
+/** One item's stock: available + reserved + committed is all the stock there is. */
 export interface ItemDocument extends Versioned {
   _id: string;
   available: number;
   reserved: number;
   committed: number;
-  holds: Record<string, Hold>;
+  /** In-flight steps, by reservation id. */
+  steps: Record<string, Step>;
   updatedAt: Date;
 }
 
@@ -39,12 +42,15 @@ export interface ReservationDocument extends Versioned {
   _id: string;
   lines: Line[];
   status: ReservationState;
+  /** Set once every line is held: a release then gives back every line, not only marked ones. */
+  heldAll?: boolean;
   /** How a `releasing` reservation ends. */
   endsAs?: ReleaseEnd;
   /** For `rejected`: the short lines, answered again to a repeated Reserve. */
   shortLines?: OutOfStockLine[];
   expiresAt: Date;
   createdAt: Date;
+  /** Moves with every change: a reservation whose steps stopped moving is taken over. */
   updatedAt: Date;
 }
 
@@ -76,28 +82,50 @@ const toItemStock = (doc: ItemDocument): ItemStock => ({
   committed: doc.committed,
 });
 
-const holdPath = (reservationId: string) => `holds.${reservationId}`;
+const stepPath = (reservationId: string) => `steps.${reservationId}`;
+
+/** What each step moves between an item's counters. */
+const STEP_CHANGES: Record<
+  Step,
+  (quantity: number) => Partial<Record<'available' | 'reserved' | 'committed', number>>
+> = {
+  hold: (quantity) => ({ available: -quantity, reserved: quantity }),
+  commit: (quantity) => ({ reserved: -quantity, committed: quantity }),
+  release: (quantity) => ({ reserved: -quantity, available: quantity }),
+};
+
+export interface StockStoreOptions {
+  /** A reservation whose steps have not moved for this long is taken over by whoever finds it. */
+  stuckAfterMs?: number;
+}
 
 /**
- * Availability and reservations, as MongoDB's inventory pattern writes them: a hold is one
- * conditional update of the item (`available >= quantity`, no hold of this reservation yet) that
- * moves the quantity into `holds.<reservationId>`; commit and release move it out again, each
- * conditional on the hold being there. A reservation's way of ending is decided by one
- * conditional update of its status, so commit, release and expiry never both win.
+ * Availability and reservations. Each line's hold is one conditional update of the item
+ * (`available >= quantity`, this reservation's step not marked yet) that moves the quantity and
+ * marks the step; commit and release move it on the same way. A reservation's way of ending is
+ * decided by one conditional update of its status, so commit, release and expiry never both win.
+ * Steps are taken by the process that decided them; one that stopped is taken over once it has
+ * not moved for `stuckAfterMs`, by a retried call or by the sweeper.
  */
 export class StockStore {
+  private readonly stuckAfterMs: number;
+
   private constructor(
     private readonly items: VersionedCollection<ItemDocument>,
     private readonly reservations: VersionedCollection<ReservationDocument>,
-  ) {}
+    options: StockStoreOptions,
+  ) {
+    this.stuckAfterMs = options.stuckAfterMs ?? 60_000;
+  }
 
-  static async open(db: Db): Promise<StockStore> {
+  static async open(db: Db, options: StockStoreOptions = {}): Promise<StockStore> {
     const reservations = db.collection<ReservationDocument>('reservations');
     // The sweeper's queries are equalities on status (the rest is filtered among those few).
     await reservations.createIndex({ status: 1, expiresAt: 1 });
     return new StockStore(
       new VersionedCollection(db.collection<ItemDocument>('stock_items')),
       new VersionedCollection(reservations),
+      options,
     );
   }
 
@@ -108,7 +136,7 @@ export class StockStore {
   /** Items without a stock record are left out; no ids means every item. */
   async availability(itemIds: readonly string[]): Promise<ItemStock[]> {
     const filter: Filter<ItemDocument> = itemIds.length > 0 ? { _id: { $in: [...itemIds] } } : {};
-    const docs = await this.items.collection.find(filter, { projection: { holds: 0 } }).toArray();
+    const docs = await this.items.collection.find(filter).toArray();
     return docs.map(toItemStock).sort((a, b) => compareIds(a.itemId, b.itemId));
   }
 
@@ -118,7 +146,7 @@ export class StockStore {
       { _id: itemId },
       {
         $set: { available, updatedAt: new Date() },
-        $setOnInsert: { reserved: 0, committed: 0, holds: {} },
+        $setOnInsert: { reserved: 0, committed: 0, steps: {} },
       },
       { upsert: true },
     );
@@ -133,7 +161,7 @@ export class StockStore {
         available: initialAvailable,
         reserved: 0,
         committed: 0,
-        holds: {},
+        steps: {},
         updatedAt: new Date(),
       };
       await this.items.insertOne(doc);
@@ -153,7 +181,7 @@ export class StockStore {
     return doc ? view(doc) : undefined;
   }
 
-  /** All lines or none; idempotent per reservation id, and a crashed attempt is resumed by the next. */
+  /** All lines or none; idempotent per reservation id. A crashed attempt is resumed once stuck. */
   async reserve(
     { reservationId: id, lines, ttlSeconds }: ValidReserveRequest,
     now = new Date(),
@@ -170,27 +198,35 @@ export class StockStore {
     if (!(await this.insertReservation(fresh))) {
       doc = await this.mustFind(id);
       if (replayReserve(id, facts(doc), lines) === 'answer') return this.answerReserve(doc);
+      // Still pending: another call is taking the holds, or stopped half-way.
+      const taken = await this.takeOver(doc);
+      if (!taken) throw reservationPending(id);
+      doc = taken;
     }
 
-    const shortLines = await this.holdAll(id, lines, doc.expiresAt);
+    const shortLines = await this.holdAll(doc);
     const decided =
       shortLines.length > 0
         ? await this.decide(id, ['pending'], { status: 'releasing', endsAs: 'rejected', shortLines })
-        : await this.decide(id, ['pending'], { status: 'reserved' });
-    // Lost to a release or an expiry decided while the holds were taken: it may have run before
-    // our last hold, so its steps run again (each is a no-op where the hold is gone).
-    return this.answerReserve(decided ?? (await this.mustFind(id)), { resettle: decided === null });
+        : await this.decide(id, ['pending'], { status: 'reserved', heldAll: true });
+    if (!decided) {
+      // A release or an expiry was decided while the holds were taken. It gives back the holds
+      // it found; holds taken after it passed are given back here (each exactly once: only
+      // from the hold mark).
+      for (const line of doc.lines) await this.applyStep(line.itemId, id, line.quantity, 'release', 'hold');
+      return this.answerReserve(await this.mustFind(id));
+    }
+    return this.answerReserve(await this.settle(decided));
   }
 
   /** Idempotent; only a reserved (or already committed) reservation can be committed. */
   async commit(id: string): Promise<ReservationView> {
-    let doc = await this.decide(id, ['reserved'], { status: 'committing' });
-    if (!doc) {
-      doc = await this.reservations.collection.findOne({ _id: id });
-      if (!doc) throw notFound(`reservation ${id} not found`);
-      if (commitPlan(id, facts(doc)) === 'done') return view(doc);
-    }
-    return this.settle(doc);
+    const decided = await this.decide(id, ['reserved'], { status: 'committing' });
+    if (decided) return view(await this.settle(decided));
+    const doc = await this.reservations.collection.findOne({ _id: id });
+    if (!doc) throw notFound(`reservation ${id} not found`);
+    if (commitPlan(id, facts(doc)) === 'done') return view(doc);
+    return view(await this.finishIfStuck(doc));
   }
 
   /**
@@ -200,9 +236,10 @@ export class StockStore {
   async release(id: string, endsAs: ReleaseEnd = 'released', now = new Date()): Promise<ReservationView> {
     for (;;) {
       const decided = await this.decide(id, ['pending', 'reserved'], { status: 'releasing', endsAs });
-      if (decided) return this.settle(decided);
+      if (decided) return view(await this.settle(decided));
       const doc = await this.reservations.collection.findOne({ _id: id });
-      if (doc) return releasePlan(id, doc.status) === 'finish' ? this.settle(doc) : view(doc);
+      if (doc)
+        return releasePlan(id, doc.status) === 'finish' ? view(await this.finishIfStuck(doc)) : view(doc);
       const tombstone = {
         _id: id,
         lines: [],
@@ -225,8 +262,9 @@ export class StockStore {
     return this.findByStatus(['pending', 'reserved'], { expiresAt: { $lte: now } }, limit);
   }
 
-  /** Decided reservations whose steps have not moved since `before` (their process probably died). */
-  async findStuck(before: Date, limit: number): Promise<ReservationDocument[]> {
+  /** Decided reservations whose steps have not moved for `stuckAfterMs` (their process probably died). */
+  async findStuck(now: Date, limit: number): Promise<ReservationDocument[]> {
+    const before = new Date(now.getTime() - this.stuckAfterMs);
     return this.findByStatus(['committing', 'releasing'], { updatedAt: { $lte: before } }, limit);
   }
 
@@ -235,29 +273,36 @@ export class StockStore {
     return this.release(doc._id, 'expired');
   }
 
-  /** Finishes the steps of a decided reservation. */
+  /** Finishes the steps of a decided reservation whose process stopped. */
   async resume(doc: ReservationDocument): Promise<ReservationView> {
-    return this.settle(doc);
+    return view(await this.finishIfStuck(doc));
   }
 
   /**
-   * Holds still on items well after their reservation's expiry: left by a Reserve that crashed
-   * after its reservation was released under it. Gives each back when its reservation has ended
-   * without a sale (a pending or reserved one is the expiry sweep's, a committing one is resumed).
+   * Marks left on items by a process that stopped before removing them. A hold whose reservation
+   * ended without ever holding every line (a Reserve that stopped after its release ran) is given
+   * back; any other mark goes once its reservation has moved past the step. Returns how many
+   * units were given back.
    */
-  async releaseLeftoverHolds(before: Date): Promise<number> {
-    let released = 0;
+  async settleLeftoverMarks(): Promise<number> {
+    let givenBack = 0;
     // Items are a small collection (the menu): reading all of it is one short scan.
-    for (const item of await this.items.collection.find({ reserved: { $gt: 0 } }).toArray()) {
-      for (const [reservationId, hold] of Object.entries(item.holds)) {
-        if (hold.until.getTime() > before.getTime()) continue;
+    for (const item of await this.items.collection.find({}).toArray()) {
+      for (const [reservationId, step] of Object.entries(item.steps ?? {})) {
         const reservation = await this.reservations.collection.findOne({ _id: reservationId });
-        if (reservation?.status === 'committing') await this.settle(reservation);
-        else if (!reservation || isEnded(reservation.status))
-          released += await this.moveHold(item._id, reservationId, hold.quantity, 'release');
+        const ended = !reservation || isFinal(reservation.status);
+        if (step === 'hold' && reservation?.heldAll) {
+          await this.unmark(item._id, reservationId, 'hold');
+        } else if (step === 'hold' && ended) {
+          const quantity = reservation?.lines.find((line) => line.itemId === item._id)?.quantity;
+          if (quantity && (await this.applyStep(item._id, reservationId, quantity, 'release', 'hold')))
+            givenBack += quantity;
+        } else if (step !== 'hold' && ended) {
+          await this.unmark(item._id, reservationId, step);
+        }
       }
     }
-    return released;
+    return givenBack;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -266,86 +311,100 @@ export class StockStore {
    * Takes the holds in item order. At the first line that cannot be held it stops taking, and
    * reports every line that is short now, so the caller learns everything it must change at once.
    */
-  private async holdAll(id: string, lines: readonly Line[], until: Date): Promise<OutOfStockLine[]> {
+  private async holdAll(doc: ReservationDocument): Promise<OutOfStockLine[]> {
     const short: OutOfStockLine[] = [];
-    for (const { itemId, quantity } of lines) {
-      const held =
-        short.length === 0 &&
-        (
-          await this.items.updateOne(
-            { _id: itemId, available: { $gte: quantity }, [holdPath(id)]: { $exists: false } },
-            {
-              $inc: { available: -quantity, reserved: quantity },
-              $set: { [holdPath(id)]: { quantity, until }, updatedAt: new Date() },
-            },
-          )
-        ).modifiedCount === 1;
-      if (held) continue;
+    for (const { itemId, quantity } of doc.lines) {
+      if (short.length === 0 && (await this.applyStep(itemId, doc._id, quantity, 'hold'))) continue;
       // Not held now: already held by an earlier attempt, or short.
       const item = await this.items.collection.findOne({ _id: itemId });
-      if (item?.holds[id]) continue;
+      if (item?.steps?.[doc._id] === 'hold') continue;
       if (short.length > 0 && (item?.available ?? 0) >= quantity) continue;
       short.push({ itemId, requested: quantity, available: item?.available ?? 0 });
     }
     return short;
   }
 
-  /** Finishes the steps of the reservation's decided ending (when asked to), then answers Reserve. */
-  private async answerReserve(
-    doc: ReservationDocument,
-    options: { resettle?: boolean } = {},
-  ): Promise<ReservationView> {
-    const settled = doc.status === 'releasing' || options.resettle ? await this.settle(doc) : view(doc);
+  /** Answers Reserve from a reservation past `pending`. */
+  private answerReserve(doc: ReservationDocument): ReservationView {
     reserveAnswer(doc._id, facts(doc));
-    return settled;
+    return view(doc);
+  }
+
+  /** Finishes a decided reservation's steps if its process stopped; else leaves them to it. */
+  private async finishIfStuck(doc: ReservationDocument): Promise<ReservationDocument> {
+    const taken = await this.takeOver(doc);
+    return taken ? this.settle(taken) : doc;
   }
 
   /**
-   * Carries out a decided ending on every line (commit or release each hold; a missing hold means
-   * that line is done) and records the final state. Releasing a final `committed` reservation's
-   * holds gives back only holds a late duplicate Reserve took after the commit.
+   * Claims a reservation whose steps have not moved for `stuckAfterMs`, by moving its
+   * `updatedAt` on: of several callers that found it stuck, one gets it. Undefined otherwise.
    */
-  private async settle(doc: ReservationDocument): Promise<ReservationView> {
-    const final = finalState(facts(doc));
-    if (final === 'pending' || final === 'reserved') return view(doc);
-    const step = doc.status === 'committing' ? 'commit' : 'release';
-    for (const line of doc.lines) await this.moveHold(line.itemId, doc._id, line.quantity, step);
-    if (doc.status === 'committing' || doc.status === 'releasing') {
-      await this.reservations.updateOne(
-        { _id: doc._id, status: doc.status },
-        { $set: { status: final, updatedAt: new Date() } },
-      );
-    }
-    return view(doc, final);
+  private async takeOver(doc: ReservationDocument): Promise<ReservationDocument | undefined> {
+    if (Date.now() - doc.updatedAt.getTime() < this.stuckAfterMs) return undefined;
+    const taken = await this.reservations.findOneAndUpdate(
+      { _id: doc._id, v: doc.v },
+      { $set: { updatedAt: new Date() } },
+    );
+    return taken ?? undefined;
   }
 
-  /** Moves one hold out of an item, into committed or back to available; 0 when it was gone. */
-  private async moveHold(
+  /**
+   * Carries out the steps of the reservation's current phase on every line, moves it to the state
+   * after the phase, and removes the marks of the steps it is now past. Returns the reservation
+   * after. A `hold` phase (reserved) only removes the hold marks.
+   */
+  private async settle(doc: ReservationDocument): Promise<ReservationDocument> {
+    const phase = phaseOf(doc);
+    if (!phase) return doc;
+    for (const line of doc.lines) {
+      if (phase.step) await this.applyStep(line.itemId, doc._id, line.quantity, phase.step, phase.onlyFrom);
+    }
+    let after = doc;
+    if (phase.step) {
+      after =
+        (await this.reservations.findOneAndUpdate(
+          { _id: doc._id, status: doc.status },
+          { $set: { status: phase.final, updatedAt: new Date() } },
+        )) ?? (await this.mustFind(doc._id));
+    }
+    for (const line of doc.lines) await this.unmark(line.itemId, doc._id, phase.unmark);
+    return after;
+  }
+
+  /**
+   * One step on one item, at most once: conditional on the item not being marked with this step
+   * (and, for `onlyFrom`, on it being marked with that one), and on enough stock for a hold.
+   */
+  private async applyStep(
     itemId: string,
     reservationId: string,
     quantity: number,
-    step: 'commit' | 'release',
-  ): Promise<number> {
-    const moved = await this.items.updateOne(
-      // The quantity is part of the precondition: it is what the $inc moves.
-      { _id: itemId, [`${holdPath(reservationId)}.quantity`]: quantity },
-      {
-        $inc:
-          step === 'commit'
-            ? { reserved: -quantity, committed: quantity }
-            : { reserved: -quantity, available: quantity },
-        $unset: { [holdPath(reservationId)]: '' },
-        $set: { updatedAt: new Date() },
-      },
-    );
-    return moved.modifiedCount === 1 ? quantity : 0;
+    step: Step,
+    onlyFrom?: Step,
+  ): Promise<boolean> {
+    const mark = stepPath(reservationId);
+    const filter: Filter<ItemDocument> = { _id: itemId, [mark]: onlyFrom ?? { $ne: step } };
+    if (step === 'hold') Object.assign(filter, { available: { $gte: quantity }, [mark]: { $exists: false } });
+    const applied = await this.items.updateOne(filter, {
+      $inc: STEP_CHANGES[step](quantity),
+      $set: { [mark]: step, updatedAt: new Date() },
+    });
+    return applied.modifiedCount === 1;
+  }
+
+  /** Removes a step's mark from an item; 1 when there was one. */
+  private async unmark(itemId: string, reservationId: string, step: Step): Promise<number> {
+    const mark = stepPath(reservationId);
+    const removed = await this.items.updateOne({ _id: itemId, [mark]: step }, { $unset: { [mark]: '' } });
+    return removed.modifiedCount;
   }
 
   /** Moves a reservation on from one of `from`; null when it was not in any of them any more. */
   private decide(
     id: string,
     from: ReservationState[],
-    set: Partial<Pick<ReservationDocument, 'status' | 'endsAs' | 'shortLines'>>,
+    set: Partial<Pick<ReservationDocument, 'status' | 'endsAs' | 'shortLines' | 'heldAll'>>,
   ): Promise<ReservationDocument | null> {
     return this.reservations.findOneAndUpdate(
       { _id: id, status: { $in: from } },
@@ -388,5 +447,26 @@ export class StockStore {
   }
 }
 
-const isEnded = (state: ReservationState) =>
-  state === 'released' || state === 'expired' || state === 'rejected' || state === 'committed';
+/**
+ * What settling a reservation in its state does: the step on each line (only on lines marked
+ * `onlyFrom`, when not every line was held), the state after, and the mark to remove then.
+ */
+function phaseOf(
+  doc: ReservationDocument,
+): { step?: Step; onlyFrom?: Step; final: ReservationState; unmark: Step } | undefined {
+  switch (doc.status) {
+    case 'reserved':
+      return { final: 'reserved', unmark: 'hold' };
+    case 'committing':
+      return { step: 'commit', final: 'committed', unmark: 'commit' };
+    case 'releasing':
+      return {
+        step: 'release',
+        onlyFrom: doc.heldAll ? undefined : 'hold',
+        final: finalState(facts(doc)),
+        unmark: 'release',
+      };
+    default:
+      return undefined;
+  }
+}
