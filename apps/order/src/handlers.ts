@@ -2,13 +2,7 @@ import type { MenuServiceService, Order, OrderServiceService, StockServiceServic
 import { OrderStatus } from '@oms/contracts';
 import { invalidArgument, notFound, type RpcClient, type UnaryHandlers } from '@oms/rpc';
 import { setOrderId } from '@oms/telemetry';
-import {
-  isCancellable,
-  notCancellable,
-  orderIdFor,
-  priceLines,
-  validateOrderRequest,
-} from './order-rules';
+import { isCancellable, notCancellable, orderIdFor, priceLines, validateOrderRequest } from './order-rules';
 import type { OrderStore } from './order-store';
 
 export interface OrderDependencies {
