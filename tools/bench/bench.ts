@@ -35,7 +35,10 @@ function build(): void {
     ['nx', 'run-many', '-t', 'build', '--projects', SERVICES.join(','), '--output-style=static'],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  if (result.status !== 0) throw new Error('building the services failed (npx nx run-many -t build)');
+  if (result.status !== 0)
+    throw new Error(
+      'building the services failed (npx nx run-many -t build); --no-build benches the last build',
+    );
 }
 
 async function main(): Promise<number> {
@@ -62,6 +65,13 @@ async function main(): Promise<number> {
   };
   console.log(`stack: ${report.stack.processes.join(', ')}`);
   if (infra.missing.length > 0) console.warn(`not found, so not measured: ${infra.missing.join(', ')}`);
+
+  // Ctrl-C: stop the services this run started before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping the bench's services`);
+      void ctx.stop().finally(() => process.exit(130));
+    });
 
   let failed = 0;
   try {

@@ -25,6 +25,16 @@ export class BenchContext {
     return this.main;
   }
 
+  /**
+   * Stops the shared system, so that a scenario that measures a system of its own (or idle cost)
+   * does not count the shared one's pollers. A later ctx.system() starts a fresh one.
+   */
+  async releaseSystem(): Promise<void> {
+    const main = this.main;
+    this.main = undefined;
+    await main?.stop();
+  }
+
   /** A system of its own (stopped at the end of the run, or by the caller). */
   async startSystem(options: {
     prefix: string;

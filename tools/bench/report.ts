@@ -323,8 +323,8 @@ async function formatted(markdown: string, filepath: string): Promise<string> {
 
 export const HOW_TO_RUN = [
   '```sh',
-  'npm run bench                        # everything but data growth (about 10 minutes on 2 cores)',
-  'npm run bench -- --growth            # everything, with 100k orders seeded for data growth',
+  'npm run bench                        # everything but data growth (about 4 minutes on 2 cores)',
+  'npm run bench -- --growth            # and data growth: 100k orders seeded (about 4 minutes more)',
   'npm run bench -- --only=dbcommands   # one figure: dbcommands, throughput, overload, lifecycle, growth',
   'npm run bench -- --help              # every option and environment variable',
   '```',

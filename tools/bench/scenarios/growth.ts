@@ -148,6 +148,7 @@ async function measurePhase(
 }
 
 export async function growth(ctx: BenchContext): Promise<GrowthResult> {
+  await ctx.releaseSystem();
   const system = await ctx.startSystem({ prefix: 'benchgrowth', env: { KITCHEN_PREP_MS: '100' } });
   const client = new MongoClient((await stackAddresses()).MONGO_URL!, { serverSelectionTimeoutMS: 10_000 });
   try {

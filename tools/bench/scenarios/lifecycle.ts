@@ -23,6 +23,7 @@ export interface LifecycleResult {
 }
 
 export async function lifecycle(ctx: BenchContext): Promise<LifecycleResult> {
+  await ctx.releaseSystem();
   const system = await ctx.startSystem({
     prefix: 'benchlife',
     env: { KITCHEN_PREP_MS: String(PREP_MS), KITCHEN_CONCURRENCY: '64' },
