@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { ensureStack } from '@oms/testing';
 import { BenchContext } from './context';
 import { describeMachine } from './machine';
-import { parseOptions, USAGE, type ScenarioName } from './options';
+import { parseOptions, USAGE, type BenchOptions, type ScenarioName } from './options';
 import { ROOT, writeReport, type Outcome, type Report } from './report';
 import { dbCommands } from './scenarios/db-commands';
 import { growth } from './scenarios/growth';
@@ -42,7 +42,13 @@ function build(): void {
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
   if (options.help) {
     console.log(USAGE);
     return 0;

@@ -46,9 +46,13 @@ export class BenchContext {
     return system;
   }
 
-  /** A meter over the system's service processes, the stack's processes and any extra ones. */
+  /**
+   * A meter over the system's service processes, the stack's processes (looked up again: a
+   * component may have been restarted since) and any extra ones.
+   */
   async meter(system: TestSystem, extra: ProcessGroup[] = []): Promise<CpuMeter> {
-    return new CpuMeter([...serviceGroups(system), ...(await this.infrastructure()).groups, ...extra]);
+    this.infra = await findInfrastructure();
+    return new CpuMeter([...serviceGroups(system), ...this.infra.groups, ...extra]);
   }
 
   /**

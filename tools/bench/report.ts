@@ -163,7 +163,8 @@ function overloadSection(r: OverloadResult): string[] {
     `Stock afterwards: ${r.stockAfter.reserved} reserved (held ${r.stockAfter.held}, committed ${r.stockAfter.committed}), ` +
       `${r.stockAfter.available ?? 'unknown'} available: ${r.addsUp ? 'adds up' : '**does not add up**'} ` +
       `(expected: reserved = accepted = ${Math.min(r.stock, r.requests)}, ${Math.max(0, r.stock - r.requests)} available). ` +
-      `The database ${r.databasePingMs === null ? '**did not answer** a ping' : `answered a ping in ${f(r.databasePingMs, 0)} ms`} right after.`,
+      `The database ${r.databasePingMs === null ? '**did not answer** a ping' : `answered a ping in ${f(r.databasePingMs, 0)} ms`} right after. ` +
+      `CPU per request during the burst: ${f(r.cpuMsPerRequest['total (system)'])} ms for the whole system, ${f(r.cpuMsPerRequest.ferretdb)} ms of it in FerretDB.`,
   ];
 }
 

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { stackAddresses } from '@oms/testing';
 import type { BenchContext } from '../context';
+import { msPer } from '../cpu-meter';
 import { percentile, sleep } from '../stats';
 
 const ANSWER_TIMEOUT_MS = 60_000;
@@ -26,6 +27,8 @@ export interface OverloadResult {
   addsUp: boolean;
   /** The database server answered a ping right after (and how long it took). */
   databasePingMs: number | null;
+  /** CPU ms per request (all answers) per process during the burst. */
+  cpuMsPerRequest: Record<string, number>;
 }
 
 type Outcome = {
@@ -41,6 +44,7 @@ export async function overload(ctx: BenchContext): Promise<OverloadResult> {
   const item = `bench-overload-${run}`;
   await system.addItem(item, stock);
   await ctx.settle(system);
+  const meter = await ctx.meter(system);
 
   const body = JSON.stringify({ items: [{ itemId: item, quantity: 1 }] });
   const one = async (i: number): Promise<Outcome> => {
@@ -69,7 +73,9 @@ export async function overload(ctx: BenchContext): Promise<OverloadResult> {
       return { kind: 'noAnswer', key: (error as Error).name, ms: performance.now() - started };
     }
   };
-  const outcomes = await Promise.all(Array.from({ length: requests }, (_, i) => one(i)));
+  const { result: outcomes, usage } = await meter.measure(() =>
+    Promise.all(Array.from({ length: requests }, (_, i) => one(i))),
+  );
 
   const tally = (kind: Outcome['kind']) => {
     const counts: Record<string, number> = {};
@@ -101,6 +107,7 @@ export async function overload(ctx: BenchContext): Promise<OverloadResult> {
     stockAfter: { available, held: Number(held), committed: Number(committed), reserved },
     addsUp: reserved === accepted && available !== null && reserved + available === stock,
     databasePingMs,
+    cpuMsPerRequest: msPer(usage, requests),
   };
 }
 
