@@ -27,6 +27,9 @@ export interface Backends {
 export const REQUIRED_BACKENDS: readonly ServiceName[] = ['order', 'menu', 'stock'];
 export const OPTIONAL_BACKENDS: readonly ServiceName[] = ['payment', 'kitchen'];
 
+/** How long an order may take to be priced, reserved and stored; order's calls share it. */
+export const CREATE_ORDER_TIMEOUT_MS = 10_000;
+
 /**
  * Clients over Consul discovery. Only calls that are safe to repeat are retried: CreateOrder is,
  * because the gateway always sends a request id the order service deduplicates on; UpsertItem is,
@@ -36,6 +39,9 @@ export function connectBackends(context: Pick<ServiceContext<unknown>, 'client'>
   return {
     order: context.client('order', OrderServiceService, {
       idempotent: ['createOrder', 'getOrder', 'listOrders', 'cancelOrder'],
+      // A burst of orders for one item queues on that item's stock: an order that waits its turn
+      // for a few seconds is still an order, where a timeout would leave the client guessing.
+      timeoutsMs: { createOrder: CREATE_ORDER_TIMEOUT_MS },
     }),
     menu: context.client('menu', MenuServiceService, {
       idempotent: ['listItems', 'getItem', 'getItems', 'upsertItem'],

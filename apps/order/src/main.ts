@@ -16,10 +16,16 @@ void runService({
   }),
   async setup({ config, database, client, logger, messaging }) {
     const store = await OrderStore.open(await database(), messaging.relayOutbox);
-    const menu = client('menu', MenuServiceService, { idempotent: ['listItems', 'getItem', 'getItems'] });
+    // CreateOrder's own deadline (the gateway's) bounds these; the caps only keep them from
+    // ending before it when a burst queues on one item's stock.
+    const menu = client('menu', MenuServiceService, {
+      idempotent: ['listItems', 'getItem', 'getItems'],
+      timeoutsMs: { getItems: 10_000 },
+    });
     // Every stock RPC is idempotent by reservation id or by nature, so all may be retried.
     const stock = client('stock', StockServiceService, {
       idempotent: ['getAvailability', 'reserve', 'commit', 'release', 'setAvailable', 'ensureItem'],
+      timeoutsMs: { reserve: 10_000 },
     });
     const sweeper = new OrderExpirySweeper(store, stock, logger, config.ORDER_SWEEP_MS);
     const handlers = orderHandlers({
