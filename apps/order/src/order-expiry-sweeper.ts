@@ -4,14 +4,19 @@ import type { RpcClient } from '@oms/rpc';
 import type { OrderStore } from './order-store';
 
 const BATCH = 100;
+/** The longest sleep while nothing is due: how soon a release that failed is tried again. */
+const IDLE_SWEEP_MS = 30_000;
 
 /**
  * Fails unpaid orders whose reservation lapsed and makes sure every cancelled or failed order's
- * stock is released. Runs on every instance: the compare-and-set transition decides who acts.
+ * stock is released. Runs on every instance: the conditional transition decides who acts. It
+ * sleeps until the next order is due (at least `intervalMs`, at most IDLE_SWEEP_MS), so an idle
+ * system is not asked every second about orders that lapse in a quarter of an hour.
  */
 export class OrderExpirySweeper {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private stopped = false;
 
   constructor(
     private readonly store: OrderStore,
@@ -21,30 +26,48 @@ export class OrderExpirySweeper {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .catch((error: unknown) =>
-          this.logger.warn({ err: error }, 'order sweep failed; retrying next round'),
-        )
-        .finally(() => (this.running = undefined));
-    }, this.intervalMs);
+    this.stopped = false;
+    this.schedule(this.intervalMs);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     await this.running;
   }
 
-  async sweep(now = new Date()): Promise<void> {
-    for (const order of await this.store.findExpired(now, BATCH)) {
+  /** One round; returns how long to sleep before the next. */
+  async sweep(now = new Date()): Promise<number> {
+    const { expired, nextExpiry } = await this.store.findExpired(now, BATCH);
+    for (const order of expired) {
       const failed = await this.store.transition(order.id, OrderStatus.ORDER_STATUS_FAILED, {
         reason: 'reservation_expired',
       });
       if (failed) this.logger.info({ 'order.id': order.id }, 'unpaid order expired');
     }
-    for (const order of await this.store.findUnreleased(BATCH)) {
+    const unreleased = await this.store.findUnreleased(BATCH);
+    for (const order of unreleased) {
       await this.stock.release({ reservationId: order.id });
       await this.store.markStockReleased(order.id);
     }
+    if (expired.length > 0 || unreleased.length > 0) return this.intervalMs;
+    const untilNext = nextExpiry ? nextExpiry.getTime() - Date.now() : IDLE_SWEEP_MS;
+    return Math.min(IDLE_SWEEP_MS, Math.max(this.intervalMs, untilNext));
+  }
+
+  /** A chain of timeouts, not an interval: rounds never overlap, however long one takes. */
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.sweep()
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'order sweep failed; retrying next round');
+          return this.intervalMs;
+        })
+        .then((next) => {
+          this.running = undefined;
+          this.schedule(next);
+        });
+    }, delayMs);
   }
 }

@@ -226,21 +226,32 @@ export class OrderStore {
     await this.orders.updateOne({ _id: orderId, releasePending: true }, { $unset: { releasePending: '' } });
   }
 
-  /** Unpaid orders whose reservation lapsed (one query per status: each an index lookup). */
-  async findExpired(now: Date, limit: number): Promise<Order[]> {
-    const found: OrderDocument[] = [];
+  /**
+   * Unpaid orders whose reservation lapsed, and when the next one lapses: the sweeper sleeps
+   * until then rather than asking every second. One query per status (each an index lookup).
+   */
+  async findExpired(now: Date, limit: number): Promise<{ expired: Order[]; nextExpiry?: Date }> {
+    const expired: OrderDocument[] = [];
+    let nextExpiry: Date | undefined;
     for (const status of ['pending', 'awaiting_payment']) {
-      if (found.length >= limit) break;
-      found.push(
-        ...(await this.orders.collection
-          .find(
-            { status, expiresAt: { $lt: now } },
-            { limit: limit - found.length, projection: { outbox: 0 } },
-          )
-          .toArray()),
-      );
+      if (expired.length < limit) {
+        expired.push(
+          ...(await this.orders.collection
+            .find(
+              { status, expiresAt: { $lt: now } },
+              { limit: limit - expired.length, projection: { outbox: 0 } },
+            )
+            .toArray()),
+        );
+      }
+      const [next] = await this.orders.collection
+        .find({ status, expiresAt: { $gte: now } }, { projection: { expiresAt: 1 } })
+        .sort({ expiresAt: 1 })
+        .limit(1)
+        .toArray();
+      if (next && (!nextExpiry || next.expiresAt < nextExpiry)) nextExpiry = next.expiresAt;
     }
-    return found.map(toOrder);
+    return { expired: expired.map(toOrder), nextExpiry };
   }
 
   /** Cancelled or failed orders whose stock release has not been confirmed yet. */

@@ -1,6 +1,20 @@
 import type { Logger } from '@oms/logging';
 import type { ReservationDocument, StockStore } from './stock-store';
 
+/**
+ * The longest sleep while nothing is due: how soon a reservation whose process stopped is
+ * finished, or a mark a crash left is settled.
+ */
+const IDLE_SWEEP_MS = 30_000;
+
+export interface SweepResult {
+  expired: number;
+  resumed: number;
+  leftoverHolds: number;
+  /** How long to sleep: until the next expiry, at least `intervalMs`, at most IDLE_SWEEP_MS. */
+  nextSweepMs: number;
+}
+
 export interface SweeperOptions {
   intervalMs: number;
   batchSize?: number;
@@ -40,9 +54,10 @@ export class ReservationSweeper {
   }
 
   /** One round; every database call yields, so the event loop keeps serving RPCs meanwhile. */
-  async sweep(now = new Date()): Promise<{ expired: number; resumed: number; leftoverHolds: number }> {
+  async sweep(now = new Date()): Promise<SweepResult> {
     let expired = 0;
     let resumed = 0;
+    let failed = 0;
     const settleEach = async (
       docs: ReservationDocument[],
       settle: (doc: ReservationDocument) => Promise<unknown>,
@@ -53,6 +68,7 @@ export class ReservationSweeper {
           await settle(doc);
         } catch (error) {
           // One bad reservation must not stop the others; it is retried next round.
+          failed++;
           this.logger.warn(
             { err: error, 'order.id': doc._id },
             'could not settle reservation; retrying next round',
@@ -60,34 +76,42 @@ export class ReservationSweeper {
         }
       }
     };
-    await settleEach(await this.store.findExpired(now, this.batchSize), async (doc) => {
+    const due = await this.store.findExpired(now, this.batchSize);
+    await settleEach(due.expired, async (doc) => {
       const result = await this.store.expire(doc);
       if (result.state === 'expired') expired++;
       this.logger.info({ 'order.id': doc._id, state: result.state }, 'lapsed reservation settled');
     });
-    await settleEach(await this.store.findStuck(now, this.batchSize), async (doc) => {
+    const stuck = await this.store.findStuck(now, this.batchSize);
+    await settleEach(stuck, async (doc) => {
       await this.store.resume(doc);
       resumed++;
       this.logger.info({ 'order.id': doc._id }, 'stuck reservation settled');
     });
     const leftoverHolds = this.stopping ? 0 : await this.store.settleLeftoverMarks();
     if (leftoverHolds > 0) this.logger.warn({ units: leftoverHolds }, 'leftover holds given back');
-    return { expired, resumed, leftoverHolds };
+    const busy = due.expired.length > 0 || stuck.length > 0 || failed > 0;
+    const untilNext = due.nextExpiry ? due.nextExpiry.getTime() - Date.now() : IDLE_SWEEP_MS;
+    const nextSweepMs = busy
+      ? this.options.intervalMs
+      : Math.min(IDLE_SWEEP_MS, Math.max(this.options.intervalMs, untilNext));
+    return { expired, resumed, leftoverHolds, nextSweepMs };
   }
 
   /** A chain of timeouts, not an interval: rounds never overlap, however long one takes. */
-  private schedule(): void {
+  private schedule(delayMs = this.options.intervalMs): void {
     if (this.stopping) return;
     this.timer = setTimeout(() => {
       this.running = this.sweep()
-        .then(() => undefined)
-        .catch((error: unknown) =>
-          this.logger.warn({ err: error }, 'reservation sweep failed; retrying next round'),
-        )
-        .finally(() => {
+        .then((result) => result.nextSweepMs)
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'reservation sweep failed; retrying next round');
+          return this.options.intervalMs;
+        })
+        .then((next) => {
           this.running = undefined;
-          this.schedule();
+          this.schedule(next);
         });
-    }, this.options.intervalMs);
+    }, delayMs);
   }
 }

@@ -257,9 +257,25 @@ export class StockStore {
   // For the sweeper
   // ------------------------------------------------------------------------------------------
 
-  /** Undecided reservations past their expiry (pending ones include those a crash left half-done). */
-  async findExpired(now: Date, limit: number): Promise<ReservationDocument[]> {
-    return this.findByStatus(['pending', 'reserved'], { expiresAt: { $lte: now } }, limit);
+  /**
+   * Undecided reservations past their expiry (pending ones include those a crash left half-done),
+   * and when the next one expires: the sweeper sleeps until then.
+   */
+  async findExpired(
+    now: Date,
+    limit: number,
+  ): Promise<{ expired: ReservationDocument[]; nextExpiry?: Date }> {
+    const expired = await this.findByStatus(['pending', 'reserved'], { expiresAt: { $lte: now } }, limit);
+    let nextExpiry: Date | undefined;
+    for (const status of ['pending', 'reserved'] as const) {
+      const [next] = await this.reservations.collection
+        .find({ status, expiresAt: { $gt: now } }, { projection: { expiresAt: 1 } })
+        .sort({ expiresAt: 1 })
+        .limit(1)
+        .toArray();
+      if (next && (!nextExpiry || next.expiresAt < nextExpiry)) nextExpiry = next.expiresAt;
+    }
+    return { expired, nextExpiry };
   }
 
   /** Decided reservations whose steps have not moved for `stuckAfterMs` (their process probably died). */

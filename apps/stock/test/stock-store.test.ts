@@ -394,12 +394,31 @@ test('crash recovery: a settlement stuck half-way is finished by the sweeper', a
 
   const result = await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep();
 
-  assert.deepEqual(result, { expired: 0, resumed: 1, leftoverHolds: 0 });
+  assert.deepEqual(
+    { expired: result.expired, resumed: result.resumed, leftoverHolds: result.leftoverHolds },
+    { expired: 0, resumed: 1, leftoverHolds: 0 },
+  );
   assert.equal(
     (await store.reservation('order-1'))?.state satisfies ReservationState | undefined,
     'committed',
   );
   assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 3, held: 0, committed: 2 });
+});
+
+test('the sweeper sleeps until the next reservation expires, within its bounds', async (t) => {
+  const { store } = await openStore(t);
+  await store.ensureItem('pizza', 5);
+  const sweeper = new ReservationSweeper(store, logger, { intervalMs: 50 });
+  assert.equal((await sweeper.sweep()).nextSweepMs, 30_000, 'nothing pending: the longest sleep');
+  await store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 1 }], 5));
+  const { nextSweepMs } = await sweeper.sweep();
+  assert.ok(nextSweepMs > 3_000 && nextSweepMs <= 5_000, `until the expiry in 5 s: ${nextSweepMs} ms`);
+  await store.reserve(reserveRequest('order-2', [{ itemId: 'pizza', quantity: 1 }], 0));
+  assert.equal(
+    (await sweeper.sweep(new Date(Date.now() + 901_000))).nextSweepMs,
+    50,
+    'work was due: the shortest sleep',
+  );
 });
 
 test('EnsureItem never resets a consumed quantity; SetAvailable sets it and stocks new items', async (t) => {
