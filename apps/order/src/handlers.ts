@@ -10,6 +10,8 @@ export interface OrderDependencies {
   menu: RpcClient<typeof MenuServiceService>;
   stock: RpcClient<typeof StockServiceService>;
   reservationTtlSeconds: number;
+  /** Told of every new order's expiry, so that it is failed on time (the expiry sweeper). */
+  expiries: { dueBy(at: Date): void };
 }
 
 export function orderHandlers({
@@ -17,6 +19,7 @@ export function orderHandlers({
   menu,
   stock,
   reservationTtlSeconds,
+  expiries,
 }: OrderDependencies): UnaryHandlers<typeof OrderServiceService> {
   /** An order of another customer is "not found": never confirm that someone else's id exists. */
   async function ownedOrder(customerId: string, orderId: string): Promise<Order> {
@@ -61,12 +64,10 @@ export function orderHandlers({
         if (existing) return existing;
         throw error;
       }
-      return store.insertPending({
-        id: orderId,
-        customerId,
-        ...priced,
-        expiresAt: new Date(Date.now() + reservationTtlSeconds * 1000),
-      });
+      const expiresAt = new Date(Date.now() + reservationTtlSeconds * 1000);
+      const order = await store.insertPending({ id: orderId, customerId, ...priced, expiresAt });
+      expiries.dueBy(expiresAt);
+      return order;
     },
 
     getOrder: ({ customerId, orderId }) => ownedOrder(customerId, orderId),

@@ -33,6 +33,7 @@ void runService({
       menu,
       stock,
       reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
+      expiries: sweeper,
     });
     subscribeOrderEvents(await messaging.bus(), messaging.once, handlers.advanceOrder);
     sweeper.start();

@@ -17,6 +17,10 @@ export class OrderExpirySweeper {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  /** When the sleeping sweeper wakes next. */
+  private wakeAt = Infinity;
+  /** The earliest expiry announced while a round ran (the round may have looked before it). */
+  private dueDuringRound = Infinity;
 
   constructor(
     private readonly store: OrderStore,
@@ -28,6 +32,17 @@ export class OrderExpirySweeper {
   start(): void {
     this.stopped = false;
     this.schedule(this.intervalMs);
+  }
+
+  /** An order that lapses at `at` was created: wake by then if sleeping longer. */
+  dueBy(at: Date): void {
+    if (this.running) {
+      this.dueDuringRound = Math.min(this.dueDuringRound, at.getTime());
+      return;
+    }
+    if (at.getTime() >= this.wakeAt) return;
+    clearTimeout(this.timer);
+    this.schedule(Math.max(this.intervalMs, at.getTime() - Date.now()));
   }
 
   async stop(): Promise<void> {
@@ -58,7 +73,11 @@ export class OrderExpirySweeper {
   /** A chain of timeouts, not an interval: rounds never overlap, however long one takes. */
   private schedule(delayMs: number): void {
     if (this.stopped) return;
+    delayMs = Math.min(delayMs, Math.max(this.intervalMs, this.dueDuringRound - Date.now()));
+    this.dueDuringRound = Infinity;
+    this.wakeAt = Date.now() + delayMs;
     this.timer = setTimeout(() => {
+      this.wakeAt = Infinity;
       this.running = this.sweep()
         .catch((error: unknown) => {
           this.logger.warn({ err: error }, 'order sweep failed; retrying next round');

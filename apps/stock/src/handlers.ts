@@ -13,7 +13,11 @@ import type { StockStore } from './stock-store';
 
 export function stockHandlers(
   store: StockStore,
-  options: { defaultTtlSeconds: number },
+  options: {
+    defaultTtlSeconds: number;
+    /** Told of every reservation's expiry, so that it lapses on time (the reservation sweeper). */
+    expiries: { dueBy(at: Date): void };
+  },
 ): UnaryHandlers<typeof StockServiceService> {
   return {
     getAvailability: async ({ itemIds }) => ({ items: await store.availability(validateItemIds(itemIds)) }),
@@ -21,7 +25,9 @@ export function stockHandlers(
     reserve: async (request) => {
       // Reservation ids are order ids: Jaeger finds this span with the order's traces.
       setOrderId(request.reservationId);
-      return toReservation(await store.reserve(validateReserveRequest(request, options.defaultTtlSeconds)));
+      const reserved = await store.reserve(validateReserveRequest(request, options.defaultTtlSeconds));
+      options.expiries.dueBy(reserved.expiresAt);
+      return toReservation(reserved);
     },
 
     commit: async ({ reservationId }) => {

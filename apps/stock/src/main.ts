@@ -40,7 +40,10 @@ void runService({
       grpc: [
         {
           definition: StockServiceService,
-          handlers: stockHandlers(store, { defaultTtlSeconds: config.RESERVATION_TTL_SECONDS }),
+          handlers: stockHandlers(store, {
+            defaultTtlSeconds: config.RESERVATION_TTL_SECONDS,
+            expiries: sweeper,
+          }),
         },
       ],
       onDrain: () => sweeper.stop(),

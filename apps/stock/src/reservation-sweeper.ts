@@ -32,6 +32,10 @@ export class ReservationSweeper {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopping = false;
+  /** When the sleeping sweeper wakes next. */
+  private wakeAt = Infinity;
+  /** The earliest expiry announced while a round ran (the round may have looked before it). */
+  private dueDuringRound = Infinity;
 
   constructor(
     private readonly store: StockStore,
@@ -44,6 +48,17 @@ export class ReservationSweeper {
   start(): void {
     this.stopping = false;
     this.schedule();
+  }
+
+  /** A reservation that expires at `at` was made: wake by then if sleeping longer. */
+  dueBy(at: Date): void {
+    if (this.running) {
+      this.dueDuringRound = Math.min(this.dueDuringRound, at.getTime());
+      return;
+    }
+    if (at.getTime() >= this.wakeAt) return;
+    clearTimeout(this.timer);
+    this.schedule(Math.max(this.options.intervalMs, at.getTime() - Date.now()));
   }
 
   /** Stops scheduling and waits for the round under way (called on drain). */
@@ -101,7 +116,11 @@ export class ReservationSweeper {
   /** A chain of timeouts, not an interval: rounds never overlap, however long one takes. */
   private schedule(delayMs = this.options.intervalMs): void {
     if (this.stopping) return;
+    delayMs = Math.min(delayMs, Math.max(this.options.intervalMs, this.dueDuringRound - Date.now()));
+    this.dueDuringRound = Infinity;
+    this.wakeAt = Date.now() + delayMs;
     this.timer = setTimeout(() => {
+      this.wakeAt = Infinity;
       this.running = this.sweep()
         .then((result) => result.nextSweepMs)
         .catch((error: unknown) => {
