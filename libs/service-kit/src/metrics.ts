@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** How often the event-loop lag is sampled: enough to see a blocked loop, cheap when idle. */
+const EVENT_LOOP_SAMPLE_MS = 200;
+
 const BREAKER_VALUES: Record<string, number> = { closed: 0, half_open: 1, open: 2, isolated: 3 };
 
 /** The Prometheus metrics every service exposes, whatever it does. */
@@ -42,7 +45,9 @@ export class ServiceMetrics {
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
-    collectDefaultMetrics({ register: this.registry });
+    // The event-loop lag histogram samples on a timer: prom-client's default (every 10 ms) wakes
+    // an idle process 100 times a second, about 1 % of a core per process for nothing.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   }
 
   observeRpc(method: string, code: string, seconds: number): void {
