@@ -1,6 +1,7 @@
 import { OrderStatus, type StockServiceService } from '@oms/contracts';
 import type { Logger } from '@oms/logging';
 import type { RpcClient } from '@oms/rpc';
+import { DueTimer } from '@oms/service-kit';
 import type { OrderStore } from './order-store';
 
 const BATCH = 100;
@@ -14,41 +15,32 @@ const IDLE_SWEEP_MS = 30_000;
  * system is not asked every second about orders that lapse in a quarter of an hour.
  */
 export class OrderExpirySweeper {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
-  /** When the sleeping sweeper wakes next. */
-  private wakeAt = Infinity;
-  /** The earliest expiry announced while a round ran (the round may have looked before it). */
-  private dueDuringRound = Infinity;
+  private readonly timer: DueTimer;
 
   constructor(
     private readonly store: OrderStore,
     private readonly stock: RpcClient<typeof StockServiceService>,
     private readonly logger: Logger,
     private readonly intervalMs: number,
-  ) {}
+  ) {
+    this.timer = new DueTimer(() => this.sweep(), {
+      minMs: intervalMs,
+      maxMs: IDLE_SWEEP_MS,
+      onError: (error) => logger.warn({ err: error }, 'order sweep failed; retrying next round'),
+    });
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(this.intervalMs);
+    this.timer.start();
   }
 
   /** An order that lapses at `at` was created: wake by then if sleeping longer. */
   dueBy(at: Date): void {
-    if (this.running) {
-      this.dueDuringRound = Math.min(this.dueDuringRound, at.getTime());
-      return;
-    }
-    if (at.getTime() >= this.wakeAt) return;
-    clearTimeout(this.timer);
-    this.schedule(Math.max(this.intervalMs, at.getTime() - Date.now()));
+    this.timer.dueBy(at);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.timer.stop();
   }
 
   /** One round; returns how long to sleep before the next. */
@@ -66,27 +58,6 @@ export class OrderExpirySweeper {
       await this.store.markStockReleased(order.id);
     }
     if (expired.length > 0 || unreleased.length > 0) return this.intervalMs;
-    const untilNext = nextExpiry ? nextExpiry.getTime() - Date.now() : IDLE_SWEEP_MS;
-    return Math.min(IDLE_SWEEP_MS, Math.max(this.intervalMs, untilNext));
-  }
-
-  /** A chain of timeouts, not an interval: rounds never overlap, however long one takes. */
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    delayMs = Math.min(delayMs, Math.max(this.intervalMs, this.dueDuringRound - Date.now()));
-    this.dueDuringRound = Infinity;
-    this.wakeAt = Date.now() + delayMs;
-    this.timer = setTimeout(() => {
-      this.wakeAt = Infinity;
-      this.running = this.sweep()
-        .catch((error: unknown) => {
-          this.logger.warn({ err: error }, 'order sweep failed; retrying next round');
-          return this.intervalMs;
-        })
-        .then((next) => {
-          this.running = undefined;
-          this.schedule(next);
-        });
-    }, delayMs);
+    return nextExpiry ? nextExpiry.getTime() - Date.now() : IDLE_SWEEP_MS;
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '@oms/logging';
+import { DueTimer } from '@oms/service-kit';
 import type { ReservationDocument, StockStore } from './stock-store';
 
 /**
@@ -29,13 +30,8 @@ export interface SweeperOptions {
  */
 export class ReservationSweeper {
   private readonly batchSize: number;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly timer: DueTimer;
   private stopping = false;
-  /** When the sleeping sweeper wakes next. */
-  private wakeAt = Infinity;
-  /** The earliest expiry announced while a round ran (the round may have looked before it). */
-  private dueDuringRound = Infinity;
 
   constructor(
     private readonly store: StockStore,
@@ -43,29 +39,27 @@ export class ReservationSweeper {
     private readonly options: SweeperOptions,
   ) {
     this.batchSize = options.batchSize ?? 100;
+    this.timer = new DueTimer(async () => (await this.sweep()).nextSweepMs, {
+      minMs: options.intervalMs,
+      maxMs: IDLE_SWEEP_MS,
+      onError: (error) => logger.warn({ err: error }, 'reservation sweep failed; retrying next round'),
+    });
   }
 
   start(): void {
     this.stopping = false;
-    this.schedule();
+    this.timer.start();
   }
 
   /** A reservation that expires at `at` was made: wake by then if sleeping longer. */
   dueBy(at: Date): void {
-    if (this.running) {
-      this.dueDuringRound = Math.min(this.dueDuringRound, at.getTime());
-      return;
-    }
-    if (at.getTime() >= this.wakeAt) return;
-    clearTimeout(this.timer);
-    this.schedule(Math.max(this.options.intervalMs, at.getTime() - Date.now()));
+    this.timer.dueBy(at);
   }
 
   /** Stops scheduling and waits for the round under way (called on drain). */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.timer.stop();
   }
 
   /** One round; every database call yields, so the event loop keeps serving RPCs meanwhile. */
@@ -111,26 +105,5 @@ export class ReservationSweeper {
       ? this.options.intervalMs
       : Math.min(IDLE_SWEEP_MS, Math.max(this.options.intervalMs, untilNext));
     return { expired, resumed, leftoverHolds, nextSweepMs };
-  }
-
-  /** A chain of timeouts, not an interval: rounds never overlap, however long one takes. */
-  private schedule(delayMs = this.options.intervalMs): void {
-    if (this.stopping) return;
-    delayMs = Math.min(delayMs, Math.max(this.options.intervalMs, this.dueDuringRound - Date.now()));
-    this.dueDuringRound = Infinity;
-    this.wakeAt = Date.now() + delayMs;
-    this.timer = setTimeout(() => {
-      this.wakeAt = Infinity;
-      this.running = this.sweep()
-        .then((result) => result.nextSweepMs)
-        .catch((error: unknown) => {
-          this.logger.warn({ err: error }, 'reservation sweep failed; retrying next round');
-          return this.options.intervalMs;
-        })
-        .then((next) => {
-          this.running = undefined;
-          this.schedule(next);
-        });
-    }, delayMs);
   }
 }

@@ -8,3 +8,4 @@ export {
 export { shutdownInOrder, type ShutdownStep } from './shutdown';
 export { SERVICE_PORTS, type ServiceName } from './service-names';
 export { ServiceMetrics } from './metrics';
+export { DueTimer } from './due-timer';
