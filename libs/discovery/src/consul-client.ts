@@ -35,6 +35,8 @@ export class ConsulClient {
         Name: 'grpc.health.v1',
         GRPC: `${registration.address}:${registration.port}`,
         GRPCUseTLS: false,
+        // Registration comes after the server is serving: it is passing until a check says not.
+        Status: 'passing',
         Interval: `${registration.checkIntervalSeconds}s`,
         Timeout: `${Math.max(1, registration.checkIntervalSeconds)}s`,
         DeregisterCriticalServiceAfter: `${registration.deregisterCriticalAfterSeconds}s`,
@@ -54,6 +56,7 @@ export class ConsulClient {
         CheckID: `${registration.id}:http-health`,
         Name: 'GET /healthz',
         HTTP: healthUrl,
+        Status: 'passing',
         Interval: `${registration.checkIntervalSeconds}s`,
         Timeout: `${Math.max(1, registration.checkIntervalSeconds)}s`,
         DeregisterCriticalServiceAfter: `${registration.deregisterCriticalAfterSeconds}s`,

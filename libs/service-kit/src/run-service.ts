@@ -281,7 +281,10 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
     tags: [deploymentTag],
     address: base.ADVERTISE_HOST,
     port,
-    checkIntervalSeconds: 1,
+    // Each check is a call into every instance (and work for Consul): once a second kept an idle
+    // system busy. A crashed instance is skipped by clients at once anyway (its connection
+    // breaks); the check catches the rest, such as a process that stopped answering.
+    checkIntervalSeconds: 5,
     deregisterCriticalAfterSeconds: 30,
   };
   if (parts.http) {
