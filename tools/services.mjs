@@ -13,7 +13,7 @@ export function startServiceProcess(name, { env = {}, logDir = resolve(ROOT, '.s
   const log = createWriteStream(resolve(logDir, `${name}.log`), { flags: 'a' });
   const child = spawn(
     process.execPath,
-    ['--enable-source-maps', resolve(ROOT, `dist/apps/${name}/main.js`)],
+    [resolve(ROOT, `dist/apps/${name}/main.js`)],
     {
       cwd: ROOT,
       env: { ...process.env, ...env },

@@ -45,7 +45,7 @@ for (const app of apps) {
         outputs: [`{workspaceRoot}/dist/apps/${app}`],
       },
       serve: {
-        command: `node --enable-source-maps dist/apps/${app}/main.js`,
+        command: `node dist/apps/${app}/main.js`,
         dependsOn: ['build'],
         continuous: true,
       },

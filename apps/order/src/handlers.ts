@@ -1,13 +1,15 @@
-import type { MenuServiceService, Order, OrderServiceService, StockServiceService } from '@oms/contracts';
+import type { Order, OrderServiceService, StockServiceService } from '@oms/contracts';
 import { OrderStatus } from '@oms/contracts';
 import { invalidArgument, notFound, type RpcClient, type UnaryHandlers } from '@oms/rpc';
 import { setOrderId } from '@oms/telemetry';
 import { isCancellable, notCancellable, orderIdFor, priceLines, validateOrderRequest } from './order-rules';
+import type { MenuPrices } from './menu-prices';
 import type { OrderStore } from './order-store';
 
 export interface OrderDependencies {
   store: OrderStore;
-  menu: RpcClient<typeof MenuServiceService>;
+  /** Menu items by id, cached for a few seconds (menu-prices.ts). */
+  menu: Pick<MenuPrices, 'items'>;
   stock: RpcClient<typeof StockServiceService>;
   reservationTtlSeconds: number;
   /** Told of every new order's expiry, so that it is failed on time (the expiry sweeper). */
@@ -52,8 +54,7 @@ export function orderHandlers({
       const lines = validateOrderRequest(customerId, items);
       const orderId = orderIdFor(customerId, requestId);
       setOrderId(orderId);
-      const { items: menuItems } = await menu.getItems({ ids: lines.map((line) => line.itemId) });
-      const priced = priceLines(lines, menuItems);
+      const priced = priceLines(lines, await menu.items(lines.map((line) => line.itemId)));
       // Reserve before the order exists: a crash in between leaves only a reservation, which
       // expires. A repeated request reserves again harmlessly (same id) and gets the stored order.
       try {

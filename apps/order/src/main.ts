@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { runService } from '@oms/service-kit';
 import { MenuServiceService, OrderServiceService, StockServiceService } from '@oms/contracts';
 import { orderHandlers } from './handlers';
+import { MenuPrices } from './menu-prices';
 import { OrderStore } from './order-store';
 import { OrderExpirySweeper } from './order-expiry-sweeper';
 import { subscribeOrderEvents } from './event-handlers';
@@ -13,6 +14,8 @@ void runService({
   config: Type.Object({
     RESERVATION_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
     ORDER_SWEEP_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+    /** How long a menu price is reused before it is read again; 0 reads the menu for every order. */
+    MENU_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
   }),
   async setup({ config, database, client, logger, messaging }) {
     const store = await OrderStore.open(await database(), messaging.relayOutbox);
@@ -30,7 +33,7 @@ void runService({
     const sweeper = new OrderExpirySweeper(store, stock, logger, config.ORDER_SWEEP_MS);
     const handlers = orderHandlers({
       store,
-      menu,
+      menu: new MenuPrices(menu, config.MENU_CACHE_TTL_MS),
       stock,
       reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
       expiries: sweeper,

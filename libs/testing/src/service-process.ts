@@ -36,7 +36,7 @@ export async function startService(name: string, options: StartServiceOptions): 
   mkdirSync(logDir, { recursive: true });
   const logFile = resolve(logDir, `${options.deployment}-${name}-${Date.now()}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['--enable-source-maps', main], {
+  const child = spawn(process.execPath, [main], {
     cwd: ROOT,
     env: {
       ...process.env,
