@@ -11,15 +11,11 @@ export const SERVICE_ORDER = ['menu', 'stock', 'order', 'payment', 'kitchen', 'g
 export function startServiceProcess(name, { env = {}, logDir = resolve(ROOT, '.stack/logs/services') } = {}) {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(resolve(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(
-    process.execPath,
-    [resolve(ROOT, `dist/apps/${name}/main.js`)],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [resolve(ROOT, `dist/apps/${name}/main.js`)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise((done) => child.once('exit', (code) => done(code)));
   const started = new Promise((done, fail) => {
     const timer = setTimeout(
