@@ -3,6 +3,7 @@
 //   dbcommands  database commands and FerretDB CPU per order (orders one at a time, idle subtracted)
 //   throughput  ceilings, create-order, get-order; CPU ms per request per process
 //   overload    200 concurrent creates against stock 100
+//   sustained   goodput at 64 and at 300 clients that honour retry-after; recovery after
 //   lifecycle   orders from create to ready
 //   growth      idle CPU and latency at 1k and 100k stored orders (only with --growth)
 // Writes bench-results/latest.{json,md} and the README's benchmark section (see report.ts).
@@ -16,12 +17,14 @@ import { dbCommands } from './scenarios/db-commands';
 import { growth } from './scenarios/growth';
 import { lifecycle } from './scenarios/lifecycle';
 import { overload } from './scenarios/overload';
+import { sustained } from './scenarios/sustained';
 import { throughput } from './scenarios/throughput';
 
 const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<unknown>> = {
   dbcommands: dbCommands,
   throughput,
   overload,
+  sustained,
   lifecycle,
   growth,
 };

@@ -1,6 +1,13 @@
 // Command line and environment of `npm run bench`.
 
-export const SCENARIOS = ['dbcommands', 'throughput', 'overload', 'lifecycle', 'growth'] as const;
+export const SCENARIOS = [
+  'dbcommands',
+  'throughput',
+  'overload',
+  'sustained',
+  'lifecycle',
+  'growth',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** What `npm run bench` runs without --only: everything but growth, unless asked for. */
@@ -22,6 +29,11 @@ export interface BenchOptions {
   dbRounds: number;
   overloadRequests: number;
   overloadStock: number;
+  /** Clients of the sustained-overload phase (the normal phase has `connections`). */
+  overloadConnections: number;
+  sustainedS: number;
+  /** How long after the overload the system must serve normally again. */
+  recoveryS: number;
   growthOrders: number;
   growthBaseline: number;
   idleSeconds: number;
@@ -34,6 +46,8 @@ scenarios: ${SCENARIOS.join(', ')}
   dbcommands  database commands and FerretDB CPU per order, orders one at a time, idle subtracted
   throughput  two ceilings, create-order and get-order at BENCH_CONNECTIONS, CPU ms per request per process
   overload    BENCH_OVERLOAD_REQUESTS concurrent creates against stock BENCH_OVERLOAD_STOCK
+  sustained   goodput of creates from BENCH_CONNECTIONS then BENCH_OVERLOAD_CONNECTIONS clients that
+              honour retry-after, BENCH_SUSTAINED_S each; served normally BENCH_RECOVERY_S later
   lifecycle   BENCH_LIFECYCLE_ORDERS orders from create to ready
   growth      idle CPU, get-order and create-order at BENCH_GROWTH_BASELINE and BENCH_GROWTH_ORDERS
               stored orders (several minutes; off unless --growth, BENCH_GROWTH=1 or --only=growth)
@@ -46,7 +60,8 @@ A full run writes bench-results/latest.{json,md} and the README's benchmark sect
 
 environment (defaults): BENCH_CONNECTIONS (64), BENCH_DURATION_S (5), BENCH_ROUNDS (3),
 BENCH_LIFECYCLE_ORDERS (200), BENCH_DB_ORDERS (20), BENCH_DB_ROUNDS (5), BENCH_OVERLOAD_REQUESTS (200),
-BENCH_OVERLOAD_STOCK (100), BENCH_GROWTH_ORDERS (100000), BENCH_GROWTH_BASELINE (1000),
+BENCH_OVERLOAD_STOCK (100), BENCH_OVERLOAD_CONNECTIONS (300), BENCH_SUSTAINED_S (10),
+BENCH_RECOVERY_S (3), BENCH_GROWTH_ORDERS (100000), BENCH_GROWTH_BASELINE (1000),
 BENCH_IDLE_S (30), BENCH_GET_SAMPLES (200), BENCH_FERRETDB_DEBUG (FerretDB's --debug-addr)`;
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -92,6 +107,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     dbRounds: number(env, 'BENCH_DB_ROUNDS', 5),
     overloadRequests: number(env, 'BENCH_OVERLOAD_REQUESTS', 200),
     overloadStock: number(env, 'BENCH_OVERLOAD_STOCK', 100),
+    overloadConnections: number(env, 'BENCH_OVERLOAD_CONNECTIONS', 300),
+    sustainedS: number(env, 'BENCH_SUSTAINED_S', 10),
+    recoveryS: number(env, 'BENCH_RECOVERY_S', 3),
     growthOrders: number(env, 'BENCH_GROWTH_ORDERS', 100_000),
     growthBaseline: number(env, 'BENCH_GROWTH_BASELINE', 1_000),
     idleSeconds: number(env, 'BENCH_IDLE_S', 30),

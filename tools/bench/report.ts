@@ -7,7 +7,8 @@ import type { DbCommandsResult } from './scenarios/db-commands';
 import type { GrowthResult } from './scenarios/growth';
 import type { LifecycleResult } from './scenarios/lifecycle';
 import type { OverloadResult } from './scenarios/overload';
-import { CREATE, type ThroughputResult } from './scenarios/throughput';
+import type { SustainedPhase, SustainedResult } from './scenarios/sustained';
+import { CREATE, GET, type ThroughputResult } from './scenarios/throughput';
 import { machineLine, type Machine } from './machine';
 import type { BenchOptions, ScenarioName } from './options';
 
@@ -24,6 +25,7 @@ export interface Report {
     dbcommands?: Outcome<DbCommandsResult>;
     throughput?: Outcome<ThroughputResult>;
     overload?: Outcome<OverloadResult>;
+    sustained?: Outcome<SustainedResult>;
     lifecycle?: Outcome<LifecycleResult>;
     growth?: Outcome<GrowthResult>;
   };
@@ -168,6 +170,40 @@ function overloadSection(r: OverloadResult): string[] {
   ];
 }
 
+function sustainedSection(r: SustainedResult): string[] {
+  const row = (p: SustainedPhase) => [
+    String(p.connections),
+    f(p.createdPerSecond),
+    tally(Object.fromEntries(Object.entries(p.answers).filter(([status]) => status !== '201'))),
+    f(p.p99CreatedMs, 0),
+    f(p.p99RefusedMs, 0),
+    String(p.refusalsWithoutRetryAfter),
+    f(p.cpuMsPerCreated['total (system)']),
+  ];
+  return [
+    `### Sustained overload`,
+    '',
+    `Creates for ${r.normal.durationS} s from each number of clients; each client sends one request at a time and, after a 503 or 429, waits what \`retry-after\` says.`,
+    '',
+    ...table(
+      [
+        'clients',
+        'created/s',
+        'other answers',
+        'p99 created ms',
+        'p99 refused ms',
+        'refusals without retry-after',
+        'CPU ms per created order',
+      ],
+      [row(r.normal), row(r.overload)],
+    ),
+    '',
+    `Goodput at ${r.overload.connections} clients = ${f(r.goodputRatio * 100, 0)} % of the goodput at ${r.normal.connections}. ` +
+      `${r.recovery.afterS} s after the load stopped, 5 creates answered ${r.recovery.statuses.join(', ')}` +
+      `${r.recovery.servedNormally ? '' : ' (**not served normally**)'}.`,
+  ];
+}
+
 function lifecycleSection(r: LifecycleResult): string[] {
   return [
     `### Lifecycle`,
@@ -288,6 +324,61 @@ function targetsSection(report: Report): string[] {
   return ['### Against issue 7', '', ...table(['figure', 'target', 'this run', 'met'], rows)];
 }
 
+const OUR_PROCESSES = ['menu', 'stock', 'order', 'payment', 'kitchen', 'gateway'];
+
+/** Issue 8's "done means" that this run measured. */
+function efficiencyTargetsSection(report: Report): string[] {
+  const rows: string[][] = [];
+  const check = (what: string, target: string, value: string, met: boolean) =>
+    rows.push([what, target, value, met ? 'yes' : '**no**']);
+  const { throughput, sustained } = report.results;
+  if (throughput?.ok) {
+    const ours = (name: string) =>
+      OUR_PROCESSES.reduce((sum, p) => sum + (throughput.result.scenarios[name]!.cpuMsPerRequest[p] ?? 0), 0);
+    const create = throughput.result.scenarios[CREATE]!;
+    const get = throughput.result.scenarios[GET]!;
+    const conns = report.settings.connections;
+    check('create-order CPU, our six processes', '≤ 5 ms', `${f(ours(CREATE), 2)} ms`, ours(CREATE) <= 5);
+    check('get-order CPU, our six processes', '≤ 0.8 ms', `${f(ours(GET), 2)} ms`, ours(GET) <= 0.8);
+    check(
+      `create-order at ${conns} connections`,
+      '≥ 200/s, p99 ≤ 250 ms',
+      `${f(create.okPerSecond, 0)}/s, p99 ${f(create.p99, 0)} ms`,
+      create.okPerSecond >= 200 && create.p99 <= 250,
+    );
+    check(
+      `get-order at ${conns} connections`,
+      '≥ 1000/s, p99 ≤ 150 ms',
+      `${f(get.okPerSecond, 0)}/s, p99 ${f(get.p99, 0)} ms`,
+      get.okPerSecond >= 1000 && get.p99 <= 150,
+    );
+  }
+  if (sustained?.ok) {
+    const r = sustained.result;
+    const other = Object.keys(r.overload.answers).filter((s) => !['201', '503', '429'].includes(s));
+    check(
+      `goodput at ${r.overload.connections} vs ${r.normal.connections} clients`,
+      '≥ 80 %',
+      `${f(r.goodputRatio * 100, 0)} %`,
+      r.goodputRatio >= 0.8,
+    );
+    check(
+      `answers at ${r.overload.connections} clients`,
+      '201, or 503/429 with retry-after, p99 < 100 ms',
+      `other: ${other.length === 0 ? 'none' : other.join(', ')}; without retry-after: ${r.overload.refusalsWithoutRetryAfter}; p99 refused ${f(r.overload.p99RefusedMs, 0)} ms`,
+      other.length === 0 && r.overload.refusalsWithoutRetryAfter === 0 && !(r.overload.p99RefusedMs >= 100),
+    );
+    check(
+      `served normally ${r.recovery.afterS} s later`,
+      'yes',
+      r.recovery.statuses.join(', '),
+      r.recovery.servedNormally,
+    );
+  }
+  if (rows.length === 0) return [];
+  return ['### Against issue 8', '', ...table(['figure', 'target', 'this run', 'met'], rows)];
+}
+
 export function toMarkdown(report: Report, heading = '###'): string {
   const { results } = report;
   const sections: string[][] = [];
@@ -298,11 +389,12 @@ export function toMarkdown(report: Report, heading = '###'): string {
   add('dbcommands', results.dbcommands, dbCommandsSection);
   add('throughput', results.throughput, (r) => throughputSection(r, report.settings));
   add('overload', results.overload, overloadSection);
+  add('sustained', results.sustained, sustainedSection);
   add('lifecycle', results.lifecycle, lifecycleSection);
   if (results.growth) add('growth', results.growth, growthSection);
   else if (!report.settings.partial) sections.push(growthSection(undefined));
-  const targets = targetsSection(report);
-  if (targets.length > 0) sections.push(targets);
+  for (const targets of [targetsSection(report), efficiencyTargetsSection(report)])
+    if (targets.length > 0) sections.push(targets);
   // Sections are written with ### headings; they go one level below the run's heading.
   const nest = (line: string) => (line.startsWith('### ') ? `${heading}#${line.slice(3)}` : line);
   return [
@@ -326,7 +418,7 @@ export const HOW_TO_RUN = [
   '```sh',
   'npm run bench                        # everything but data growth (about 4 minutes on 2 cores)',
   'npm run bench -- --growth            # and data growth: 100k orders seeded (about 4 minutes more)',
-  'npm run bench -- --only=dbcommands   # one figure: dbcommands, throughput, overload, lifecycle, growth',
+  'npm run bench -- --only=dbcommands   # one figure: dbcommands, throughput, overload, sustained, lifecycle, growth',
   'npm run bench -- --help              # every option and environment variable',
   '```',
   '',

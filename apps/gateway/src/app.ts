@@ -12,6 +12,7 @@ import type { Logger } from '@oms/logging';
 import { RpcError } from '@oms/rpc';
 import type { ServiceName } from '@oms/service-kit';
 import { createAdminAuth } from './admin-auth';
+import { registerAdmission, wasRefused, type GatewayAdmission } from './admission';
 import type { Backends } from './backends';
 import { HttpError, httpErrorFromRpc, internalError, type ErrorDetail } from './http-errors';
 import { IdempotencyGuard, type IdempotencyOptions } from './idempotency';
@@ -40,6 +41,8 @@ export interface GatewayDependencies {
     knownInstances(service: ServiceName): number | undefined;
     isShuttingDown(): boolean;
   };
+  /** Concurrency limits of /v1 requests; none admits everything (unit tests). */
+  admission?: GatewayAdmission;
 }
 
 /** What the route modules receive. */
@@ -234,6 +237,14 @@ export async function buildApp(deps: GatewayDependencies): Promise<FastifyInstan
   app.addHook('onRequest', async (request, reply) => {
     stampRequest(request, reply);
   });
+  if (deps.admission)
+    registerAdmission(app, deps.admission, (error, _request, reply) =>
+      reply
+        .code(error.statusCode)
+        .headers(error.headers)
+        .type('application/json; charset=utf-8')
+        .send(error.body()),
+    );
   app.addHook('onSend', async (_request, reply, payload) => {
     // While shutting down, keep-alive clients are told to reconnect (to another instance).
     if (deps.readiness.isShuttingDown()) reply.header('connection', 'close');
@@ -246,6 +257,8 @@ export async function buildApp(deps: GatewayDependencies): Promise<FastifyInstan
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
+    // A storm of refusals would be a storm of log lines: they are counted instead.
+    if (wasRefused(request)) return;
     const quiet = request.url === '/healthz' || request.url === '/readyz';
     // Only method, path and status: headers (Authorization, Stripe-Signature) and bodies are never logged.
     request.log[quiet ? 'debug' : 'info'](

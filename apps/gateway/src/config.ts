@@ -8,6 +8,18 @@ export const GatewayConfig = Type.Object({
     secret: true,
     description: 'admin bearer token',
   }),
+  GATEWAY_READ_LATENCY_TARGET_MS: Type.Integer({
+    minimum: 1,
+    maximum: 60_000,
+    default: 1000,
+    description: 'admission: GETs slower than this shrink the number served at once',
+  }),
+  GATEWAY_WRITE_LATENCY_TARGET_MS: Type.Integer({
+    minimum: 1,
+    maximum: 60_000,
+    default: 5000,
+    description: 'admission: other requests slower than this shrink the number served at once',
+  }),
   IDEMPOTENCY_TTL_HOURS: Type.Integer({
     minimum: 24,
     maximum: 24 * 30,

@@ -1,6 +1,9 @@
 import { telemetry } from './instrument';
 import type { AddressInfo } from 'node:net';
-import { runService } from '@oms/service-kit';
+import type { Static } from '@sinclair/typebox';
+import type { BaseServiceConfigType } from '@oms/config';
+import { admissionLimit, runService, type ServiceContext } from '@oms/service-kit';
+import type { GatewayAdmission } from './admission';
 import { buildApp } from './app';
 import { connectBackends } from './backends';
 import { GATEWAY_LOCAL_SECRETS, GatewayConfig } from './config';
@@ -24,6 +27,7 @@ void runService({
       observeHttp: (route, method, statusCode, seconds) =>
         context.metrics.observeHttp(route, method, statusCode, seconds),
       readiness: { knownInstances: context.knownInstances, isShuttingDown: context.isShuttingDown },
+      admission: gatewayAdmission(context),
     });
     const stopCleanup = startIdempotencyCleanup(idempotencyStore, logger);
     return {
@@ -39,3 +43,20 @@ void runService({
     };
   },
 });
+
+/** Reads and writes each get an adaptive limit with their own latency target. */
+function gatewayAdmission({
+  config,
+  metrics,
+}: ServiceContext<BaseServiceConfigType & Static<typeof GatewayConfig>>): GatewayAdmission {
+  const limit = (scope: 'reads' | 'writes', latencyTargetMs: number) => {
+    const admission = admissionLimit({ ...config, ADMISSION_LATENCY_TARGET_MS: latencyTargetMs });
+    metrics.watchAdmission(`gateway ${scope}`, () => admission.snapshot());
+    return admission;
+  };
+  return {
+    reads: limit('reads', config.GATEWAY_READ_LATENCY_TARGET_MS),
+    writes: limit('writes', config.GATEWAY_WRITE_LATENCY_TARGET_MS),
+    onRefused: (scope) => metrics.observeRefused(`gateway ${scope}`),
+  };
+}

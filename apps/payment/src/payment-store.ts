@@ -160,6 +160,16 @@ export class PaymentStore {
       .toArray();
   }
 
+  /** When the earliest pending session attempt is due (only payments that met a Stripe outage). */
+  async nextSessionAttemptAt(): Promise<Date | undefined> {
+    const [next] = await this.payments.collection
+      .find({ status: 'session_pending' }, { projection: { nextAttemptAt: 1 } })
+      .sort({ nextAttemptAt: 1 })
+      .limit(1)
+      .toArray();
+    return next?.nextAttemptAt ?? undefined;
+  }
+
   /** Paid, unless it is already paid or failed (a redelivered webhook): false then. */
   async markPaid(orderId: string, data: PaymentSucceededData): Promise<boolean> {
     return this.moveFrom(orderId, ['session_pending', 'awaiting_payment'], {

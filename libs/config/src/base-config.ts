@@ -15,6 +15,18 @@ export const ResilienceConfig = Type.Object({
   RPC_BULKHEAD_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 512 }),
 });
 
+/**
+ * Admission control of every gRPC method and of the gateway (see @oms/resilience
+ * AdaptiveConcurrencyLimit): concurrent work shrinks when calls take longer than the target, and
+ * work beyond the limit is refused at once with "retry later".
+ */
+export const AdmissionConfig = Type.Object({
+  // Half the longest budget a caller gives (CreateOrder's 10 s): work that cannot finish in it is
+  // refused early rather than abandoned at its deadline.
+  ADMISSION_LATENCY_TARGET_MS: Type.Integer({ minimum: 1, maximum: 120_000, default: 5000 }),
+  ADMISSION_MAX_CONCURRENCY: Type.Integer({ minimum: 4, maximum: 100_000, default: 256 }),
+});
+
 /** What every service reads, whatever it does. */
 export const BaseServiceConfig = Type.Composite([
   Type.Object({
@@ -41,6 +53,7 @@ export const BaseServiceConfig = Type.Composite([
     SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 30_000, default: 300 }),
   }),
   ResilienceConfig,
+  AdmissionConfig,
 ]);
 
 export type BaseServiceConfigType = Static<typeof BaseServiceConfig>;

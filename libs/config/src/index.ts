@@ -1,2 +1,7 @@
 export { ConfigError, loadConfig, refuseLocalDefaultsInProduction } from './load-config';
-export { BaseServiceConfig, ResilienceConfig, type BaseServiceConfigType } from './base-config';
+export {
+  AdmissionConfig,
+  BaseServiceConfig,
+  ResilienceConfig,
+  type BaseServiceConfigType,
+} from './base-config';

@@ -5,3 +5,9 @@ export {
   type BreakerStateName,
 } from './target-policy';
 export { isTransient, countsAgainstBreaker } from './classify';
+export {
+  AdaptiveConcurrencyLimit,
+  type AdaptiveLimitOptions,
+  type CallOutcome,
+  type Release,
+} from './adaptive-limit';

@@ -1,4 +1,4 @@
 export { RpcError, isServiceError, defaultReason, invalidArgument, notFound } from './rpc-error';
-export { unaryService, type UnaryHandlers } from './server';
+export { unaryService, type Admission, type UnaryHandlers, type UnaryServiceOptions } from './server';
 export { createRpcClient, type RpcClient, type RpcClientOptions } from './client';
 export { inboundDeadline, runWithInboundCall } from './call-context';

@@ -86,3 +86,64 @@ test('the server sees the deadline the client set', async () => {
   const budget = seenDeadline.getTime() - before;
   assert.ok(budget > 0 && budget <= 800, `budget ${budget} ms`);
 });
+
+test('a call beyond the admission limit is refused at once with overloaded, never retried, and leaves the breaker closed', async () => {
+  const refusing = new Server();
+  let handled = 0;
+  const refused: string[] = [];
+  refusing.addService(
+    MenuServiceService,
+    unaryService(
+      MenuServiceService,
+      {
+        listItems: async () => {
+          handled += 1;
+          return { items: [] };
+        },
+        getItem: async () => {
+          throw new Error('not used');
+        },
+        getItems: async () => ({ items: [], missingIds: [] }),
+        upsertItem: async (item) => item,
+      },
+      pino({ level: 'silent' }),
+      { admission: () => ({ tryAcquire: () => undefined }), onRefused: (method) => refused.push(method) },
+    ),
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    refusing.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  const policy = createTargetPolicy({
+    retryAttempts: 3,
+    breakerFailures: 1,
+    breakerHalfOpenMs: 60_000,
+    bulkheadLimit: 8,
+    bulkheadQueue: 8,
+  });
+  const caller = createRpcClient(MenuServiceService, {
+    service: 'menu',
+    target: `127.0.0.1:${port}`,
+    policy,
+    defaultTimeoutMs: 1500,
+    idempotent: ['listItems'],
+  });
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await assert.rejects(caller.listItems({}), (error: unknown) => {
+        assert.ok(error instanceof RpcError);
+        assert.equal(error.code, status.UNAVAILABLE);
+        assert.equal(error.reason, 'overloaded');
+        assert.equal(error.retryAfterSeconds, 1);
+        return true;
+      });
+    }
+    assert.equal(handled, 0);
+    assert.deepEqual(refused, ['listItems', 'listItems'], 'each call was sent once: no retry');
+    assert.equal(policy.breakerState(), 'closed', 'our own overload is not a dependency failure');
+  } finally {
+    caller.close();
+    refusing.forceShutdown();
+  }
+});

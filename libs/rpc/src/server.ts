@@ -24,27 +24,55 @@ function toDate(deadline: Deadline): Date | undefined {
   return Number.isFinite(deadline) ? new Date(deadline) : undefined;
 }
 
+/** Admission control of one method: a release per admitted call, undefined when at capacity. */
+export interface Admission {
+  tryAcquire(): ((outcome?: 'ok' | 'dropped') => void) | undefined;
+}
+
+export interface UnaryServiceOptions {
+  /** Called once per call with its outcome (metrics). */
+  observe?: (method: string, code: string, seconds: number) => void;
+  /** One admission per method (see @oms/resilience AdaptiveConcurrencyLimit); none admits all. */
+  admission?: (method: string) => Admission;
+  /** Called for each call refused at capacity (metrics). */
+  onRefused?: (method: string) => void;
+}
+
+/** A call is refused before any work: the caller may retry it elsewhere or later. */
+const atCapacity = (service: string) =>
+  new RpcError(status.UNAVAILABLE, 'overloaded', `${service} is at capacity; retry later`, [], 1).toStatus();
+
 /**
- * Adapts async handlers to grpc-js: the inbound deadline becomes the budget of outgoing calls,
- * RpcErrors keep their status and reason, anything else is logged and becomes a bare INTERNAL.
+ * Adapts async handlers to grpc-js: a call beyond the method's admission limit is refused at once
+ * (UNAVAILABLE, reason `overloaded`, retry after 1 s), the inbound deadline becomes the budget of
+ * outgoing calls, RpcErrors keep their status and reason, anything else is logged and becomes a
+ * bare INTERNAL.
  */
 export function unaryService<D extends ServiceDefinition>(
   definition: D,
   handlers: UnaryHandlers<D>,
   logger: Logger,
-  /** Called once per call with its outcome (metrics). */
-  observe?: (method: string, code: string, seconds: number) => void,
+  { observe, admission, onRefused }: UnaryServiceOptions = {},
 ): UntypedServiceImplementation {
   const implementation: UntypedServiceImplementation = {};
   for (const name of Object.keys(definition) as (keyof D & string)[]) {
     const handler = handlers[name];
+    const admit = admission?.(name);
+    const service = definition[name]?.path.split('/')[1] ?? 'service';
     const method: handleUnaryCall<unknown, unknown> = (
       call: ServerUnaryCall<unknown, unknown>,
       callback: sendUnaryData<unknown>,
     ) => {
+      const release = admit ? admit.tryAcquire() : () => undefined;
+      if (!release) {
+        onRefused?.(name);
+        return callback(atCapacity(service));
+      }
       const started = process.hrtime.bigint();
-      const done = (code: status) =>
+      const done = (code: status) => {
+        release(code === status.DEADLINE_EXCEEDED ? 'dropped' : 'ok');
         observe?.(name, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
+      };
       runWithInboundCall({ deadline: toDate(call.getDeadline()) }, () => {
         (handler as (request: unknown) => Promise<unknown>)(call.request).then(
           (response) => {

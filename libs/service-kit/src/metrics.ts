@@ -41,6 +41,22 @@ export class ServiceMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  private readonly admissionRefused = new Counter({
+    name: 'oms_admission_refused_total',
+    help: 'Requests refused at capacity (503 / UNAVAILABLE overloaded), by scope',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+  private readonly admissionLimits = new Map<string, () => { limit: number; inFlight: number }>();
+  private readonly admissionLimit = new Gauge({
+    name: 'oms_admission_limit',
+    help: 'Current adaptive concurrency limit, by scope',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [scope, read] of this.admissionLimits) this.admissionLimit.set({ scope }, read().limit);
+    },
+  });
   private server?: Server;
 
   constructor(service: string) {
@@ -58,6 +74,15 @@ export class ServiceMetrics {
   observeHttp(route: string, method: string, statusCode: number, seconds: number): void {
     this.httpRequests.inc({ route, method, status: String(statusCode) });
     this.httpDuration.observe({ route, method }, seconds);
+  }
+
+  /** Reports an admission limit (its current value is read at each scrape). */
+  watchAdmission(scope: string, read: () => { limit: number; inFlight: number }): void {
+    this.admissionLimits.set(scope, read);
+  }
+
+  observeRefused(scope: string): void {
+    this.admissionRefused.inc({ scope });
   }
 
   setBreakerState(target: string, state: string): void {

@@ -8,7 +8,7 @@ import { PROTO_FILES, PROTO_ROOT } from '@oms/contracts';
 import { ConsulClient, registerConsulResolver, ServiceCatalog, consulTarget } from '@oms/discovery';
 import { createLogger, type Logger } from '@oms/logging';
 import { connectDatabase, type Database } from '@oms/persistence';
-import { createTargetPolicy, type TargetPolicy } from '@oms/resilience';
+import { AdaptiveConcurrencyLimit, createTargetPolicy, type TargetPolicy } from '@oms/resilience';
 import { createRpcClient, unaryService, type RpcClient, type UnaryHandlers } from '@oms/rpc';
 import type { Telemetry } from '@oms/telemetry';
 import { shutdownInOrder, type ShutdownStep } from './shutdown';
@@ -256,9 +256,15 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
     for (const binding of bindings) {
       grpcServer.addService(
         binding.definition,
-        unaryService(binding.definition, binding.handlers, logger, (method, code, seconds) =>
-          metrics.observeRpc(method, code, seconds),
-        ),
+        unaryService(binding.definition, binding.handlers, logger, {
+          observe: (method, code, seconds) => metrics.observeRpc(method, code, seconds),
+          admission: (method) => {
+            const limit = admissionLimit(config);
+            metrics.watchAdmission(method, () => limit.snapshot());
+            return limit;
+          },
+          onRefused: (method) => metrics.observeRefused(method),
+        }),
       );
     }
     health = new HealthImplementation({ '': 'SERVING' });
@@ -368,4 +374,22 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * One method's admission limit. It starts at the maximum, so a burst the system can finish within
+ * the latency target is served whole, and shrinks while calls take longer than the target: under
+ * sustained overload it settles near throughput × target (Little's law), and the rest is refused.
+ */
+export function admissionLimit(config: {
+  ADMISSION_LATENCY_TARGET_MS: number;
+  ADMISSION_MAX_CONCURRENCY: number;
+}): AdaptiveConcurrencyLimit {
+  const max = config.ADMISSION_MAX_CONCURRENCY;
+  return new AdaptiveConcurrencyLimit({
+    initial: max,
+    min: 4,
+    max,
+    latencyTargetMs: config.ADMISSION_LATENCY_TARGET_MS,
+  });
 }
