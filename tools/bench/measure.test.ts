@@ -134,7 +134,13 @@ test('median, percentile and per-key medians', () => {
 });
 
 test('options: --only picks scenarios, growth only when asked', () => {
-  assert.deepEqual(parseOptions([], {}).scenarios, ['dbcommands', 'throughput', 'overload', 'sustained', 'lifecycle']);
+  assert.deepEqual(parseOptions([], {}).scenarios, [
+    'dbcommands',
+    'throughput',
+    'overload',
+    'sustained',
+    'lifecycle',
+  ]);
   assert.equal(parseOptions([], {}).partial, false);
   assert.ok(parseOptions(['--growth'], {}).scenarios.includes('growth'));
   assert.ok(parseOptions([], { BENCH_GROWTH: '1' }).scenarios.includes('growth'));
