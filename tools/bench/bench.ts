@@ -4,6 +4,7 @@
 //   throughput  ceilings, create-order, get-order; CPU ms per request per process
 //   overload    200 concurrent creates against stock 100
 //   sustained   goodput at 64 and at 300 clients that honour retry-after; recovery after
+//   tracing     create-order and get-order with tracing on against off
 //   lifecycle   orders from create to ready
 //   growth      idle CPU and latency at 1k and 100k stored orders (only with --growth)
 // Writes bench-results/latest.{json,md} and the README's benchmark section (see report.ts).
@@ -19,12 +20,14 @@ import { lifecycle } from './scenarios/lifecycle';
 import { overload } from './scenarios/overload';
 import { sustained } from './scenarios/sustained';
 import { throughput } from './scenarios/throughput';
+import { tracing } from './scenarios/tracing';
 
 const RUNNERS: Record<ScenarioName, (ctx: BenchContext) => Promise<unknown>> = {
   dbcommands: dbCommands,
   throughput,
   overload,
   sustained,
+  tracing,
   lifecycle,
   growth,
 };

@@ -139,6 +139,7 @@ test('options: --only picks scenarios, growth only when asked', () => {
     'throughput',
     'overload',
     'sustained',
+    'tracing',
     'lifecycle',
   ]);
   assert.equal(parseOptions([], {}).partial, false);

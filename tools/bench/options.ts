@@ -5,6 +5,7 @@ export const SCENARIOS = [
   'throughput',
   'overload',
   'sustained',
+  'tracing',
   'lifecycle',
   'growth',
 ] as const;
@@ -48,6 +49,7 @@ scenarios: ${SCENARIOS.join(', ')}
   overload    BENCH_OVERLOAD_REQUESTS concurrent creates against stock BENCH_OVERLOAD_STOCK
   sustained   goodput of creates from BENCH_CONNECTIONS then BENCH_OVERLOAD_CONNECTIONS clients that
               honour retry-after, BENCH_SUSTAINED_S each; served normally BENCH_RECOVERY_S later
+  tracing     create-order and get-order at BENCH_CONNECTIONS with tracing on, then off (OTEL_SDK_DISABLED)
   lifecycle   BENCH_LIFECYCLE_ORDERS orders from create to ready
   growth      idle CPU, get-order and create-order at BENCH_GROWTH_BASELINE and BENCH_GROWTH_ORDERS
               stored orders (several minutes; off unless --growth, BENCH_GROWTH=1 or --only=growth)

@@ -9,6 +9,7 @@ import type { LifecycleResult } from './scenarios/lifecycle';
 import type { OverloadResult } from './scenarios/overload';
 import type { SustainedPhase, SustainedResult } from './scenarios/sustained';
 import { CREATE, GET, type ThroughputResult } from './scenarios/throughput';
+import type { TracingResult } from './scenarios/tracing';
 import { machineLine, type Machine } from './machine';
 import type { BenchOptions, ScenarioName } from './options';
 
@@ -26,6 +27,7 @@ export interface Report {
     throughput?: Outcome<ThroughputResult>;
     overload?: Outcome<OverloadResult>;
     sustained?: Outcome<SustainedResult>;
+    tracing?: Outcome<TracingResult>;
     lifecycle?: Outcome<LifecycleResult>;
     growth?: Outcome<GrowthResult>;
   };
@@ -204,6 +206,28 @@ function sustainedSection(r: SustainedResult): string[] {
   ];
 }
 
+function tracingSection(r: TracingResult): string[] {
+  const row = (mode: string, x: TracingResult['on']) => [
+    mode,
+    f(x.createPerSecond),
+    f(x.createCpuMs),
+    f(x.getPerSecond, 0),
+    f(x.getCpuMs, 2),
+  ];
+  return [
+    `### Tracing on against off`,
+    '',
+    'Two systems of their own, one at a time: as deployed (every request traced into Jaeger), and started with `OTEL_SDK_DISABLED=true`.',
+    '',
+    ...table(
+      ['tracing', 'create-order 2xx/s', 'CPU ms per create', 'get-order 2xx/s', 'CPU ms per get'],
+      [row('on', r.on), row('off', r.off)],
+    ),
+    '',
+    `Tracing costs ${f(r.throughputCost.create * 100, 0)} % of create-order throughput and ${f(r.throughputCost.get * 100, 0)} % of get-order throughput.`,
+  ];
+}
+
 function lifecycleSection(r: LifecycleResult): string[] {
   return [
     `### Lifecycle`,
@@ -331,7 +355,7 @@ function efficiencyTargetsSection(report: Report): string[] {
   const rows: string[][] = [];
   const check = (what: string, target: string, value: string, met: boolean) =>
     rows.push([what, target, value, met ? 'yes' : '**no**']);
-  const { throughput, sustained } = report.results;
+  const { throughput, sustained, tracing } = report.results;
   if (throughput?.ok) {
     const ours = (name: string) =>
       OUR_PROCESSES.reduce((sum, p) => sum + (throughput.result.scenarios[name]!.cpuMsPerRequest[p] ?? 0), 0);
@@ -375,6 +399,15 @@ function efficiencyTargetsSection(report: Report): string[] {
       r.recovery.servedNormally,
     );
   }
+  if (tracing?.ok) {
+    const cost = Math.max(tracing.result.throughputCost.create, tracing.result.throughputCost.get);
+    check(
+      'tracing on vs off',
+      '≤ 15 % of throughput',
+      `${f(cost * 100, 0)} % (worse of create, get)`,
+      cost <= 0.15,
+    );
+  }
   if (rows.length === 0) return [];
   return ['### Against issue 8', '', ...table(['figure', 'target', 'this run', 'met'], rows)];
 }
@@ -390,6 +423,7 @@ export function toMarkdown(report: Report, heading = '###'): string {
   add('throughput', results.throughput, (r) => throughputSection(r, report.settings));
   add('overload', results.overload, overloadSection);
   add('sustained', results.sustained, sustainedSection);
+  add('tracing', results.tracing, tracingSection);
   add('lifecycle', results.lifecycle, lifecycleSection);
   if (results.growth) add('growth', results.growth, growthSection);
   else if (!report.settings.partial) sections.push(growthSection(undefined));
@@ -418,7 +452,7 @@ export const HOW_TO_RUN = [
   '```sh',
   'npm run bench                        # everything but data growth (about 4 minutes on 2 cores)',
   'npm run bench -- --growth            # and data growth: 100k orders seeded (about 4 minutes more)',
-  'npm run bench -- --only=dbcommands   # one figure: dbcommands, throughput, overload, sustained, lifecycle, growth',
+  'npm run bench -- --only=dbcommands   # one figure: dbcommands, throughput, overload, sustained, tracing, lifecycle, growth',
   'npm run bench -- --help              # every option and environment variable',
   '```',
   '',
