@@ -1,5 +1,7 @@
-// Load generators: autocannon for HTTP, a closed loop of unary calls for the bare gRPC echo.
+// Load generators: autocannon for HTTP, a closed loop of unary calls for the bare gRPC echo, and
+// one of findOne by _id through the official driver (the cost floor of every database command).
 import autocannon from 'autocannon';
+import { MongoClient } from 'mongodb';
 import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
 import { ECHO_SERVICE } from './ceiling-grpc.mjs';
 import { percentile } from './stats';
@@ -79,4 +81,41 @@ export async function grpcEchoLoad(settings: LoadSettings, target: string): Prom
     okPerSecond: (latencies.length - errors) / settings.durationS,
     failures: errors > 0 ? { errors } : {},
   };
+}
+
+/** `connections` concurrent loops of findOne({_id}) on one small document, in the bench process. */
+export async function mongoFindLoad(settings: LoadSettings, url: string): Promise<Measurement> {
+  const client = new MongoClient(url, { maxPoolSize: settings.connections });
+  try {
+    const collection = client.db('bench_ceiling').collection<{ _id: string; n: number }>('docs');
+    await collection.updateOne({ _id: 'one' }, { $set: { n: 1 } }, { upsert: true });
+    const latencies: number[] = [];
+    let errors = 0;
+    const deadline = Date.now() + settings.durationS * 1000;
+    const worker = async () => {
+      while (Date.now() < deadline) {
+        const started = performance.now();
+        try {
+          if (!(await collection.findOne({ _id: 'one' }))) errors += 1;
+        } catch {
+          errors += 1;
+        }
+        latencies.push(performance.now() - started);
+      }
+    };
+    await Promise.all(Array.from({ length: settings.connections }, worker));
+    return {
+      rps: latencies.length / settings.durationS,
+      p50: percentile(latencies, 0.5),
+      p90: percentile(latencies, 0.9),
+      p99: percentile(latencies, 0.99),
+      errors,
+      requests: latencies.length,
+      ok: latencies.length - errors,
+      okPerSecond: (latencies.length - errors) / settings.durationS,
+      failures: errors > 0 ? { errors } : {},
+    };
+  } finally {
+    await client.close();
+  }
 }

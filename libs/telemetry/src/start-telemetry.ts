@@ -79,6 +79,11 @@ export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process
         ),
       ),
     ],
+    // Traces only. Left to its defaults, the SDK also exports metrics (every instrumented request
+    // recorded in histograms) and every log line over OTLP, which Jaeger does not take: metrics are
+    // prom-client's job (/metrics), logs go to stdout with the trace id in them.
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_HTTP.test(request.url ?? ''),
@@ -88,7 +93,8 @@ export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process
       new GrpcInstrumentation({
         ignoreGrpcMethods: [(name: string) => UNTRACED_RPC.some((p) => name.includes(p))],
       }),
-      new PinoInstrumentation(),
+      // Puts trace_id and span_id into every log line; the lines themselves stay on stdout.
+      new PinoInstrumentation({ disableLogSending: true }),
       new MongoDBInstrumentation({ requireParentSpan: true }),
       // RabbitMQ spans come from @oms/messaging, which follows the messaging conventions itself.
     ],

@@ -6,7 +6,8 @@ import type { BenchContext } from '../context';
 import { createOrder } from '../context';
 import { msPer } from '../cpu-meter';
 import { startCeiling } from '../ceilings';
-import { grpcEchoLoad, httpLoad, type Measurement } from '../load';
+import { grpcEchoLoad, httpLoad, mongoFindLoad, type Measurement } from '../load';
+import { stackAddresses } from '@oms/testing';
 import { residentMb } from '../proc';
 import { median, medianByKey } from '../stats';
 
@@ -27,6 +28,8 @@ export const CREATE = 'create order (POST)';
 export const GET = 'get order (GET)';
 const CEILING_HTTP = 'ceiling: bare Fastify handler';
 const CEILING_GRPC = 'ceiling: bare grpc-js unary echo';
+/** One database command as the services send it: its CPU in the driver (the load generator) and the server. */
+const CEILING_DB = 'ceiling: driver findOne by _id';
 
 function medianOf(rounds: Measurement[], cpu: Record<string, number>[]): ScenarioFigures {
   const pick = (key: Exclude<keyof Measurement, 'failures'>) => median(rounds.map((r) => r[key]));
@@ -52,6 +55,7 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
   const grpcCeiling = await startCeiling('ceiling-grpc.mjs');
   try {
     await system.addItem('bench-item', 1_000_000_000);
+    const mongoUrl = (await stackAddresses()).MONGO_URL!;
     const createBody = JSON.stringify({ items: [{ itemId: 'bench-item', quantity: 1 }] });
     const existing = await createOrder(system, 'bench', 'bench-item');
     const meter = await ctx.meter(system, [
@@ -62,6 +66,7 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
     const runs: Record<string, () => Promise<Measurement>> = {
       [CEILING_HTTP]: () => httpLoad(settings, { url: httpCeiling.info.url! }),
       [CEILING_GRPC]: () => grpcEchoLoad(settings, grpcCeiling.info.target!),
+      [CEILING_DB]: () => mongoFindLoad(settings, mongoUrl),
       [CREATE]: () =>
         httpLoad(settings, {
           url: `${system.gatewayUrl}/v1/customers/bench/orders`,
