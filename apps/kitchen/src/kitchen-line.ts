@@ -9,7 +9,7 @@ const tracer = trace.getTracer('kitchen');
 /** How long after its preparation should end a ticket's cook is presumed gone. */
 const LEASE_GRACE_MS = 5000;
 /** The longest pause of the safety-net poll while it finds nothing. */
-const IDLE_POLL_MS = 5000;
+const IDLE_POLL_MS = 15_000;
 
 /**
  * The kitchen: prepares at most `concurrency` tickets at once, each for `prepMs` (simulated). The

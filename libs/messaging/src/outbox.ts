@@ -34,6 +34,9 @@ export interface OutboxFields {
   outboxPending?: boolean;
 }
 
+/** The longest pause between passes while they fail. */
+const FAILING_RETRY_MS = 5000;
+
 /** Ids become field names (`outbox.<id>`): a '.' or '$' would turn into a path or an operator. */
 const SAFE_EVENT_ID = /^[A-Za-z0-9-]+$/;
 
@@ -88,7 +91,7 @@ export interface OutboxRelayOptions<TSchema extends Document> {
   logger: Logger;
   /** Pause between polls while there is work. Default 200 ms; it doubles while polls find nothing. */
   intervalMs?: number;
-  /** Longest pause between polls when idle: the safety net for events no hand-off published. Default 5 s. */
+  /** Longest pause between polls when idle: the safety net for events no hand-off published. Default 15 s. */
   idleIntervalMs?: number;
   /** Documents per pass. Default 100. */
   batch?: number;
@@ -118,7 +121,7 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
   constructor(private readonly options: OutboxRelayOptions<TSchema>) {
     this.collection = options.collection as unknown as Collection<StagedDocument>;
     this.intervalMs = options.intervalMs ?? 200;
-    this.idleIntervalMs = Math.max(this.intervalMs, options.idleIntervalMs ?? 5000);
+    this.idleIntervalMs = Math.max(this.intervalMs, options.idleIntervalMs ?? 15_000);
     this.pauseMs = this.intervalMs;
     this.batch = options.batch ?? 100;
   }
@@ -198,18 +201,23 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
     while (this.running) {
       this.wokenDuringPass = false;
       let documents = 0;
+      let failed = false;
       try {
         ({ documents } = await this.queuePass());
       } catch (error) {
+        failed = true;
         this.options.logger.warn(
           { err: error, collection: this.collection.collectionName },
           'outbox pass failed; will retry',
         );
       }
       // A full batch means more may be waiting: go on at once. An empty poll means the hand-offs
-      // keep up: poll less and less often, down to the idle interval.
+      // keep up: poll less and less often, down to the idle interval. A failing pass (the broker
+      // or the database is away) is retried at most FAILING_RETRY_MS apart, so events go out soon
+      // after it is back.
       if (!this.running || documents >= this.batch || this.wokenDuringPass) continue;
-      this.pauseMs = documents > 0 ? this.intervalMs : Math.min(this.pauseMs * 2, this.idleIntervalMs);
+      const longest = failed ? Math.min(FAILING_RETRY_MS, this.idleIntervalMs) : this.idleIntervalMs;
+      this.pauseMs = documents > 0 ? this.intervalMs : Math.min(this.pauseMs * 2, longest);
       await this.pause(this.pauseMs);
     }
   }
