@@ -355,7 +355,16 @@ function efficiencyTargetsSection(report: Report): string[] {
   const rows: string[][] = [];
   const check = (what: string, target: string, value: string, met: boolean) =>
     rows.push([what, target, value, met ? 'yes' : '**no**']);
-  const { throughput, sustained, tracing } = report.results;
+  const { throughput, sustained, tracing, dbcommands } = report.results;
+  if (dbcommands?.ok) {
+    const idle = dbcommands.result.idleCommandsPerSecond;
+    check(
+      'idle database commands, whole system',
+      '≤ 2 per second',
+      `${f(idle, 2)}/s (driver heartbeats included)`,
+      idle <= 2,
+    );
+  }
   if (throughput?.ok) {
     const ours = (name: string) =>
       OUR_PROCESSES.reduce((sum, p) => sum + (throughput.result.scenarios[name]!.cpuMsPerRequest[p] ?? 0), 0);
