@@ -2,7 +2,7 @@ import { telemetry } from './instrument';
 import { Type } from '@sinclair/typebox';
 import { runService } from '@oms/service-kit';
 import { EventTypes, isOrderPaid, KitchenServiceService } from '@oms/contracts';
-import { captureTraceContext, PermanentError } from '@oms/messaging';
+import { captureTraceContext } from '@oms/messaging';
 import { kitchenHandlers } from './handlers';
 import { KitchenLine } from './kitchen-line';
 import { TicketStore } from './ticket-store';
@@ -23,12 +23,8 @@ void runService({
       pollMs: config.KITCHEN_POLL_MS,
     });
     const bus = await messaging.bus();
-    bus.subscribe(EventTypes.orderPaid, async (event) => {
-      if (!isOrderPaid(event.data)) throw new PermanentError('order.paid without a valid payload');
-      const data = event.data;
-      await messaging.once(`kitchen.${EventTypes.orderPaid}`, event.id, async () => {
-        await store.createForPaidOrder(data, captureTraceContext());
-      });
+    bus.on(EventTypes.orderPaid, isOrderPaid, async (order) => {
+      await store.createForPaidOrder(order, captureTraceContext());
       line.kick();
     });
     line.start();

@@ -4,6 +4,7 @@ import { runService } from '@oms/service-kit';
 import { MenuServiceService, OrderServiceService, StockServiceService } from '@oms/contracts';
 import { orderHandlers } from './handlers';
 import { MenuPrices } from './menu-prices';
+import { OrderDomain } from './order-domain';
 import { OrderStore } from './order-store';
 import { OrderExpirySweeper } from './order-expiry-sweeper';
 import { subscribeOrderEvents } from './event-handlers';
@@ -30,18 +31,25 @@ void runService({
       idempotent: ['getAvailability', 'reserve', 'commit', 'release', 'setAvailable', 'ensureItem'],
       timeoutsMs: { reserve: 10_000 },
     });
-    const sweeper = new OrderExpirySweeper(store, stock, logger, config.ORDER_SWEEP_MS);
-    const handlers = orderHandlers({
+    // The domain tells the sweeper when each new order lapses; the sweeper acts through the domain
+    // (it only runs once started below, when `domain` exists).
+    const sweeper: OrderExpirySweeper = new OrderExpirySweeper(
+      store,
+      { advance: (...args) => domain.advance(...args), releaseStock: (id) => domain.releaseStock(id) },
+      logger,
+      config.ORDER_SWEEP_MS,
+    );
+    const domain: OrderDomain = new OrderDomain({
       store,
       menu: new MenuPrices(menu, config.MENU_CACHE_TTL_MS),
       stock,
       reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
       expiries: sweeper,
     });
-    subscribeOrderEvents(await messaging.bus(), messaging.once, handlers.advanceOrder);
+    subscribeOrderEvents(await messaging.bus(), domain);
     sweeper.start();
     return {
-      grpc: [{ definition: OrderServiceService, handlers }],
+      grpc: [{ definition: OrderServiceService, handlers: orderHandlers(domain, store) }],
       onDrain: () => sweeper.stop(),
     };
   },

@@ -1,7 +1,7 @@
-import { OrderStatus, type StockServiceService } from '@oms/contracts';
+import { OrderStatus } from '@oms/contracts';
 import type { Logger } from '@oms/logging';
-import type { RpcClient } from '@oms/rpc';
 import { DueTimer } from '@oms/service-kit';
+import type { OrderDomain } from './order-domain';
 import type { OrderStore } from './order-store';
 
 const BATCH = 100;
@@ -19,7 +19,7 @@ export class OrderExpirySweeper {
 
   constructor(
     private readonly store: OrderStore,
-    private readonly stock: RpcClient<typeof StockServiceService>,
+    private readonly domain: Pick<OrderDomain, 'advance' | 'releaseStock'>,
     private readonly logger: Logger,
     private readonly intervalMs: number,
   ) {
@@ -47,16 +47,15 @@ export class OrderExpirySweeper {
   async sweep(now = new Date()): Promise<number> {
     const { expired, nextExpiry } = await this.store.findExpired(now, BATCH);
     for (const order of expired) {
-      const failed = await this.store.transition(order.id, OrderStatus.ORDER_STATUS_FAILED, {
+      const after = await this.domain.advance(order.id, OrderStatus.ORDER_STATUS_FAILED, {
         reason: 'reservation_expired',
       });
-      if (failed) this.logger.info({ 'order.id': order.id }, 'unpaid order expired');
+      if (after?.status === OrderStatus.ORDER_STATUS_FAILED)
+        this.logger.info({ 'order.id': order.id }, 'unpaid order expired');
     }
+    // Ended orders whose release failed before (stock was unreachable): try again.
     const unreleased = await this.store.findUnreleased(BATCH);
-    for (const order of unreleased) {
-      await this.stock.release({ reservationId: order.id });
-      await this.store.markStockReleased(order.id);
-    }
+    for (const order of unreleased) await this.domain.releaseStock(order.id);
     if (expired.length > 0 || unreleased.length > 0) return this.intervalMs;
     return nextExpiry ? nextExpiry.getTime() - Date.now() : IDLE_SWEEP_MS;
   }

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import Stripe from 'stripe';
 import { runService } from '@oms/service-kit';
 import { EventTypes, isOrderCreated, PaymentServiceService } from '@oms/contracts';
-import { captureTraceContext, PermanentError } from '@oms/messaging';
+import { captureTraceContext } from '@oms/messaging';
 import { Checkout } from './checkout';
 import { paymentHandlers } from './handlers';
 import { newPayment, PaymentStore } from './payment-store';
@@ -52,11 +52,8 @@ void runService({
     const events = await StripeEventHandler.open(db, store, logger);
 
     const bus = await messaging.bus();
-    bus.subscribe(EventTypes.orderCreated, async (event) =>
-      messaging.once(`payment.${EventTypes.orderCreated}`, event.id, async () => {
-        if (!isOrderCreated(event.data)) throw new PermanentError('order.created without a valid payload');
-        await sessions.firstAttempt(newPayment(event.data, captureTraceContext()));
-      }),
+    bus.on(EventTypes.orderCreated, isOrderCreated, (order) =>
+      sessions.firstAttempt(newPayment(order, captureTraceContext())),
     );
     sessions.start();
 

@@ -1,17 +1,9 @@
-import type { Collection, Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import type Stripe from 'stripe';
 import type { Logger } from '@oms/logging';
-import { isDuplicateKeyError } from '@oms/persistence';
+import { Inbox } from '@oms/messaging';
 import { setOrderId } from '@oms/telemetry';
 import type { PaymentStore } from './payment-store';
-
-interface ProcessedEvent {
-  _id: string;
-  type: string;
-  orderId: string | null;
-  outcome: string;
-  at: Date;
-}
 
 /** The part of a Checkout Session the webhook acts on. */
 type SessionFields = Pick<
@@ -20,31 +12,31 @@ type SessionFields = Pick<
 >;
 
 /**
- * Applies verified Stripe events to payments at most once. The payment's compare-and-set status
- * change is what makes a redelivery harmless; the processed-events record answers it early.
+ * Applies verified Stripe events to payments at most once, through the same inbox as the
+ * service's broker events (consumer `payment.stripe-webhook`). The payment's compare-and-set
+ * status change is what makes a redelivery harmless; the inbox answers it early.
  */
 export class StripeEventHandler {
+  static readonly CONSUMER = 'payment.stripe-webhook';
+
   private constructor(
-    private readonly processed: Collection<ProcessedEvent>,
+    private readonly inbox: Inbox,
     private readonly store: PaymentStore,
     private readonly logger: Logger,
   ) {}
 
   static async open(db: Db, store: PaymentStore, logger: Logger): Promise<StripeEventHandler> {
-    return new StripeEventHandler(db.collection<ProcessedEvent>('stripe_events'), store, logger);
+    return new StripeEventHandler(await Inbox.open(db, StripeEventHandler.CONSUMER), store, logger);
   }
 
   async handle(event: Stripe.Event): Promise<string> {
-    if (await this.processed.findOne({ _id: event.id })) return 'duplicate';
     const session = event.data.object as Partial<SessionFields>;
     const orderId = session.metadata?.orderId ?? session.client_reference_id ?? null;
     if (orderId) setOrderId(orderId);
-    const outcome = await this.apply(event.type, session, orderId, event.id);
-    try {
-      await this.processed.insertOne({ _id: event.id, type: event.type, orderId, outcome, at: new Date() });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-    }
+    let outcome = 'duplicate';
+    await this.inbox.once(event.id, async () => {
+      outcome = await this.apply(event.type, session, orderId, event.id);
+    });
     this.logger.info(
       { eventId: event.id, type: event.type, 'order.id': orderId, outcome },
       'stripe event handled',

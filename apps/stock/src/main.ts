@@ -2,7 +2,6 @@ import { telemetry } from './instrument';
 import { Type } from '@sinclair/typebox';
 import { runService } from '@oms/service-kit';
 import { EventTypes, isOrderPaid, StockServiceService } from '@oms/contracts';
-import { PermanentError } from '@oms/messaging';
 import { RpcError } from '@oms/rpc';
 import { status } from '@grpc/grpc-js';
 import { stockHandlers } from './handlers';
@@ -22,19 +21,9 @@ void runService({
     sweeper.start();
     // A paid order's reservation becomes a sale. Commit is idempotent per reservation, so the
     // inbox only saves work on redelivery.
-    (await messaging.bus()).subscribe(EventTypes.orderPaid, async (event) => {
-      if (!isOrderPaid(event.data)) throw new PermanentError('order.paid without a valid payload');
-      const { orderId } = event.data;
-      await messaging.once(`stock.${EventTypes.orderPaid}`, event.id, async () => {
-        try {
-          await store.commit(orderId);
-        } catch (error) {
-          // Paid after its reservation lapsed: retrying cannot help; a person looks at the dead letter.
-          if (error instanceof RpcError && error.code === status.FAILED_PRECONDITION)
-            throw new PermanentError(error.message);
-          throw error;
-        }
-      });
+    (await messaging.bus()).on(EventTypes.orderPaid, isOrderPaid, ({ orderId }) => store.commit(orderId), {
+      // Paid after its reservation lapsed: retrying cannot help; a person looks at the dead letter.
+      isPermanent: (error) => error instanceof RpcError && error.code === status.FAILED_PRECONDITION,
     });
     return {
       grpc: [

@@ -49,6 +49,12 @@ export const BaseServiceConfig = Type.Composite([
     GRPC_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
     ADVERTISE_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
     METRICS_PORT: port(0, 'Prometheus /metrics port (0: any free port)'),
+    INBOX_RETENTION_HOURS: Type.Integer({
+      minimum: 1,
+      maximum: 24 * 365,
+      default: 24 * 7,
+      description: 'how long an applied event is remembered: longer than any redelivery or replay',
+    }),
     SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 10_000 }),
     SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 30_000, default: 300 }),
   }),

@@ -1,5 +1,5 @@
 export { newEvent, PermanentError, type DomainEvent } from './event';
-export { MessageBus, type MessageBusOptions } from './message-bus';
+export { MessageBus, type EventInbox, type MessageBusOptions, type OnOptions } from './message-bus';
 export type { EventHandler } from './consumer';
 export type { DeadLetter, DeadLetterQueueReport } from './dead-letters';
 export { eventsExchangeName, subscriptionQueues, type SubscriptionQueues } from './topology';

@@ -264,6 +264,54 @@ describe('MessageBus against the real RabbitMQ', () => {
     assert.equal((await bus.listDeadLetters(1))[0]!.newest.length, 1, 'limit bounds the list');
   });
 
+  test('bus.on: a bad payload and a declared domain error are dead-lettered, a duplicate is applied once', async () => {
+    const inboxes: string[] = [];
+    const bus = buses.create('kitchen-on', {
+      prefetch: 1, // one delivery at a time: the duplicate is handled before the ones after it
+      inbox: (consumer) => {
+        inboxes.push(consumer);
+        return Inbox.open(database.db, consumer);
+      },
+    });
+    class OrderGone extends Error {}
+    const applied: string[] = [];
+    const isPaid = (data: unknown): data is { orderId: string } =>
+      typeof (data as { orderId?: unknown } | null)?.orderId === 'string';
+    bus.on(
+      'order.paid',
+      isPaid,
+      async ({ orderId }) => {
+        applied.push(orderId);
+        if (orderId === 'gone') throw new OrderGone(`order ${orderId} is gone`);
+      },
+      { isPermanent: (error) => error instanceof OrderGone },
+    );
+    await bus.start();
+
+    const paid = newEvent('order.paid', { orderId: 'order-7' });
+    await bus.publish(paid);
+    await waitFor('the first delivery applied', () => applied.length === 1);
+    await bus.publish(paid); // the same event again, as after a publisher crash
+    await bus.publish(newEvent('order.paid', { orderId: 42 }));
+    await bus.publish(newEvent('order.paid', { orderId: 'gone' }));
+
+    const [report] = await waitFor('two dead letters', async () => {
+      const reports = await bus.listDeadLetters(10);
+      return reports[0]?.count === 2 ? reports : undefined;
+    });
+    assert.deepEqual(
+      report!.newest
+        .map(({ attempts, lastError }) => ({ attempts, lastError }))
+        .sort((a, b) => a.lastError!.localeCompare(b.lastError!)),
+      [
+        { attempts: 1, lastError: 'order gone is gone' },
+        { attempts: 1, lastError: 'order.paid without a valid payload' },
+      ],
+    );
+    assert.deepEqual(applied.sort(), ['gone', 'order-7'], 'once per event; never for a bad payload');
+    assert.deepEqual([...new Set(inboxes)], ['kitchen-on.order.paid'], 'the inbox is keyed <service>.<type>');
+  });
+
   test('a consumer killed mid-handling: the message is redelivered and applied once', async () => {
     const queues = buses.queues('kitchen-killed', 'order.paid');
     const inbox = await Inbox.open(database.db, queues.work);

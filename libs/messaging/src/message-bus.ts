@@ -5,7 +5,7 @@ import { ConfirmPublisher } from './confirm-publisher';
 import { openBrokerConnection } from './connection';
 import { handleDelivery, type EventHandler, type Subscription } from './consumer';
 import { inspectDeadLetters, moveDeadLetters, type DeadLetterQueueReport } from './dead-letters';
-import { assertEventType, encodeEvent, type DomainEvent } from './event';
+import { assertEventType, encodeEvent, PermanentError, type DomainEvent } from './event';
 import { MessagingMetrics } from './metrics';
 import {
   declareEventsExchange,
@@ -31,6 +31,21 @@ export interface MessageBusOptions {
   metrics?: Registry;
   /** How long close() waits for handlers in flight before closing anyway (they are redelivered). Default 10 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * The inbox of one consumer (`<service>.<eventType>`): what on() applies each event through, so
+   * that a redelivered event is applied once. Without it, on() applies every delivery.
+   */
+  inbox?: (consumer: string) => Promise<EventInbox>;
+}
+
+/** What on() needs of an inbox (an Inbox is one). */
+export interface EventInbox {
+  once(eventId: string, apply: () => Promise<void>): Promise<boolean>;
+}
+
+export interface OnOptions {
+  /** Errors that retrying cannot fix (a domain refusal): they go to the dead letters at once. */
+  isPermanent?: (error: unknown) => boolean;
 }
 
 /** The channels of one live connection. Replaced wholesale after every reconnect. */
@@ -134,6 +149,44 @@ export class MessageBus {
     this.subscriptions.set(eventType, subscription);
     const session = this.session;
     if (session?.open) void this.consume(session, subscription);
+  }
+
+  /**
+   * The one way a service consumes an event: a payload that `isPayload` refuses goes to the dead
+   * letters at once, `handler` is applied at most once per event (the inbox
+   * `<service>.<eventType>`), and an error `isPermanent` recognises is dead-lettered rather than
+   * retried. Anything else thrown is retried through the tiers.
+   */
+  on<T>(
+    eventType: string,
+    isPayload: (data: unknown) => data is T,
+    handler: (data: T, event: DomainEvent<T>) => Promise<unknown>,
+    { isPermanent }: OnOptions = {},
+  ): void {
+    const consumer = `${this.options.service}.${eventType}`;
+    const openInbox = this.options.inbox;
+    let inbox: Promise<EventInbox> | undefined;
+    // Opened on first use; one that failed to open (the database was away) is tried again.
+    const inboxNow = (open: (consumer: string) => Promise<EventInbox>) =>
+      (inbox ??= open(consumer).catch((error: unknown) => {
+        inbox = undefined;
+        throw error;
+      }));
+    this.subscribe<unknown>(eventType, async (event) => {
+      const { data } = event;
+      if (!isPayload(data)) throw new PermanentError(`${eventType} without a valid payload`);
+      const apply = async () => {
+        try {
+          await handler(data, event as DomainEvent<T>);
+        } catch (error) {
+          if (isPermanent?.(error))
+            throw new PermanentError(error instanceof Error ? error.message : String(error));
+          throw error;
+        }
+      };
+      if (openInbox) await (await inboxNow(openInbox)).once(event.id, apply);
+      else await apply();
+    });
   }
 
   /** Per dead-letter queue of this service: how many messages, and the newest `limit` of them. */

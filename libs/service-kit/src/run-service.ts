@@ -17,6 +17,10 @@ import { SERVICE_PORTS, type ServiceName } from './service-names';
 import type { Collection, Db, Document } from 'mongodb';
 import { Inbox, MessageBus, OutboxRelay, type OutboxHandOff } from '@oms/messaging';
 import { deadLetterHandlers } from './dead-letter-service';
+import { InboxRetention } from './inbox-retention';
+
+/** How often each inbox forgets records older than INBOX_RETENTION_HOURS. */
+const INBOX_CLEANUP_INTERVAL_MS = 3_600_000;
 import { DeadLetterServiceService } from '@oms/contracts';
 
 export interface GrpcServiceBinding {
@@ -49,7 +53,7 @@ export interface ServiceContext<C> {
   ): RpcClient<D>;
   /** Passing instances known for a service right now (readiness checks). */
   knownInstances(service: ServiceName): number | undefined;
-  /** Events over RabbitMQ: the bus, at-most-once application, and the outbox relay. */
+  /** Events over RabbitMQ: the bus (consume with bus.on, applied once through the inbox) and the outbox relay. */
   messaging: ServiceMessaging;
   /** This service's Prometheus registry (served on METRICS_PORT at /metrics). */
   metrics: ServiceMetrics;
@@ -59,10 +63,11 @@ export interface ServiceContext<C> {
 }
 
 export interface ServiceMessaging {
-  /** The service's message bus, connected on first use and closed on shutdown. */
+  /**
+   * The service's message bus, connected on first use and closed on shutdown. `bus.on(type,
+   * isPayload, handler)` consumes an event, applied at most once (this service's `inbox`).
+   */
   bus(): Promise<MessageBus>;
-  /** Applies an event at most once per consumer (recorded in this service's `inbox`). */
-  once(consumer: string, eventId: string, apply: () => Promise<void>): Promise<boolean>;
   /**
    * Publishes the events staged in this collection's documents (see stageEvents): those a store
    * hands off after its write at once, the rest (after a crash or a broker outage) by polling.
@@ -143,8 +148,12 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
   let shuttingDown = false;
   const metrics = new ServiceMetrics(spec.name);
   let bus: Promise<MessageBus> | undefined;
-  const inboxes = new Map<string, Promise<Inbox>>();
   const relays: OutboxRelay[] = [];
+  const inboxes = new InboxRetention((consumer) => database().then((db) => Inbox.open(db, consumer)), {
+    retentionMs: base.INBOX_RETENTION_HOURS * 3_600_000,
+    intervalMs: INBOX_CLEANUP_INTERVAL_MS,
+    logger,
+  });
   const database = () => {
     // A failed first connection is forgotten, so the next use tries again instead of failing forever.
     databaseConnection ??= connectDatabase({
@@ -166,18 +175,11 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
           service: spec.name,
           logger,
           metrics: metrics.registry,
+          inbox: (consumer) => inboxes.inbox(consumer),
         });
         await created.start();
         return created;
       })()),
-    once: async (consumer, eventId, apply) => {
-      let inbox = inboxes.get(consumer);
-      if (!inbox) {
-        inbox = database().then((db) => Inbox.open(db, consumer));
-        inboxes.set(consumer, inbox);
-      }
-      return (await inbox).once(eventId, apply);
-    },
     relayOutbox: (collection) => {
       const relay = new OutboxRelay({
         collection: collection as unknown as Collection<Document>,
@@ -326,7 +328,7 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
       name: 'stop consuming and relaying events',
       timeoutMs: base.SHUTDOWN_DRAIN_MS,
       run: async () => {
-        await Promise.all(relays.map((relay) => relay.stop()));
+        await Promise.all([...relays.map((relay) => relay.stop()), inboxes.stop()]);
         if (bus) await (await bus).close();
       },
     },

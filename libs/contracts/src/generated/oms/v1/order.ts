@@ -140,15 +140,6 @@ export interface CancelOrderRequest {
   orderId: string;
 }
 
-export interface AdvanceOrderRequest {
-  orderId: string;
-  status: OrderStatus;
-  /** Set with ORDER_STATUS_AWAITING_PAYMENT. */
-  paymentUrl: string;
-  /** Why the order moved (for failed: "payment_expired", "reservation_expired", ...). */
-  reason: string;
-}
-
 function createBaseOrderLine(): OrderLine {
   return { itemId: '', name: '', quantity: 0, unitPriceCents: 0, lineTotalCents: 0 };
 }
@@ -1209,134 +1200,11 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
   },
 };
 
-function createBaseAdvanceOrderRequest(): AdvanceOrderRequest {
-  return { orderId: '', status: 0, paymentUrl: '', reason: '' };
-}
-
-export const AdvanceOrderRequest: MessageFns<AdvanceOrderRequest> = {
-  encode(message: AdvanceOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.orderId !== '') {
-      writer.uint32(10).string(message.orderId);
-    }
-    if (message.status !== 0) {
-      writer.uint32(16).int32(message.status);
-    }
-    if (message.paymentUrl !== '') {
-      writer.uint32(26).string(message.paymentUrl);
-    }
-    if (message.reason !== '') {
-      writer.uint32(34).string(message.reason);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): AdvanceOrderRequest {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseAdvanceOrderRequest();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.orderId = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.status = reader.int32() as any;
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.paymentUrl = reader.string();
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.reason = reader.string();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): AdvanceOrderRequest {
-    return {
-      orderId: isSet(object.orderId)
-        ? globalThis.String(object.orderId)
-        : isSet(object.order_id)
-          ? globalThis.String(object.order_id)
-          : '',
-      status: isSet(object.status) ? orderStatusFromJSON(object.status) : 0,
-      paymentUrl: isSet(object.paymentUrl)
-        ? globalThis.String(object.paymentUrl)
-        : isSet(object.payment_url)
-          ? globalThis.String(object.payment_url)
-          : '',
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : '',
-    };
-  },
-
-  toJSON(message: AdvanceOrderRequest): unknown {
-    const obj: any = {};
-    if (message.orderId !== '') {
-      obj.orderId = message.orderId;
-    }
-    if (message.status !== 0) {
-      obj.status = orderStatusToJSON(message.status);
-    }
-    if (message.paymentUrl !== '') {
-      obj.paymentUrl = message.paymentUrl;
-    }
-    if (message.reason !== '') {
-      obj.reason = message.reason;
-    }
-    return obj;
-  },
-
-  create(base?: DeepPartial<AdvanceOrderRequest>): AdvanceOrderRequest {
-    return AdvanceOrderRequest.fromPartial(base ?? {});
-  },
-  fromPartial(object: DeepPartial<AdvanceOrderRequest>): AdvanceOrderRequest {
-    const message = createBaseAdvanceOrderRequest();
-    message.orderId = object.orderId ?? '';
-    message.status = object.status ?? 0;
-    message.paymentUrl = object.paymentUrl ?? '';
-    message.reason = object.reason ?? '';
-    return message;
-  },
-};
-
 /**
  * Orders and their lifecycle. Status only moves forward along
- * pending -> awaiting_payment -> paid -> preparing -> ready, or to cancelled / failed.
+ * pending -> awaiting_payment -> paid -> preparing -> ready, or to cancelled / failed. Only the
+ * order service moves it, from the payment and kitchen events it consumes (and CancelOrder): no
+ * RPC lets a caller set it.
  */
 export type OrderServiceService = typeof OrderServiceService;
 export const OrderServiceService = {
@@ -1382,20 +1250,6 @@ export const OrderServiceService = {
     responseSerialize: (value: Order): Buffer => Buffer.from(Order.encode(value).finish()),
     responseDeserialize: (value: Buffer): Order => Order.decode(value),
   },
-  /**
-   * Moves an order forward (driven by payment and kitchen events). A transition that would move
-   * it backwards, or out of a terminal status, changes nothing and returns the order as it is.
-   */
-  advanceOrder: {
-    path: '/oms.v1.OrderService/AdvanceOrder' as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: AdvanceOrderRequest): Buffer =>
-      Buffer.from(AdvanceOrderRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): AdvanceOrderRequest => AdvanceOrderRequest.decode(value),
-    responseSerialize: (value: Order): Buffer => Buffer.from(Order.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Order => Order.decode(value),
-  },
 } as const;
 
 export interface OrderServiceServer extends UntypedServiceImplementation {
@@ -1405,11 +1259,6 @@ export interface OrderServiceServer extends UntypedServiceImplementation {
   listOrders: handleUnaryCall<ListOrdersRequest, ListOrdersResponse>;
   /** Cancels a pending or awaiting_payment order and releases its stock; idempotent. */
   cancelOrder: handleUnaryCall<CancelOrderRequest, Order>;
-  /**
-   * Moves an order forward (driven by payment and kitchen events). A transition that would move
-   * it backwards, or out of a terminal status, changes nothing and returns the order as it is.
-   */
-  advanceOrder: handleUnaryCall<AdvanceOrderRequest, Order>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;

@@ -1,0 +1,99 @@
+import type { Order, OrderLineInput, StockServiceService } from '@oms/contracts';
+import { OrderStatus } from '@oms/contracts';
+import type { RpcClient } from '@oms/rpc';
+import { setOrderId } from '@oms/telemetry';
+import type { MenuPrices } from './menu-prices';
+import { isCancellable, notCancellable, orderIdFor, priceLines, validateOrderRequest } from './order-rules';
+import type { OrderStore } from './order-store';
+
+export interface OrderDomainDependencies {
+  store: OrderStore;
+  /** Menu items by id, cached for a few seconds (menu-prices.ts). */
+  menu: Pick<MenuPrices, 'items'>;
+  stock: RpcClient<typeof StockServiceService>;
+  reservationTtlSeconds: number;
+  /** Told of every new order's expiry, so that it is failed on time (the expiry sweeper). */
+  expiries: { dueBy(at: Date): void };
+}
+
+/** What moved an order: the payment link it now waits on, or why it ended. */
+export interface TransitionChanges {
+  paymentUrl?: string;
+  reason?: string;
+}
+
+const ENDS_RESERVATION = new Set([OrderStatus.ORDER_STATUS_FAILED, OrderStatus.ORDER_STATUS_CANCELLED]);
+
+/**
+ * Everything that changes an order, in one place: the gRPC handlers, the event handlers and the
+ * expiry sweeper all call it. A status only changes through `advance` (the state machine is the
+ * write's precondition), and every way an order ends gives its stock back the same way.
+ */
+export class OrderDomain {
+  constructor(private readonly deps: OrderDomainDependencies) {}
+
+  async create(customerId: string, items: OrderLineInput[], requestId: string): Promise<Order> {
+    const { store, menu, stock, reservationTtlSeconds, expiries } = this.deps;
+    const lines = validateOrderRequest(customerId, items);
+    const orderId = orderIdFor(customerId, requestId);
+    setOrderId(orderId);
+    const priced = priceLines(lines, await menu.items(lines.map((line) => line.itemId)));
+    // Reserve before the order exists: a crash in between leaves only a reservation, which
+    // expires. A repeated request reserves again harmlessly (same id) and gets the stored order.
+    try {
+      await stock.reserve({ reservationId: orderId, lines, ttlSeconds: reservationTtlSeconds });
+    } catch (error) {
+      // The repeat of an order that has moved on since (cancelled: its reservation is released).
+      const existing = requestId ? await store.get(orderId) : undefined;
+      if (existing) return existing;
+      throw error;
+    }
+    const expiresAt = new Date(Date.now() + reservationTtlSeconds * 1000);
+    const order = await store.insertPending({ id: orderId, customerId, ...priced, expiresAt });
+    expiries.dueBy(expiresAt);
+    return order;
+  }
+
+  /** The order, if it exists and belongs to `customerId`. */
+  async owned(customerId: string, orderId: string): Promise<Order | undefined> {
+    setOrderId(orderId);
+    const order = await this.deps.store.get(orderId);
+    return order && order.customerId === customerId ? order : undefined;
+  }
+
+  /** Cancels a pending or awaiting-payment order; a cancelled one is returned as it is. */
+  async cancel(order: Order): Promise<Order> {
+    if (order.status === OrderStatus.ORDER_STATUS_CANCELLED) return order;
+    if (!isCancellable(order.status)) throw notCancellable(order.status);
+    const cancelled = await this.advance(order.id, OrderStatus.ORDER_STATUS_CANCELLED, {
+      reason: 'cancelled_by_customer',
+    });
+    if (cancelled?.status !== OrderStatus.ORDER_STATUS_CANCELLED)
+      throw notCancellable(cancelled?.status ?? order.status);
+    return cancelled;
+  }
+
+  /**
+   * Moves an order forward if the state machine allows it from where it is; a backward or repeated
+   * move changes nothing. Returns the order as it is afterwards (undefined if it does not exist).
+   * An order that ends failed or cancelled gives its stock back; if that fails, it stays marked
+   * and the sweeper tries again.
+   */
+  async advance(
+    orderId: string,
+    to: OrderStatus,
+    changes: TransitionChanges = {},
+  ): Promise<Order | undefined> {
+    setOrderId(orderId);
+    const order =
+      (await this.deps.store.transition(orderId, to, changes)) ?? (await this.deps.store.get(orderId));
+    if (order && ENDS_RESERVATION.has(order.status)) await this.releaseStock(orderId);
+    return order;
+  }
+
+  /** Gives an ended order's reservation back; idempotent (the release and the mark both are). */
+  async releaseStock(orderId: string): Promise<void> {
+    await this.deps.stock.release({ reservationId: orderId });
+    await this.deps.store.markStockReleased(orderId);
+  }
+}
