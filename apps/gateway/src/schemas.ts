@@ -11,6 +11,7 @@ import {
   type TString,
   type TInteger,
 } from '@sinclair/typebox';
+import { ID_PATTERN, MAX_LINES, MAX_QUANTITY } from '@oms/domain';
 
 /** A closed object: unknown properties are rejected, never silently dropped. */
 export const StrictObject = <T extends TProperties>(properties: T, options: { description?: string } = {}) =>
@@ -24,11 +25,7 @@ const Nullable = <T extends TString | TInteger>(schema: T, description?: string)
     ...(description ? { description } : {}),
   });
 
-export const ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
-export const MAX_LINES = 50;
-export const MAX_QUANTITY = 100;
-
-export const CustomerId = Type.String({ pattern: ID_PATTERN, description: 'matches ^[A-Za-z0-9_-]{1,64}$' });
+export const CustomerId = Type.String({ pattern: ID_PATTERN, description: `matches ${ID_PATTERN}` });
 export const ItemId = Type.String({ pattern: ID_PATTERN, description: 'a menu item id' });
 /** Ids issued by the system are opaque: only their length is checked here; unknown ids are a 404. */
 export const OpaqueId = Type.String({

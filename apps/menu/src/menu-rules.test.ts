@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { status } from '@grpc/grpc-js';
-import { RpcError } from '@oms/rpc';
+import { DomainError } from '@oms/domain';
 import { validateMenuItem } from './menu-rules';
 
 const valid = {
@@ -23,7 +22,7 @@ test('an empty id is generated', () => {
   assert.equal(validateMenuItem({ ...valid, id: '' }, () => 'item-1').id, 'item-1');
 });
 
-test('every problem is reported at once with INVALID_ARGUMENT', () => {
+test('every problem is reported at once as an invalid request', () => {
   assert.throws(
     () =>
       validateMenuItem(
@@ -31,8 +30,8 @@ test('every problem is reported at once with INVALID_ARGUMENT', () => {
         () => 'x',
       ),
     (error: unknown) =>
-      error instanceof RpcError &&
-      error.code === status.INVALID_ARGUMENT &&
+      error instanceof DomainError &&
+      error.kind === 'invalid' &&
       error.details.map((d) => d.field).join(',') === 'id,name,priceCents,currency',
   );
 });

@@ -1,14 +1,13 @@
-import { invalidArgument } from '@oms/rpc';
 import type { MenuItem, UpsertItemRequest } from '@oms/contracts';
+import { ID, ID_PATTERN, invalid } from '@oms/domain';
 
-export const ITEM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const CURRENCY = /^[a-z]{3}$/;
 
 /** Checks an item before it is stored; the gateway validates too, but a service trusts no caller. */
 export function validateMenuItem(request: UpsertItemRequest, generateId: () => string): MenuItem {
   const problems: Record<string, unknown>[] = [];
   const id = request.id === '' ? generateId() : request.id;
-  if (!ITEM_ID.test(id)) problems.push({ field: 'id', problem: 'must match ^[A-Za-z0-9_-]{1,64}$' });
+  if (!ID.test(id)) problems.push({ field: 'id', problem: `must match ${ID_PATTERN}` });
   if (request.name.trim().length === 0 || request.name.length > 120)
     problems.push({ field: 'name', problem: '1..120 characters' });
   if (request.description.length > 1000)
@@ -22,7 +21,7 @@ export function validateMenuItem(request: UpsertItemRequest, generateId: () => s
   }
   if (!CURRENCY.test(request.currency))
     problems.push({ field: 'currency', problem: 'a lowercase ISO currency' });
-  if (problems.length > 0) throw invalidArgument('invalid menu item', problems);
+  if (problems.length > 0) throw invalid('invalid menu item', problems);
   return {
     id,
     name: request.name.trim(),

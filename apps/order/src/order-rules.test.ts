@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { status } from '@grpc/grpc-js';
 import { OrderStatus } from '@oms/contracts';
-import { RpcError } from '@oms/rpc';
-import { canTransition, mergeLines, orderIdFor, priceLines, validateOrderRequest } from './order-rules';
+import { DomainError } from '@oms/domain';
+import { canTransition, notCancellable, orderIdFor, priceLines, validateOrderRequest } from './order-rules';
 
 const menu = [
   { id: 'margherita', name: 'Margherita', description: '', priceCents: 1250, currency: 'usd' },
@@ -12,7 +11,7 @@ const menu = [
 
 test('lines with the same item are merged and sorted', () => {
   assert.deepEqual(
-    mergeLines([
+    validateOrderRequest('c1', [
       { itemId: 'tiramisu', quantity: 1 },
       { itemId: 'margherita', quantity: 2 },
       { itemId: 'tiramisu', quantity: 3 },
@@ -31,7 +30,7 @@ test('a merged quantity over 100 is invalid', () => {
         { itemId: 'a', quantity: 60 },
         { itemId: 'a', quantity: 41 },
       ]),
-    (e: unknown) => e instanceof RpcError && e.code === status.INVALID_ARGUMENT,
+    (e: unknown) => e instanceof DomainError && e.kind === 'invalid',
   );
 });
 
@@ -46,7 +45,7 @@ test('bad customer ids, empty orders and out-of-range quantities are invalid', (
   ] as const) {
     assert.throws(
       () => validateOrderRequest(customer, lines),
-      RpcError,
+      DomainError,
       JSON.stringify([customer, lines.length]),
     );
   }
@@ -82,7 +81,8 @@ test('unknown items are reported with their ids', () => {
         menu,
       ),
     (e: unknown) =>
-      e instanceof RpcError &&
+      e instanceof DomainError &&
+      e.kind === 'invalid' &&
       e.reason === 'unknown_item' &&
       JSON.stringify(e.details) === '[{"itemId":"ghost"}]',
   );
@@ -116,4 +116,12 @@ test('status moves only forward; cancel and fail only before payment; terminal s
   assert.equal(canTransition(S.ORDER_STATUS_CANCELLED, S.ORDER_STATUS_PAID), false);
   assert.equal(canTransition(S.ORDER_STATUS_FAILED, S.ORDER_STATUS_CANCELLED), false);
   assert.equal(canTransition(S.ORDER_STATUS_PAID, S.ORDER_STATUS_PAID), false);
+});
+
+test('a refusal is a domain error with a reason, not a transport status', () => {
+  const error = notCancellable(OrderStatus.ORDER_STATUS_PAID);
+  assert.ok(error instanceof DomainError);
+  assert.equal(error.kind, 'precondition_failed');
+  assert.equal(error.reason, 'not_cancellable');
+  assert.match(error.message, /paid/);
 });

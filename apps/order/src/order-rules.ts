@@ -1,41 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { status as grpcStatus } from '@grpc/grpc-js';
 import { OrderStatus, type MenuItem, type OrderLine, type OrderLineInput } from '@oms/contracts';
-import { RpcError, invalidArgument } from '@oms/rpc';
+import {
+  DomainError,
+  ID,
+  ID_PATTERN,
+  invalid,
+  lineProblems,
+  mergeLines,
+  MAX_QUANTITY,
+  refused,
+} from '@oms/domain';
 
-export const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
-export const MAX_LINES = 50;
-export const MAX_QUANTITY = 100;
-
-/** Lines with the same item are one line; the result is sorted by item id. */
-export function mergeLines(lines: readonly OrderLineInput[]): OrderLineInput[] {
-  const quantities = new Map<string, number>();
-  for (const line of lines) quantities.set(line.itemId, (quantities.get(line.itemId) ?? 0) + line.quantity);
-  return [...quantities]
-    .map(([itemId, quantity]) => ({ itemId, quantity }))
-    .sort((a, b) => a.itemId.localeCompare(b.itemId));
-}
-
+/** Checks every field and reports every problem at once; returns the lines merged by item. */
 export function validateOrderRequest(customerId: string, lines: readonly OrderLineInput[]): OrderLineInput[] {
-  const problems: Record<string, unknown>[] = [];
-  if (!CUSTOMER_ID.test(customerId))
-    problems.push({ field: 'customerId', problem: 'must match ^[A-Za-z0-9_-]{1,64}$' });
-  if (lines.length < 1 || lines.length > MAX_LINES)
-    problems.push({ field: 'items', problem: `1..${MAX_LINES} lines` });
-  lines.forEach((line, index) => {
-    if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_QUANTITY) {
-      problems.push({ field: `items[${index}].quantity`, problem: `an integer 1..${MAX_QUANTITY}` });
-    }
-    if (line.itemId.length === 0 || line.itemId.length > 64)
-      problems.push({ field: `items[${index}].itemId`, problem: '1..64 characters' });
-  });
-  const merged = mergeLines(lines);
-  for (const line of merged) {
-    if (line.quantity > MAX_QUANTITY)
-      problems.push({ field: 'items', itemId: line.itemId, problem: `merged quantity over ${MAX_QUANTITY}` });
-  }
-  if (problems.length > 0) throw invalidArgument('invalid order', problems);
-  return merged;
+  const problems = lineProblems(lines, { maxQuantity: MAX_QUANTITY });
+  if (!ID.test(customerId)) problems.unshift({ field: 'customerId', problem: `must match ${ID_PATTERN}` });
+  if (problems.length > 0) throw invalid('invalid order', problems);
+  return mergeLines(lines);
 }
 
 /** Prices come from the menu, never from the client; totals are integer cents. */
@@ -46,11 +27,10 @@ export function priceLines(
   const byId = new Map(menuItems.map((item) => [item.id, item]));
   const unknown = lines.filter((line) => !byId.has(line.itemId));
   if (unknown.length > 0) {
-    throw new RpcError(
-      grpcStatus.INVALID_ARGUMENT,
-      'unknown_item',
+    throw invalid(
       `unknown item${unknown.length > 1 ? 's' : ''}: ${unknown.map((l) => l.itemId).join(', ')}`,
       unknown.map((line) => ({ itemId: line.itemId })),
+      'unknown_item',
     );
   }
   const items = lines.map((line) => {
@@ -65,7 +45,7 @@ export function priceLines(
   });
   const currencies = new Set(lines.map((line) => byId.get(line.itemId)!.currency));
   if (currencies.size > 1)
-    throw invalidArgument(
+    throw invalid(
       'items are priced in different currencies',
       [...currencies].map((c) => ({ currency: c })),
     );
@@ -135,10 +115,6 @@ export const STATUS_NAMES: Record<number, string> = {
   [OrderStatus.ORDER_STATUS_FAILED]: 'failed',
 };
 
-export function notCancellable(status: OrderStatus): RpcError {
-  return new RpcError(
-    grpcStatus.FAILED_PRECONDITION,
-    'not_cancellable',
-    `an order that is ${STATUS_NAMES[status]} cannot be cancelled`,
-  );
+export function notCancellable(status: OrderStatus): DomainError {
+  return refused('not_cancellable', `an order that is ${STATUS_NAMES[status]} cannot be cancelled`);
 }

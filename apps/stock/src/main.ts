@@ -2,8 +2,7 @@ import { telemetry } from './instrument';
 import { Type } from '@sinclair/typebox';
 import { runService } from '@oms/service-kit';
 import { EventTypes, isOrderPaid, StockServiceService } from '@oms/contracts';
-import { RpcError } from '@oms/rpc';
-import { status } from '@grpc/grpc-js';
+import { DomainError } from '@oms/domain';
 import { stockHandlers } from './handlers';
 import { ReservationSweeper } from './reservation-sweeper';
 import { StockStore } from './stock-store';
@@ -23,7 +22,7 @@ void runService({
     // inbox only saves work on redelivery.
     (await messaging.bus()).on(EventTypes.orderPaid, isOrderPaid, ({ orderId }) => store.commit(orderId), {
       // Paid after its reservation lapsed: retrying cannot help; a person looks at the dead letter.
-      isPermanent: (error) => error instanceof RpcError && error.code === status.FAILED_PRECONDITION,
+      isPermanent: (error) => error instanceof DomainError && error.kind === 'precondition_failed',
     });
     return {
       grpc: [

@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { status } from '@grpc/grpc-js';
 import { ReservationStatus } from '@oms/contracts';
-import { RpcError } from '@oms/rpc';
+import { DomainError, type DomainErrorKind } from '@oms/domain';
 import {
   commitPlan,
   finalState,
-  mergeLines,
   releasePlan,
   replayReserve,
   reserveAnswer,
@@ -17,9 +15,9 @@ import {
   validateReserveRequest,
 } from './reservation-rules';
 
-const rpcError = (code: status, reason: string) => (error: unknown) =>
-  error instanceof RpcError && error.code === code && error.reason === reason;
-const invalid = rpcError(status.INVALID_ARGUMENT, 'invalid_argument');
+const domainError = (kind: DomainErrorKind, reason: string) => (error: unknown) =>
+  error instanceof DomainError && error.kind === kind && error.reason === reason;
+const invalid = domainError('invalid', 'invalid_argument');
 
 const request = (
   lines: { itemId: string; quantity: number }[],
@@ -32,20 +30,6 @@ const request = (
 });
 
 // --- validation ---------------------------------------------------------------------------------
-
-test('lines with the same item are merged and sorted by item id', () => {
-  assert.deepEqual(
-    mergeLines([
-      { itemId: 'tiramisu', quantity: 1 },
-      { itemId: 'margherita', quantity: 2 },
-      { itemId: 'tiramisu', quantity: 3 },
-    ]),
-    [
-      { itemId: 'margherita', quantity: 2 },
-      { itemId: 'tiramisu', quantity: 4 },
-    ],
-  );
-});
 
 test('a valid request is merged and gets the default ttl when it gives 0', () => {
   assert.deepEqual(
@@ -84,7 +68,7 @@ test('every problem of a reserve request is reported at once', () => {
       ),
     (error: unknown) =>
       invalid(error) &&
-      (error as RpcError).details.map((d) => d.field).join(',') ===
+      (error as DomainError).details.map((d) => d.field).join(',') ===
         'reservationId,lines[0].itemId,lines[0].quantity,lines[1].quantity,ttlSeconds',
   );
 });
@@ -146,14 +130,14 @@ test('a repeated reserve takes the holds of a pending one again and answers any 
 test('a repeated reserve with other lines is refused', () => {
   assert.throws(
     () => replayReserve('r', { lines, state: 'reserved' }, [{ itemId: 'a', quantity: 2 }]),
-    rpcError(status.ALREADY_EXISTS, 'reservation_id_reused'),
+    domainError('already_exists', 'reservation_id_reused'),
   );
 });
 
 test('a reserve arriving after its own release (an empty reservation) is refused', () => {
   assert.throws(
     () => replayReserve('r', { lines: [], state: 'released' }, lines),
-    rpcError(status.FAILED_PRECONDITION, 'reservation_released'),
+    domainError('precondition_failed', 'reservation_released'),
   );
 });
 
@@ -166,13 +150,13 @@ test('reserve answers a rejected reservation with its short lines again', () => 
     assert.throws(
       () => reserveAnswer('r', facts),
       (error: unknown) =>
-        rpcError(status.FAILED_PRECONDITION, 'out_of_stock')(error) &&
-        (error as RpcError).details[0]?.itemId === 'a',
+        domainError('precondition_failed', 'out_of_stock')(error) &&
+        (error as DomainError).details[0]?.itemId === 'a',
     );
   }
   assert.throws(
     () => reserveAnswer('r', { lines, state: 'expired' }),
-    rpcError(status.FAILED_PRECONDITION, 'reservation_released'),
+    domainError('precondition_failed', 'reservation_released'),
   );
   assert.equal(reserveAnswer('r', { lines, state: 'committed' }), 'return');
   assert.equal(reserveAnswer('r', { lines, state: 'reserved' }), 'return');
@@ -183,12 +167,12 @@ test('commit that found no reserved reservation finishes a commit, or refuses', 
   assert.equal(commitPlan('r', { state: 'committed' }), 'done');
   assert.throws(
     () => commitPlan('r', { state: 'pending' }),
-    rpcError(status.FAILED_PRECONDITION, 'reservation_pending'),
+    domainError('precondition_failed', 'reservation_pending'),
   );
   for (const state of ['released', 'expired', 'rejected', 'releasing'] as const) {
     assert.throws(
       () => commitPlan('r', { state, endsAs: 'expired' }),
-      rpcError(status.FAILED_PRECONDITION, 'reservation_released'),
+      domainError('precondition_failed', 'reservation_released'),
     );
   }
 });
@@ -198,10 +182,7 @@ test('release that found no undecided reservation finishes a release, or refuses
   for (const state of ['released', 'expired', 'rejected'] as const)
     assert.equal(releasePlan('r', state), 'done');
   for (const state of ['committing', 'committed'] as const) {
-    assert.throws(
-      () => releasePlan('r', state),
-      rpcError(status.FAILED_PRECONDITION, 'reservation_committed'),
-    );
+    assert.throws(() => releasePlan('r', state), domainError('precondition_failed', 'reservation_committed'));
   }
 });
 

@@ -1,22 +1,20 @@
-import { status } from '@grpc/grpc-js';
-import { ReservationStatus, type Reservation, type ReserveLine, type ReserveRequest } from '@oms/contracts';
-import { invalidArgument, RpcError } from '@oms/rpc';
+import { ReservationStatus, type Reservation, type ReserveRequest } from '@oms/contracts';
+import {
+  duplicate,
+  ID,
+  ID_PATTERN,
+  invalid,
+  lineProblems,
+  mergeLines,
+  refused,
+  type Line,
+} from '@oms/domain';
 
-/**
- * Ids become parts of document ids (`<itemId>@<version>`) and hold keys, so both are restricted to
- * characters that are safe there: no dots, no `$`, no `@`.
- */
-export const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-export const MAX_LINES = 50;
+/** Of one item in one reservation: above the public API's cap, for callers other than order. */
 export const MAX_LINE_QUANTITY = 10_000;
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
 export const MAX_SETTABLE_QUANTITY = 1_000_000_000;
 export const MAX_QUERIED_ITEMS = 1000;
-
-export interface Line {
-  itemId: string;
-  quantity: number;
-}
 
 export interface ValidReserveRequest {
   reservationId: string;
@@ -34,29 +32,27 @@ type Problem = Record<string, unknown>;
 const isInteger = (value: number, min: number, max: number) =>
   Number.isSafeInteger(value) && value >= min && value <= max;
 
+// Ids become field names (`steps.<reservationId>`) and document ids: ID keeps out dots and `$`.
 export function validateReservationId(reservationId: string): string {
-  if (!SAFE_ID.test(reservationId)) {
-    throw invalidArgument('invalid reservation id', [
-      { field: 'reservationId', problem: 'must match ^[A-Za-z0-9_-]{1,64}$' },
+  if (!ID.test(reservationId))
+    throw invalid('invalid reservation id', [
+      { field: 'reservationId', problem: `must match ${ID_PATTERN}` },
     ]);
-  }
   return reservationId;
 }
 
 export function validateItemId(itemId: string): string {
-  if (!SAFE_ID.test(itemId))
-    throw invalidArgument('invalid item id', [
-      { field: 'itemId', problem: 'must match ^[A-Za-z0-9_-]{1,64}$' },
-    ]);
+  if (!ID.test(itemId))
+    throw invalid('invalid item id', [{ field: 'itemId', problem: `must match ${ID_PATTERN}` }]);
   return itemId;
 }
 
 /** Empty means "every item"; duplicates are dropped. */
 export function validateItemIds(itemIds: string[]): string[] {
-  if (itemIds.length > MAX_QUERIED_ITEMS) throw invalidArgument(`at most ${MAX_QUERIED_ITEMS} item ids`);
-  const bad = itemIds.filter((id) => !SAFE_ID.test(id));
+  if (itemIds.length > MAX_QUERIED_ITEMS) throw invalid(`at most ${MAX_QUERIED_ITEMS} item ids`);
+  const bad = itemIds.filter((id) => !ID.test(id));
   if (bad.length > 0)
-    throw invalidArgument(
+    throw invalid(
       'invalid item ids',
       bad.slice(0, 10).map((itemId) => ({ field: 'itemIds', itemId })),
     );
@@ -65,18 +61,9 @@ export function validateItemIds(itemIds: string[]): string[] {
 
 export function validateQuantityToSet(field: string, quantity: number): number {
   if (!isInteger(quantity, 0, MAX_SETTABLE_QUANTITY)) {
-    throw invalidArgument(`invalid ${field}`, [{ field, problem: `an integer 0..${MAX_SETTABLE_QUANTITY}` }]);
+    throw invalid(`invalid ${field}`, [{ field, problem: `an integer 0..${MAX_SETTABLE_QUANTITY}` }]);
   }
   return quantity;
-}
-
-/** Lines with the same item are added together; the result is sorted by item id. */
-export function mergeLines(lines: readonly ReserveLine[]): Line[] {
-  const merged = new Map<string, number>();
-  for (const { itemId, quantity } of lines) merged.set(itemId, (merged.get(itemId) ?? 0) + quantity);
-  return [...merged]
-    .map(([itemId, quantity]) => ({ itemId, quantity }))
-    .sort((a, b) => compareIds(a.itemId, b.itemId));
 }
 
 /** Checks every field and reports every problem at once; a service trusts no caller. */
@@ -84,44 +71,22 @@ export function validateReserveRequest(
   request: ReserveRequest,
   defaultTtlSeconds: number,
 ): ValidReserveRequest {
-  const problems: Problem[] = [];
-  if (!SAFE_ID.test(request.reservationId)) {
-    problems.push({ field: 'reservationId', problem: 'must match ^[A-Za-z0-9_-]{1,64}$' });
-  }
-  if (request.lines.length < 1 || request.lines.length > MAX_LINES) {
-    problems.push({ field: 'lines', problem: `1..${MAX_LINES} lines` });
-  }
-  request.lines.forEach((line, index) => {
-    if (!SAFE_ID.test(line.itemId))
-      problems.push({ field: `lines[${index}].itemId`, problem: 'must match ^[A-Za-z0-9_-]{1,64}$' });
-    if (!isInteger(line.quantity, 1, MAX_LINE_QUANTITY)) {
-      problems.push({ field: `lines[${index}].quantity`, problem: `an integer 1..${MAX_LINE_QUANTITY}` });
-    }
-  });
-  const lines = mergeLines(request.lines);
-  if (problems.length === 0) {
-    for (const line of lines) {
-      if (line.quantity > MAX_LINE_QUANTITY) {
-        problems.push({
-          field: 'lines',
-          itemId: line.itemId,
-          problem: `merged quantity over ${MAX_LINE_QUANTITY}`,
-        });
-      }
-    }
-  }
+  const problems: Problem[] = lineProblems(request.lines, { field: 'lines', maxQuantity: MAX_LINE_QUANTITY });
+  if (!ID.test(request.reservationId))
+    problems.unshift({ field: 'reservationId', problem: `must match ${ID_PATTERN}` });
   if (!isInteger(request.ttlSeconds, 0, MAX_TTL_SECONDS)) {
     problems.push({
       field: 'ttlSeconds',
       problem: `an integer 0..${MAX_TTL_SECONDS} (0: the service default)`,
     });
   }
-  if (problems.length > 0) throw invalidArgument('invalid reservation', problems);
-  return { reservationId: request.reservationId, lines, ttlSeconds: request.ttlSeconds || defaultTtlSeconds };
+  if (problems.length > 0) throw invalid('invalid reservation', problems);
+  return {
+    reservationId: request.reservationId,
+    lines: mergeLines(request.lines),
+    ttlSeconds: request.ttlSeconds || defaultTtlSeconds,
+  };
 }
-
-/** Code-point order, the same in every process (localeCompare is not). */
-export const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function sameLines(a: readonly Line[], b: readonly Line[]): boolean {
   return (
@@ -169,32 +134,19 @@ export function finalState(facts: Pick<ReservationFacts, 'state' | 'endsAs'>): R
 }
 
 export const outOfStock = (lines: readonly OutOfStockLine[]) =>
-  new RpcError(
-    status.FAILED_PRECONDITION,
+  refused(
     'out_of_stock',
     'not enough stock',
     lines.map((line) => ({ ...line })),
   );
 export const reservationReleased = (id: string, end: ReleaseEnd) =>
-  new RpcError(
-    status.FAILED_PRECONDITION,
-    'reservation_released',
-    `reservation ${id} is ${end}; nothing is held`,
-  );
+  refused('reservation_released', `reservation ${id} is ${end}; nothing is held`);
 export const reservationCommitted = (id: string) =>
-  new RpcError(
-    status.FAILED_PRECONDITION,
-    'reservation_committed',
-    `reservation ${id} is committed and cannot be released`,
-  );
+  refused('reservation_committed', `reservation ${id} is committed and cannot be released`);
 export const reservationPending = (id: string) =>
-  new RpcError(
-    status.FAILED_PRECONDITION,
-    'reservation_pending',
-    `reservation ${id} is still being reserved`,
-  );
+  refused('reservation_pending', `reservation ${id} is still being reserved`);
 export const reservationIdReused = (id: string) =>
-  new RpcError(status.ALREADY_EXISTS, 'reservation_id_reused', `reservation ${id} exists with other lines`);
+  duplicate('reservation_id_reused', `reservation ${id} exists with other lines`);
 
 /** What Reserve does when the reservation id is already known: take the holds (again), or answer. */
 export function replayReserve(

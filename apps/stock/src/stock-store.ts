@@ -1,17 +1,15 @@
 import type { Db, Filter } from 'mongodb';
 import type { ItemStock } from '@oms/contracts';
 import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
-import { notFound } from '@oms/rpc';
+import { byCodePoint, missing, type Line } from '@oms/domain';
 import {
   commitPlan,
-  compareIds,
   finalState,
   isFinal,
   releasePlan,
   replayReserve,
   reservationPending,
   reserveAnswer,
-  type Line,
   type OutOfStockLine,
   type ReleaseEnd,
   type ReservationFacts,
@@ -137,7 +135,7 @@ export class StockStore {
   async availability(itemIds: readonly string[]): Promise<ItemStock[]> {
     const filter: Filter<ItemDocument> = itemIds.length > 0 ? { _id: { $in: [...itemIds] } } : {};
     const docs = await this.items.collection.find(filter).toArray();
-    return docs.map(toItemStock).sort((a, b) => compareIds(a.itemId, b.itemId));
+    return docs.map(toItemStock).sort((a, b) => byCodePoint(a.itemId, b.itemId));
   }
 
   /** Sets what can be reserved now; holds and committed stock stay. Stocks an item not stocked yet. */
@@ -224,7 +222,7 @@ export class StockStore {
     const decided = await this.decide(id, ['reserved'], { status: 'committing' });
     if (decided) return view(await this.settle(decided));
     const doc = await this.reservations.collection.findOne({ _id: id });
-    if (!doc) throw notFound(`reservation ${id} not found`);
+    if (!doc) throw missing(`reservation ${id} not found`);
     if (commitPlan(id, facts(doc)) === 'done') return view(doc);
     return view(await this.finishIfStuck(doc));
   }

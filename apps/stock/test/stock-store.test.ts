@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MongoClient, type Db } from 'mongodb';
 import { createLogger } from '@oms/logging';
-import { RpcError } from '@oms/rpc';
+import { DomainError } from '@oms/domain';
 import { ReservationSweeper } from '../src/reservation-sweeper';
 import { validateReserveRequest, type ReservationState } from '../src/reservation-rules';
 import { StockStore, type ItemDocument, type ReservationDocument } from '../src/stock-store';
@@ -48,16 +48,16 @@ async function secondStore(t: TestContext, db: Db): Promise<StockStore> {
 const reserveRequest = (id: string, lines: { itemId: string; quantity: number }[], ttlSeconds = 900) =>
   validateReserveRequest({ reservationId: id, lines, ttlSeconds }, 900);
 
-const reason = (error: unknown) => (error instanceof RpcError ? error.reason : String(error));
+const reason = (error: unknown) => (error instanceof DomainError ? error.reason : String(error));
 
-async function rejection(promise: Promise<unknown>): Promise<RpcError> {
+async function rejection(promise: Promise<unknown>): Promise<DomainError> {
   try {
     await promise;
   } catch (error) {
-    if (error instanceof RpcError) return error;
+    if (error instanceof DomainError) return error;
     throw error;
   }
-  assert.fail('expected an RpcError');
+  assert.fail('expected a DomainError');
 }
 
 async function stockOf(store: StockStore, itemId: string) {

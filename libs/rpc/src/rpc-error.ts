@@ -1,4 +1,5 @@
 import { Metadata, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import type { DomainError, DomainErrorKind } from '@oms/domain';
 
 const REASON_KEY = 'oms-error-reason';
 const DETAILS_KEY = 'oms-error-details';
@@ -88,3 +89,14 @@ export function defaultReason(code: status): string {
 export const invalidArgument = (message: string, details?: Record<string, unknown>[]) =>
   new RpcError(status.INVALID_ARGUMENT, 'invalid_argument', message, details);
 export const notFound = (message: string) => new RpcError(status.NOT_FOUND, 'not_found', message);
+
+const CODE_OF_KIND: Record<DomainErrorKind, status> = {
+  invalid: status.INVALID_ARGUMENT,
+  not_found: status.NOT_FOUND,
+  already_exists: status.ALREADY_EXISTS,
+  precondition_failed: status.FAILED_PRECONDITION,
+};
+
+/** A domain rule's refusal, as it crosses the wire: the kind picks the status, the rest stays. */
+export const fromDomainError = (error: DomainError) =>
+  new RpcError(CODE_OF_KIND[error.kind], error.reason, error.message, error.details);

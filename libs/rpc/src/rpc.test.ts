@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import pino from 'pino';
 import { MenuServiceService } from '@oms/contracts';
+import { refused } from '@oms/domain';
 import { createTargetPolicy } from '@oms/resilience';
 import { createRpcClient, RpcError, unaryService, inboundDeadline, type RpcClient } from './index';
 
@@ -25,6 +26,7 @@ before(async () => {
         },
         getItem: async ({ id }) => {
           if (id === 'boom') throw new Error('secret internal detail');
+          if (id === 'gone') throw refused('item_withdrawn', `item ${id} is off the menu`, [{ itemId: id }]);
           throw new RpcError(status.FAILED_PRECONDITION, 'out_of_stock', 'not enough', [
             { itemId: id, available: 0 },
           ]);
@@ -66,6 +68,16 @@ test('a domain error keeps its status, reason and details across the wire', asyn
     assert.equal(error.code, status.FAILED_PRECONDITION);
     assert.equal(error.reason, 'out_of_stock');
     assert.deepEqual(error.details, [{ itemId: 'pizza', available: 0 }]);
+    return true;
+  });
+});
+
+test('a domain refusal crosses the wire as its status, with its reason and details', async () => {
+  await assert.rejects(client.getItem({ id: 'gone' }), (error: unknown) => {
+    assert.ok(error instanceof RpcError);
+    assert.equal(error.code, status.FAILED_PRECONDITION);
+    assert.equal(error.reason, 'item_withdrawn');
+    assert.deepEqual(error.details, [{ itemId: 'gone' }]);
     return true;
   });
 });

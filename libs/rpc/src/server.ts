@@ -9,7 +9,8 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from '@oms/logging';
 import { runWithInboundCall } from './call-context';
-import { RpcError } from './rpc-error';
+import { DomainError } from '@oms/domain';
+import { fromDomainError, RpcError } from './rpc-error';
 
 type RequestOf<M> = M extends { requestDeserialize: (b: Buffer) => infer Req } ? Req : never;
 type ResponseOf<M> = M extends { responseSerialize: (v: infer Res) => Buffer } ? Res : never;
@@ -80,6 +81,7 @@ export function unaryService<D extends ServiceDefinition>(
             callback(null, response);
           },
           (error: unknown) => {
+            if (error instanceof DomainError) error = fromDomainError(error);
             if (error instanceof RpcError) {
               done(error.code);
               return callback(error.toStatus());

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { Order, OrderLineInput } from '@oms/contracts';
+import { byCodePoint, MAX_QUANTITY, mergeLines as mergeSameItems } from '@oms/domain';
 import { setOrderId } from '@oms/telemetry';
 import type { RouteContext } from '../app';
 import { badRequest, notFoundError } from '../http-errors';
@@ -16,7 +17,6 @@ import {
   errorResponses,
   IdempotencyHeaders,
   ListOrdersQuery,
-  MAX_QUANTITY,
   OrderListSchema,
   OrderParams,
   type CreateOrderBodyType,
@@ -26,13 +26,12 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 
 /** Lines with the same item are one line; the merged quantity obeys the same 1..100 rule. */
 export function mergeLines(items: CreateOrderBodyType['items']): OrderLineInput[] {
-  const merged = new Map<string, number>();
-  for (const { itemId, quantity } of items) merged.set(itemId, (merged.get(itemId) ?? 0) + quantity);
-  const tooMany = [...merged].filter(([, quantity]) => quantity > MAX_QUANTITY);
+  const merged = mergeSameItems(items);
+  const tooMany = merged.filter(({ quantity }) => quantity > MAX_QUANTITY);
   if (tooMany.length > 0) {
     throw badRequest(
       `the merged quantity of an item must be at most ${MAX_QUANTITY}`,
-      tooMany.map(([itemId, quantity]) => ({
+      tooMany.map(({ itemId, quantity }) => ({
         path: '/items',
         itemId,
         quantity,
@@ -40,12 +39,12 @@ export function mergeLines(items: CreateOrderBodyType['items']): OrderLineInput[
       })),
     );
   }
-  return [...merged].map(([itemId, quantity]) => ({ itemId, quantity }));
+  return merged;
 }
 
 /** The canonical request: merged lines in item order, so reordering lines is the same request. */
 export function requestHash(lines: OrderLineInput[]): string {
-  const canonical = [...lines].sort((a, b) => (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
+  const canonical = [...lines].sort((a, b) => byCodePoint(a.itemId, b.itemId));
   return sha256(JSON.stringify(canonical.map((line) => [line.itemId, line.quantity])));
 }
 
