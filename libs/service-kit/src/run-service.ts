@@ -59,7 +59,6 @@ export interface ServiceContext<C> {
   metrics: ServiceMetrics;
   /** True once shutdown began. */
   isShuttingDown(): boolean;
-  breakerStates(): Record<string, string>;
 }
 
 export interface ServiceMessaging {
@@ -235,8 +234,6 @@ async function startService<S extends TObject>(spec: ServiceSpec<S>): Promise<vo
     knownInstances: (service) => catalog.current(service)?.length,
     metrics,
     isShuttingDown: () => shuttingDown,
-    breakerStates: () =>
-      Object.fromEntries([...policies].map(([target, policy]) => [target, policy.breakerState()])),
   };
 
   const parts = await spec.setup(context);
