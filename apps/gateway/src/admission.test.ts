@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { OrderServiceService } from '@oms/contracts';
 import { AdaptiveConcurrencyLimit } from '@oms/resilience';
 import { waitFor } from '@oms/testing';
-import { buildTestApp, fakeBackends, fakeClient, sampleOrder } from './test-support';
+import { buildTestApp, fakeBackends, fakeClient, sampleOrder } from '../test/test-support';
 
 /** A limit of exactly `n` concurrent requests that never adapts (the target is never missed). */
 const fixedLimit = (n: number) =>

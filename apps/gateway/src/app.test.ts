@@ -19,7 +19,7 @@ import {
   fakeClient,
   sampleOrder,
   unavailable,
-} from './test-support';
+} from '../test/test-support';
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;

@@ -7,7 +7,13 @@ import { RpcError } from '@oms/rpc';
 import { pino } from 'pino';
 import { IdempotencyGuard } from './idempotency';
 import { requestIdForKey } from './routes/orders';
-import { buildTestApp, fakeBackends, fakeClient, MemoryIdempotencyStore, sampleOrder } from './test-support';
+import {
+  buildTestApp,
+  fakeBackends,
+  fakeClient,
+  MemoryIdempotencyStore,
+  sampleOrder,
+} from '../test/test-support';
 
 const URL = '/v1/customers/alice/orders';
 const BODY = { items: [{ itemId: 'margherita', quantity: 2 }] };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { MenuServiceService, StockServiceService } from '@oms/contracts';
 import { RpcError } from '@oms/rpc';
-import { buildTestApp, fakeBackends, fakeClient, MENU, unavailable } from './test-support';
+import { buildTestApp, fakeBackends, fakeClient, MENU, unavailable } from '../test/test-support';
 
 test('the menu is joined with live availability (missing stock counts as 0)', async () => {
   const backends = fakeBackends({

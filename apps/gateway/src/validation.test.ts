@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildTestApp, ADMIN_TOKEN } from './test-support';
+import { buildTestApp, ADMIN_TOKEN } from '../test/test-support';
 
 const built = buildTestApp();
 after(async () => (await built).app.close());
@@ -273,7 +273,7 @@ for (const c of CASES) {
 }
 
 test('lines with the same itemId are merged before the order service sees them', async () => {
-  const { buildTestApp: build, fakeBackends, fakeClient } = await import('./test-support');
+  const { buildTestApp: build, fakeBackends, fakeClient } = await import('../test/test-support');
   const { OrderServiceService } = await import('@oms/contracts');
   const seen: unknown[] = [];
   const backends = fakeBackends();
@@ -304,7 +304,7 @@ test('lines with the same itemId are merged before the order service sees them',
 });
 
 test('a valid list query is converted (limit=5 is the number 5)', async () => {
-  const { buildTestApp: build, fakeBackends, fakeClient } = await import('./test-support');
+  const { buildTestApp: build, fakeBackends, fakeClient } = await import('../test/test-support');
   const { OrderServiceService } = await import('@oms/contracts');
   const seen: unknown[] = [];
   const { app } = await build({

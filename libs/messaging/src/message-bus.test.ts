@@ -18,7 +18,7 @@ import {
   testLogger,
   withRawChannel,
   withRawConfirmChannel,
-} from './test-support';
+} from '../test/test-support';
 
 const spans = recordSpans();
 const tracer = trace.getTracer('message-bus.test');

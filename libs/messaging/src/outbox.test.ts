@@ -15,7 +15,7 @@ import {
   type EventPublisher,
   type OutboxFields,
 } from './outbox';
-import { brokerAndDatabase, recordSpans, TestBuses, testLogger } from './test-support';
+import { brokerAndDatabase, recordSpans, TestBuses, testLogger } from '../test/test-support';
 
 const spans = recordSpans();
 

@@ -13,15 +13,15 @@ import {
 } from '@oms/contracts';
 import { RpcError, type RpcClient } from '@oms/rpc';
 import type { ServiceName } from '@oms/service-kit';
-import { buildApp, type GatewayDependencies } from './app';
-import { QUEUE_OWNERS, type Backends, type QueueOwner } from './backends';
+import { buildApp, type GatewayDependencies } from '../src/app';
+import { QUEUE_OWNERS, type Backends, type QueueOwner } from '../src/backends';
 import type {
   BeginResult,
   IdempotencyRecord,
   IdempotencyStore,
   NewIdempotencyRecord,
   StoredResponse,
-} from './idempotency-store';
+} from '../src/idempotency-store';
 
 type Methods<D> = Omit<RpcClient<D>, 'close'>;
 

@@ -12,8 +12,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { pino, type Logger } from 'pino';
 import { ensureStack, stackAddresses } from '@oms/testing';
-import { MessageBus, type MessageBusOptions } from './message-bus';
-import { eventsExchangeName, subscriptionQueues } from './topology';
+import { MessageBus, type MessageBusOptions } from '../src/message-bus';
+import { eventsExchangeName, subscriptionQueues } from '../src/topology';
 
 const run = promisify(execFile);
 

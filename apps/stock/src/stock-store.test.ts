@@ -7,9 +7,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { MongoClient, type Db } from 'mongodb';
 import { createLogger } from '@oms/logging';
 import { DomainError } from '@oms/domain';
-import { ReservationSweeper } from '../src/reservation-sweeper';
-import { validateReserveRequest, type ReservationState } from '../src/reservation-rules';
-import { StockStore, type ItemDocument, type ReservationDocument } from '../src/stock-store';
+import { ReservationSweeper } from './reservation-sweeper';
+import { validateReserveRequest, type ReservationState } from './reservation-rules';
+import { StockStore, type ItemDocument, type ReservationDocument } from './stock-store';
 
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const logger = createLogger({ service: 'stock', instance: 'test', level: 'silent' });
