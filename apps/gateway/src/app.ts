@@ -10,9 +10,9 @@ import Fastify, {
 import swagger from '@fastify/swagger';
 import type { Logger } from '@oms/logging';
 import { RpcError } from '@oms/rpc';
-import type { ServiceName } from '@oms/service-kit';
 import { createAdminAuth } from './admin-auth';
 import { registerAdmission, wasRefused, type GatewayAdmission } from './admission';
+import type { Readiness, RouteContext } from './route-context';
 import type { Backends } from './backends';
 import { HttpError, httpErrorFromRpc, internalError, type ErrorDetail } from './http-errors';
 import { IdempotencyGuard, type IdempotencyOptions } from './idempotency';
@@ -37,20 +37,9 @@ export interface GatewayDependencies {
   adminToken: string;
   /** Request metrics per route (Prometheus, served by the bootstrap). */
   observeHttp?: (route: string, method: string, statusCode: number, seconds: number) => void;
-  readiness: {
-    knownInstances(service: ServiceName): number | undefined;
-    isShuttingDown(): boolean;
-  };
+  readiness: Readiness;
   /** Concurrency limits of /v1 requests; none admits everything (unit tests). */
   admission?: GatewayAdmission;
-}
-
-/** What the route modules receive. */
-export interface RouteContext {
-  backends: Backends;
-  idempotency: IdempotencyGuard;
-  authenticateAdmin: (authorization: string | undefined) => void;
-  readiness: GatewayDependencies['readiness'];
 }
 
 /** An incoming x-request-id is echoed only when it is a sane token (no header injection, bounded). */

@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { RpcError } from '@oms/rpc';
-import type { RouteContext } from '../app';
+import type { RouteContext } from '../route-context';
 import { QUEUE_OWNERS, type QueueOwner } from '../backends';
 import { HttpError, httpErrorFromRpc } from '../http-errors';
 import { toDeadLetterQueueJson, toMenuItemJson } from '../mappers';

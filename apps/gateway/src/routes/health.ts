@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from '../app';
+import type { RouteContext } from '../route-context';
 import { OPTIONAL_BACKENDS, REQUIRED_BACKENDS } from '../backends';
 import { HealthSchema, ReadySchema } from '../schemas';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { RouteContext } from '../app';
+import type { RouteContext } from '../route-context';
 import { toTicketJson } from '../mappers';
 import { coerceQuery } from '../query';
 import {

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { RouteContext } from '../app';
+import type { RouteContext } from '../route-context';
 import type { Backends } from '../backends';
 import { toMenuItemJson } from '../mappers';
 import { BACKEND_ERRORS, DEGRADED_HEADER, errorResponses, ItemParams, MenuSchema } from '../schemas';

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { Order, OrderLineInput } from '@oms/contracts';
 import { byCodePoint, MAX_QUANTITY, mergeLines as mergeSameItems } from '@oms/domain';
 import { setOrderId } from '@oms/telemetry';
-import type { RouteContext } from '../app';
+import type { RouteContext } from '../route-context';
 import { badRequest, notFoundError } from '../http-errors';
 import type { StoredResponse } from '../idempotency-store';
 import { toOrderJson } from '../mappers';

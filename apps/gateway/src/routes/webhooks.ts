@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { setOrderId } from '@oms/telemetry';
-import type { RouteContext } from '../app';
+import type { RouteContext } from '../route-context';
 import { HttpError } from '../http-errors';
 import { BACKEND_ERRORS, errorResponses } from '../schemas';
 
