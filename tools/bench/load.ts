@@ -52,24 +52,23 @@ export async function httpLoad(settings: LoadSettings, options: autocannon.Optio
   };
 }
 
-export async function grpcEchoLoad(settings: LoadSettings, target: string): Promise<Measurement> {
-  const Echo = makeGenericClientConstructor(ECHO_SERVICE as never, 'Echo');
-  const client = new Echo(target, credentials.createInsecure()) as unknown as Client & {
-    echo(request: Buffer, callback: (error: Error | null) => void): void;
-  };
-  const payload = Buffer.from('x'.repeat(64));
+/**
+ * `connections` loops calling `call` back to back for `durationS` seconds. `call` resolves true
+ * for a good answer; a false or a throw counts as an error.
+ */
+async function closedLoop(settings: LoadSettings, call: () => Promise<boolean>): Promise<Measurement> {
   const latencies: number[] = [];
   let errors = 0;
   const deadline = Date.now() + settings.durationS * 1000;
   const worker = async () => {
     while (Date.now() < deadline) {
       const started = performance.now();
-      await new Promise<void>((done) => client.echo(payload, (error) => ((errors += error ? 1 : 0), done())));
+      const good = await call().catch(() => false);
+      if (!good) errors += 1;
       latencies.push(performance.now() - started);
     }
   };
   await Promise.all(Array.from({ length: settings.connections }, worker));
-  client.close();
   return {
     rps: latencies.length / settings.durationS,
     p50: percentile(latencies, 0.5),
@@ -83,38 +82,29 @@ export async function grpcEchoLoad(settings: LoadSettings, target: string): Prom
   };
 }
 
+export async function grpcEchoLoad(settings: LoadSettings, target: string): Promise<Measurement> {
+  const Echo = makeGenericClientConstructor(ECHO_SERVICE as never, 'Echo');
+  const client = new Echo(target, credentials.createInsecure()) as unknown as Client & {
+    echo(request: Buffer, callback: (error: Error | null) => void): void;
+  };
+  const payload = Buffer.from('x'.repeat(64));
+  try {
+    return await closedLoop(
+      settings,
+      () => new Promise<boolean>((done) => client.echo(payload, (error) => done(!error))),
+    );
+  } finally {
+    client.close();
+  }
+}
+
 /** `connections` concurrent loops of findOne({_id}) on one small document, in the bench process. */
 export async function mongoFindLoad(settings: LoadSettings, url: string): Promise<Measurement> {
   const client = new MongoClient(url, { maxPoolSize: settings.connections });
   try {
     const collection = client.db('bench_ceiling').collection<{ _id: string; n: number }>('docs');
     await collection.updateOne({ _id: 'one' }, { $set: { n: 1 } }, { upsert: true });
-    const latencies: number[] = [];
-    let errors = 0;
-    const deadline = Date.now() + settings.durationS * 1000;
-    const worker = async () => {
-      while (Date.now() < deadline) {
-        const started = performance.now();
-        try {
-          if (!(await collection.findOne({ _id: 'one' }))) errors += 1;
-        } catch {
-          errors += 1;
-        }
-        latencies.push(performance.now() - started);
-      }
-    };
-    await Promise.all(Array.from({ length: settings.connections }, worker));
-    return {
-      rps: latencies.length / settings.durationS,
-      p50: percentile(latencies, 0.5),
-      p90: percentile(latencies, 0.9),
-      p99: percentile(latencies, 0.99),
-      errors,
-      requests: latencies.length,
-      ok: latencies.length - errors,
-      okPerSecond: (latencies.length - errors) / settings.durationS,
-      failures: errors > 0 ? { errors } : {},
-    };
+    return await closedLoop(settings, async () => (await collection.findOne({ _id: 'one' })) !== null);
   } finally {
     await client.close();
   }

@@ -33,6 +33,18 @@ export interface SustainedResult {
 
 const ITEM = 'bench-sustained-item';
 
+/** One create, its body read to the end; the answer's status and headers. */
+async function postCreate(url: string, body: string): Promise<Response> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  await response.arrayBuffer();
+  return response;
+}
+
 async function drive(
   url: string,
   body: string,
@@ -50,13 +62,7 @@ async function drive(
       let status = 'error';
       let waitS = 0;
       try {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-          signal: AbortSignal.timeout(30_000),
-        });
-        await response.arrayBuffer();
+        const response = await postCreate(url, body);
         status = String(response.status);
         const ms = performance.now() - started;
         if (response.status === 201) created.push(ms);
@@ -116,14 +122,7 @@ export async function sustained(ctx: BenchContext): Promise<SustainedResult> {
   await sleep(recoveryS * 1000);
   const statuses: number[] = [];
   for (let i = 0; i < 5; i++) {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      signal: AbortSignal.timeout(30_000),
-    });
-    await response.arrayBuffer();
-    statuses.push(response.status);
+    statuses.push((await postCreate(url, body)).status);
   }
   return {
     normal,
