@@ -1,21 +1,29 @@
 /** Proto messages ↔ the public JSON (camelCase, lowercase statuses, null for absent values). */
-import { OrderStatus, type DeadLetterQueue, type MenuItem, type Order, type Ticket } from '@oms/contracts';
+import {
+  OrderStatus,
+  TicketStatus,
+  type DeadLetterQueue,
+  type MenuItem,
+  type Order,
+  type Ticket,
+} from '@oms/contracts';
 import type { MenuItemJson, OrderJson, TicketJson } from './schemas';
 
-const STATUS_PREFIX = 'ORDER_STATUS_';
-
-/** `ORDER_STATUS_AWAITING_PAYMENT` → `awaiting_payment`. */
-export function orderStatusName(value: OrderStatus): string {
-  const name = OrderStatus[value];
-  if (
-    name === undefined ||
-    !name.startsWith(STATUS_PREFIX) ||
-    value === OrderStatus.ORDER_STATUS_UNSPECIFIED
-  ) {
-    return 'unknown';
-  }
-  return name.slice(STATUS_PREFIX.length).toLowerCase();
+/**
+ * A proto enum value's public name: `ORDER_STATUS_AWAITING_PAYMENT` → `awaiting_payment`;
+ * `unknown` for the unspecified value or one this build does not know.
+ */
+function publicName(names: Record<number, string>, prefix: string, value: number): string {
+  const name = names[value];
+  if (name === undefined || !name.startsWith(prefix) || name === `${prefix}UNSPECIFIED`) return 'unknown';
+  return name.slice(prefix.length).toLowerCase();
 }
+
+export const orderStatusName = (value: OrderStatus): string =>
+  publicName(OrderStatus, 'ORDER_STATUS_', value);
+
+export const ticketStatusName = (value: TicketStatus): string =>
+  publicName(TicketStatus, 'TICKET_STATUS_', value);
 
 const orNull = (value: string | undefined): string | null =>
   value === undefined || value === '' ? null : value;
@@ -57,7 +65,7 @@ export function toTicketJson(ticket: Ticket): TicketJson {
   return {
     id: ticket.id,
     orderId: ticket.orderId,
-    status: ticket.status,
+    status: ticketStatusName(ticket.status),
     items: ticket.items.map((item) => ({ itemId: item.itemId, name: item.name, quantity: item.quantity })),
     createdAt: ticket.createdAt,
     startedAt: orNull(ticket.startedAt),

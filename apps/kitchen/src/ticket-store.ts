@@ -1,22 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import type { Collection, Db, Filter } from 'mongodb';
-import { EventTypes, type OrderPaidData, type Ticket, type TicketEventData } from '@oms/contracts';
+import type { Db, Filter } from 'mongodb';
+import {
+  EventTypes,
+  type OrderPaidData,
+  type Ticket,
+  type TicketEventData,
+  TicketStatus,
+} from '@oms/contracts';
 import {
   newEvent,
   stageEvents,
-  withCapturedTraceContext,
   type OutboxFields,
   type OutboxHandOff,
+  type RelayOutbox,
 } from '@oms/messaging';
 import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
+import { withCapturedTraceContext } from '@oms/telemetry';
 
-export const TICKET_STATUSES = ['queued', 'preparing', 'ready'] as const;
-export type TicketStatus = (typeof TICKET_STATUSES)[number];
+/** A ticket's status as its document stores it (and the list filter names it): the lowercase name. */
+export type TicketStatusName = 'queued' | 'preparing' | 'ready';
+
+const STATUS_VALUES: Record<TicketStatusName, TicketStatus> = {
+  queued: TicketStatus.TICKET_STATUS_QUEUED,
+  preparing: TicketStatus.TICKET_STATUS_PREPARING,
+  ready: TicketStatus.TICKET_STATUS_READY,
+};
+
+export const TICKET_STATUSES = Object.keys(STATUS_VALUES) as readonly TicketStatusName[];
 
 export interface TicketDocument extends Versioned, OutboxFields {
   _id: string;
   orderId: string;
-  status: TicketStatus;
+  status: TicketStatusName;
   items: { itemId: string; name: string; quantity: number }[];
   createdAt: Date;
   startedAt: Date | null;
@@ -34,7 +49,8 @@ function toTicket(doc: TicketDocument): Ticket {
   return {
     id: doc._id,
     orderId: doc.orderId,
-    status: doc.status,
+    // A name this build does not know (written by a newer one) is reported as unspecified.
+    status: STATUS_VALUES[doc.status] ?? TicketStatus.TICKET_STATUS_UNSPECIFIED,
     items: doc.items,
     createdAt: iso(doc.createdAt),
     startedAt: iso(doc.startedAt),
@@ -44,8 +60,6 @@ function toTicket(doc: TicketDocument): Ticket {
 
 const ticketEvent = (type: string, doc: { _id: string; orderId: string }) =>
   stageEvents([newEvent<TicketEventData>(type, { orderId: doc.orderId, ticketId: doc._id })]);
-
-export type RelayOutbox = (tickets: Collection<TicketDocument>) => OutboxHandOff;
 
 /**
  * Kitchen tickets, one per paid order (a unique key). A cook claims a ticket with one conditional
@@ -57,7 +71,7 @@ export class TicketStore {
     private readonly outbox: OutboxHandOff,
   ) {}
 
-  static async open(db: Db, relayOutbox: RelayOutbox): Promise<TicketStore> {
+  static async open(db: Db, relayOutbox: RelayOutbox<TicketDocument>): Promise<TicketStore> {
     const tickets = db.collection<TicketDocument>('tickets');
     // One ticket per order, however often the paid event is delivered.
     await tickets.createIndex({ orderId: 1 }, { unique: true });

@@ -1,10 +1,11 @@
-import type { Collection, Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import {
   EventTypes,
   type OrderCreatedData,
   type Payment,
   type PaymentFailedData,
   type PaymentSessionCreatedData,
+  PaymentStatus,
   type PaymentSucceededData,
 } from '@oms/contracts';
 import {
@@ -13,10 +14,19 @@ import {
   stageEventsForInsert,
   type OutboxFields,
   type OutboxHandOff,
+  type RelayOutbox,
 } from '@oms/messaging';
 import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
 
-export type PaymentStatus = 'session_pending' | 'awaiting_payment' | 'paid' | 'failed';
+/** A payment's status as its document stores it: the lowercase name, as orders store theirs. */
+export type PaymentStatusName = 'session_pending' | 'awaiting_payment' | 'paid' | 'failed';
+
+const STATUS_VALUES: Record<PaymentStatusName, PaymentStatus> = {
+  session_pending: PaymentStatus.PAYMENT_STATUS_SESSION_PENDING,
+  awaiting_payment: PaymentStatus.PAYMENT_STATUS_AWAITING_PAYMENT,
+  paid: PaymentStatus.PAYMENT_STATUS_PAID,
+  failed: PaymentStatus.PAYMENT_STATUS_FAILED,
+};
 
 export interface PaymentDocument extends Versioned, OutboxFields {
   _id: string;
@@ -24,7 +34,7 @@ export interface PaymentDocument extends Versioned, OutboxFields {
   amountCents: number;
   currency: string;
   items: OrderCreatedData['items'];
-  status: PaymentStatus;
+  status: PaymentStatusName;
   checkoutSessionId: string | null;
   paymentUrl: string | null;
   /** Session creation attempts while Stripe was unreachable, and when to try again. */
@@ -39,7 +49,8 @@ export interface PaymentDocument extends Versioned, OutboxFields {
 
 const toPayment = (doc: PaymentDocument): Payment => ({
   orderId: doc._id,
-  status: doc.status,
+  // A name this build does not know (written by a newer one) is reported as unspecified.
+  status: STATUS_VALUES[doc.status] ?? PaymentStatus.PAYMENT_STATUS_UNSPECIFIED,
   checkoutSessionId: doc.checkoutSessionId ?? '',
   paymentUrl: doc.paymentUrl ?? '',
   amountCents: doc.amountCents,
@@ -77,8 +88,6 @@ const sessionCreatedEvent = (orderId: string, session: { id: string; url: string
     paymentUrl: session.url,
   } satisfies PaymentSessionCreatedData);
 
-export type RelayOutbox = (payments: Collection<PaymentDocument>) => OutboxHandOff;
-
 /**
  * Payments, one per order. Every state change is one conditional update whose filter holds the
  * statuses it may leave, and stages its event in the same write.
@@ -89,7 +98,7 @@ export class PaymentStore {
     private readonly outbox: OutboxHandOff,
   ) {}
 
-  static async open(db: Db, relayOutbox: RelayOutbox): Promise<PaymentStore> {
+  static async open(db: Db, relayOutbox: RelayOutbox<PaymentDocument>): Promise<PaymentStore> {
     const payments = db.collection<PaymentDocument>('payments');
     // The retry loop asks for status 'session_pending': an equality the index serves.
     await payments.createIndex({ status: 1, nextAttemptAt: 1 });
@@ -205,7 +214,7 @@ export class PaymentStore {
   /** Applies `changes` only while the payment is in one of `from`; true when it did. */
   private async moveFrom(
     orderId: string,
-    from: PaymentStatus[],
+    from: PaymentStatusName[],
     changes: Record<string, unknown>,
   ): Promise<boolean> {
     const moved = await this.payments.findOneAndUpdate(

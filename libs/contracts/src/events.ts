@@ -1,7 +1,19 @@
 /**
- * The domain events that cross service boundaries over RabbitMQ, with their payloads. Producers
- * and consumers both import these, so a payload change is a compile error on both sides.
+ * The domain events that cross service boundaries over RabbitMQ. Their payloads are messages of
+ * proto/oms/v1/events.proto (generated types, exported from this package): producers and consumers
+ * both import them, so a payload change is a compile error on both sides. Payloads travel as the
+ * JSON of those types (camelCase names, integers as numbers), as they always have.
  */
+import {
+  OrderCreatedData,
+  OrderPaidData,
+  PaymentFailedData,
+  PaymentSessionCreatedData,
+  PaymentSucceededData,
+  TicketEventData,
+  type MessageFns,
+} from './generated/oms/v1/events';
+
 export const EventTypes = {
   orderCreated: 'order.created',
   orderPaid: 'order.paid',
@@ -12,69 +24,55 @@ export const EventTypes = {
   ticketReady: 'kitchen.ticket_ready',
 } as const;
 
-export interface OrderLineData {
-  itemId: string;
-  name: string;
-  quantity: number;
-  unitPriceCents: number;
+type PayloadMessage<T> = Pick<MessageFns<T>, 'fromJSON' | 'encode' | 'decode'>;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Whether `actual` holds every field of `expected` (a decoded message) with the same value. Fields
+ * `expected` does not have are ignored, so a newer producer may add fields. A string must not be
+ * empty: proto3 cannot tell "" from a field that was never set.
+ */
+function holdsFields(expected: unknown, actual: unknown): boolean {
+  if (typeof expected === 'string') return expected !== '' && expected === actual;
+  if (Array.isArray(expected))
+    return (
+      Array.isArray(actual) &&
+      actual.length === expected.length &&
+      expected.every((item, index) => holdsFields(item, actual[index]))
+    );
+  if (isRecord(expected))
+    return (
+      isRecord(actual) && Object.entries(expected).every(([key, value]) => holdsFields(value, actual[key]))
+    );
+  return expected === actual;
 }
 
-export interface OrderCreatedData {
-  orderId: string;
-  customerId: string;
-  items: OrderLineData[];
-  totalCents: number;
-  currency: string;
+/**
+ * The consumer-edge check of one payload message, derived from its generated code: the payload
+ * must already be what the message makes of it. `fromJSON` fills a missing field with its default
+ * and coerces a value of the wrong type, so either shows up as a difference; the binary form then
+ * refuses what JSON cannot (a fraction or an unsafe integer in an integer field). A payload that
+ * fails is malformed: a permanent failure, never retried.
+ */
+export function payloadGuard<T>(message: PayloadMessage<T>): (data: unknown) => data is T {
+  return (data: unknown): data is T => {
+    if (!isRecord(data)) return false;
+    try {
+      const decoded = message.fromJSON(data);
+      return (
+        holdsFields(decoded, data) && holdsFields(message.decode(message.encode(decoded).finish()), decoded)
+      );
+    } catch {
+      return false;
+    }
+  };
 }
 
-export interface OrderPaidData {
-  orderId: string;
-  customerId: string;
-  items: OrderLineData[];
-}
-
-export interface PaymentSessionCreatedData {
-  orderId: string;
-  checkoutSessionId: string;
-  paymentUrl: string;
-}
-
-export interface PaymentSucceededData {
-  orderId: string;
-  checkoutSessionId: string;
-  amountCents: number;
-  currency: string;
-}
-
-export interface PaymentFailedData {
-  orderId: string;
-  reason: 'session_expired' | 'async_payment_failed';
-}
-
-export interface TicketEventData {
-  orderId: string;
-  ticketId: string;
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null;
-const isString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
-
-/** Minimal shape checks at the consumer edge: a malformed payload is a permanent failure. */
-export const isOrderCreated = (d: unknown): d is OrderCreatedData =>
-  isObject(d) &&
-  isString(d.orderId) &&
-  isString(d.customerId) &&
-  Array.isArray(d.items) &&
-  Number.isInteger(d.totalCents) &&
-  isString(d.currency);
-export const isOrderPaid = (d: unknown): d is OrderPaidData =>
-  isObject(d) && isString(d.orderId) && isString(d.customerId) && Array.isArray(d.items);
-export const isPaymentSessionCreated = (d: unknown): d is PaymentSessionCreatedData =>
-  isObject(d) && isString(d.orderId) && isString(d.paymentUrl);
-export const isPaymentSucceeded = (d: unknown): d is PaymentSucceededData =>
-  isObject(d) && isString(d.orderId);
-export const isPaymentFailed = (d: unknown): d is PaymentFailedData =>
-  isObject(d) && isString(d.orderId) && isString(d.reason);
-export const isTicketEvent = (d: unknown): d is TicketEventData =>
-  isObject(d) && isString(d.orderId) && isString(d.ticketId);
+export const isOrderCreated = payloadGuard(OrderCreatedData);
+export const isOrderPaid = payloadGuard(OrderPaidData);
+export const isPaymentSessionCreated = payloadGuard(PaymentSessionCreatedData);
+export const isPaymentSucceeded = payloadGuard(PaymentSucceededData);
+export const isPaymentFailed = payloadGuard(PaymentFailedData);
+export const isTicketEvent = payloadGuard(TicketEventData);

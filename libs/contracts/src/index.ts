@@ -1,10 +1,14 @@
-/** Generated from proto/ (npm run proto:gen): the single source of RPC types for servers and clients. */
+/**
+ * Generated from proto/ (npm run proto:gen): the single source of RPC types for servers and clients,
+ * and of the event payloads that services send each other.
+ */
 export * from './generated/oms/v1/menu';
 export * from './generated/oms/v1/stock';
 export * from './generated/oms/v1/order';
 export * from './generated/oms/v1/payment';
 export * from './generated/oms/v1/kitchen';
 export * from './generated/oms/v1/dead_letters';
+export * from './generated/oms/v1/events';
 export { PROTO_ROOT, PROTO_FILES } from './proto-files';
 // Every generated file declares these helpers; name one copy explicitly to settle the ambiguity.
 export {

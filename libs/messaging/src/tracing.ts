@@ -1,15 +1,18 @@
 import {
   context,
-  propagation,
-  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
   type Attributes,
   type Span,
   type TextMapGetter,
-  type TextMapSetter,
 } from '@opentelemetry/api';
+import {
+  extractTraceContext,
+  injectTraceContext,
+  ORDER_ID_ATTRIBUTE,
+  traceIdFromTraceparent,
+} from '@oms/telemetry/api';
 import type { DomainEvent } from './event';
 
 /**
@@ -21,23 +24,17 @@ const tracer = trace.getTracer('@oms/messaging');
 
 export type MessageHeaders = Record<string, unknown>;
 
-const headerSetter: TextMapSetter<MessageHeaders> = {
-  set: (carrier, key, value) => {
-    carrier[key] = value;
-  },
-};
+/** Header values arrive as strings or as Buffers (AMQP byte arrays); nothing else carries trace context. */
+function headerText(headers: MessageHeaders, key: string): string | undefined {
+  const value = headers[key];
+  if (typeof value === 'string') return value;
+  return Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
+}
 
 const headerGetter: TextMapGetter<MessageHeaders> = {
   keys: (carrier) => Object.keys(carrier),
-  get: (carrier, key) => {
-    const value = carrier[key];
-    if (typeof value === 'string') return value;
-    return Buffer.isBuffer(value) ? value.toString('utf8') : undefined;
-  },
+  get: headerText,
 };
-
-/** Same tag as @oms/telemetry's ORDER_ID_ATTRIBUTE (not imported: that module loads the whole SDK). */
-const ORDER_ID_ATTRIBUTE = 'order.id';
 
 function orderIdAttribute(event: DomainEvent): Attributes {
   const data = event.data as { orderId?: unknown } | null;
@@ -63,8 +60,7 @@ export function startPublishSpan(
       ...orderIdAttribute(event),
     },
   });
-  const headers: MessageHeaders = {};
-  propagation.inject(trace.setSpan(context.active(), span), headers, headerSetter);
+  const headers = injectTraceContext<MessageHeaders>({}, trace.setSpan(context.active(), span));
   return { span, headers };
 }
 
@@ -86,7 +82,7 @@ export function withConsumeSpan<R>(
   details: ConsumeSpanDetails,
   work: (span: Span) => Promise<R>,
 ): Promise<R> {
-  const parent = propagation.extract(ROOT_CONTEXT, details.headers, headerGetter);
+  const parent = extractTraceContext(details.headers, headerGetter);
   const attributes: Attributes = {
     'messaging.system': 'rabbitmq',
     'messaging.operation.type': 'process',
@@ -121,23 +117,7 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}/;
-
 /** The trace id of the publisher's context, read straight from `traceparent` (works without a registered propagator). */
 export function traceIdFromHeaders(headers: MessageHeaders | undefined): string {
-  const traceparent = headers ? headerGetter.get(headers, 'traceparent') : undefined;
-  return typeof traceparent === 'string' ? (TRACEPARENT.exec(traceparent)?.[1] ?? '') : '';
-}
-
-/** The active trace context as plain strings, to store beside an event that is published later (outbox). */
-export function captureTraceContext(): Record<string, string> {
-  const carrier: MessageHeaders = {};
-  propagation.inject(context.active(), carrier, headerSetter);
-  return carrier as Record<string, string>;
-}
-
-/** Runs `work` in the trace context captured by captureTraceContext(). */
-export function withCapturedTraceContext<R>(carrier: Record<string, string> | undefined, work: () => R): R {
-  if (!carrier || Object.keys(carrier).length === 0) return work();
-  return context.with(propagation.extract(ROOT_CONTEXT, carrier, headerGetter), work);
+  return traceIdFromTraceparent(headers ? headerText(headers, 'traceparent') : undefined);
 }

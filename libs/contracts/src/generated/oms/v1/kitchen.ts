@@ -12,6 +12,52 @@ export const protobufPackage = 'oms.v1';
 
 export const protobufFileName = 'oms/v1/kitchen.proto';
 
+/** queued -> preparing -> ready. */
+export enum TicketStatus {
+  TICKET_STATUS_UNSPECIFIED = 0,
+  TICKET_STATUS_QUEUED = 1,
+  TICKET_STATUS_PREPARING = 2,
+  TICKET_STATUS_READY = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function ticketStatusFromJSON(object: any): TicketStatus {
+  switch (object) {
+    case 0:
+    case 'TICKET_STATUS_UNSPECIFIED':
+      return TicketStatus.TICKET_STATUS_UNSPECIFIED;
+    case 1:
+    case 'TICKET_STATUS_QUEUED':
+      return TicketStatus.TICKET_STATUS_QUEUED;
+    case 2:
+    case 'TICKET_STATUS_PREPARING':
+      return TicketStatus.TICKET_STATUS_PREPARING;
+    case 3:
+    case 'TICKET_STATUS_READY':
+      return TicketStatus.TICKET_STATUS_READY;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return TicketStatus.UNRECOGNIZED;
+  }
+}
+
+export function ticketStatusToJSON(object: TicketStatus): string {
+  switch (object) {
+    case TicketStatus.TICKET_STATUS_UNSPECIFIED:
+      return 'TICKET_STATUS_UNSPECIFIED';
+    case TicketStatus.TICKET_STATUS_QUEUED:
+      return 'TICKET_STATUS_QUEUED';
+    case TicketStatus.TICKET_STATUS_PREPARING:
+      return 'TICKET_STATUS_PREPARING';
+    case TicketStatus.TICKET_STATUS_READY:
+      return 'TICKET_STATUS_READY';
+    case TicketStatus.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 export interface TicketItem {
   itemId: string;
   name: string;
@@ -21,8 +67,7 @@ export interface TicketItem {
 export interface Ticket {
   id: string;
   orderId: string;
-  /** queued | preparing | ready */
-  status: string;
+  status: TicketStatus;
   items: TicketItem[];
   createdAt: string;
   startedAt: string;
@@ -30,6 +75,10 @@ export interface Ticket {
 }
 
 export interface ListTicketsRequest {
+  /**
+   * A status's lowercase name (`queued`, `preparing`, `ready`, as the HTTP query has it); empty
+   * means every status.
+   */
   status: string;
   orderId: string;
 }
@@ -144,7 +193,7 @@ export const TicketItem: MessageFns<TicketItem> = {
 };
 
 function createBaseTicket(): Ticket {
-  return { id: '', orderId: '', status: '', items: [], createdAt: '', startedAt: '', readyAt: '' };
+  return { id: '', orderId: '', status: 0, items: [], createdAt: '', startedAt: '', readyAt: '' };
 }
 
 export const Ticket: MessageFns<Ticket> = {
@@ -155,8 +204,8 @@ export const Ticket: MessageFns<Ticket> = {
     if (message.orderId !== '') {
       writer.uint32(18).string(message.orderId);
     }
-    if (message.status !== '') {
-      writer.uint32(26).string(message.status);
+    if (message.status !== 0) {
+      writer.uint32(64).int32(message.status);
     }
     for (const v of message.items) {
       TicketItem.encode(v!, writer.uint32(34).fork()).join();
@@ -202,12 +251,12 @@ export const Ticket: MessageFns<Ticket> = {
             message.orderId = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
+          case 8: {
+            if (tag !== 64) {
               break;
             }
 
-            message.status = reader.string();
+            message.status = reader.int32() as any;
             continue;
           }
           case 4: {
@@ -262,7 +311,7 @@ export const Ticket: MessageFns<Ticket> = {
         : isSet(object.order_id)
           ? globalThis.String(object.order_id)
           : '',
-      status: isSet(object.status) ? globalThis.String(object.status) : '',
+      status: isSet(object.status) ? ticketStatusFromJSON(object.status) : 0,
       items: globalThis.Array.isArray(object?.items)
         ? object.items.map((e: any) => TicketItem.fromJSON(e))
         : [],
@@ -292,8 +341,8 @@ export const Ticket: MessageFns<Ticket> = {
     if (message.orderId !== '') {
       obj.orderId = message.orderId;
     }
-    if (message.status !== '') {
-      obj.status = message.status;
+    if (message.status !== 0) {
+      obj.status = ticketStatusToJSON(message.status);
     }
     if (message.items?.length) {
       obj.items = message.items.map((e) => TicketItem.toJSON(e));
@@ -317,7 +366,7 @@ export const Ticket: MessageFns<Ticket> = {
     const message = createBaseTicket();
     message.id = object.id ?? '';
     message.orderId = object.orderId ?? '';
-    message.status = object.status ?? '';
+    message.status = object.status ?? 0;
     message.items = object.items?.map((e) => TicketItem.fromPartial(e)) || [];
     message.createdAt = object.createdAt ?? '';
     message.startedAt = object.startedAt ?? '';

@@ -12,6 +12,59 @@ export const protobufPackage = 'oms.v1';
 
 export const protobufFileName = 'oms/v1/payment.proto';
 
+/** session_pending -> awaiting_payment -> paid, or failed (Stripe's events decide which). */
+export enum PaymentStatus {
+  PAYMENT_STATUS_UNSPECIFIED = 0,
+  /** PAYMENT_STATUS_SESSION_PENDING - The Checkout Session is not created yet: Stripe was unreachable, and it is retried with backoff. */
+  PAYMENT_STATUS_SESSION_PENDING = 1,
+  PAYMENT_STATUS_AWAITING_PAYMENT = 2,
+  PAYMENT_STATUS_PAID = 3,
+  PAYMENT_STATUS_FAILED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function paymentStatusFromJSON(object: any): PaymentStatus {
+  switch (object) {
+    case 0:
+    case 'PAYMENT_STATUS_UNSPECIFIED':
+      return PaymentStatus.PAYMENT_STATUS_UNSPECIFIED;
+    case 1:
+    case 'PAYMENT_STATUS_SESSION_PENDING':
+      return PaymentStatus.PAYMENT_STATUS_SESSION_PENDING;
+    case 2:
+    case 'PAYMENT_STATUS_AWAITING_PAYMENT':
+      return PaymentStatus.PAYMENT_STATUS_AWAITING_PAYMENT;
+    case 3:
+    case 'PAYMENT_STATUS_PAID':
+      return PaymentStatus.PAYMENT_STATUS_PAID;
+    case 4:
+    case 'PAYMENT_STATUS_FAILED':
+      return PaymentStatus.PAYMENT_STATUS_FAILED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return PaymentStatus.UNRECOGNIZED;
+  }
+}
+
+export function paymentStatusToJSON(object: PaymentStatus): string {
+  switch (object) {
+    case PaymentStatus.PAYMENT_STATUS_UNSPECIFIED:
+      return 'PAYMENT_STATUS_UNSPECIFIED';
+    case PaymentStatus.PAYMENT_STATUS_SESSION_PENDING:
+      return 'PAYMENT_STATUS_SESSION_PENDING';
+    case PaymentStatus.PAYMENT_STATUS_AWAITING_PAYMENT:
+      return 'PAYMENT_STATUS_AWAITING_PAYMENT';
+    case PaymentStatus.PAYMENT_STATUS_PAID:
+      return 'PAYMENT_STATUS_PAID';
+    case PaymentStatus.PAYMENT_STATUS_FAILED:
+      return 'PAYMENT_STATUS_FAILED';
+    case PaymentStatus.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 export interface StripeWebhookRequest {
   rawBody: Buffer;
   signature: string;
@@ -27,7 +80,7 @@ export interface GetPaymentRequest {
 
 export interface Payment {
   orderId: string;
-  status: string;
+  status: PaymentStatus;
   checkoutSessionId: string;
   paymentUrl: string;
   amountCents: number;
@@ -264,7 +317,7 @@ export const GetPaymentRequest: MessageFns<GetPaymentRequest> = {
 };
 
 function createBasePayment(): Payment {
-  return { orderId: '', status: '', checkoutSessionId: '', paymentUrl: '', amountCents: 0, currency: '' };
+  return { orderId: '', status: 0, checkoutSessionId: '', paymentUrl: '', amountCents: 0, currency: '' };
 }
 
 export const Payment: MessageFns<Payment> = {
@@ -272,8 +325,8 @@ export const Payment: MessageFns<Payment> = {
     if (message.orderId !== '') {
       writer.uint32(10).string(message.orderId);
     }
-    if (message.status !== '') {
-      writer.uint32(18).string(message.status);
+    if (message.status !== 0) {
+      writer.uint32(56).int32(message.status);
     }
     if (message.checkoutSessionId !== '') {
       writer.uint32(26).string(message.checkoutSessionId);
@@ -311,12 +364,12 @@ export const Payment: MessageFns<Payment> = {
             message.orderId = reader.string();
             continue;
           }
-          case 2: {
-            if (tag !== 18) {
+          case 7: {
+            if (tag !== 56) {
               break;
             }
 
-            message.status = reader.string();
+            message.status = reader.int32() as any;
             continue;
           }
           case 3: {
@@ -370,7 +423,7 @@ export const Payment: MessageFns<Payment> = {
         : isSet(object.order_id)
           ? globalThis.String(object.order_id)
           : '',
-      status: isSet(object.status) ? globalThis.String(object.status) : '',
+      status: isSet(object.status) ? paymentStatusFromJSON(object.status) : 0,
       checkoutSessionId: isSet(object.checkoutSessionId)
         ? globalThis.String(object.checkoutSessionId)
         : isSet(object.checkout_session_id)
@@ -395,8 +448,8 @@ export const Payment: MessageFns<Payment> = {
     if (message.orderId !== '') {
       obj.orderId = message.orderId;
     }
-    if (message.status !== '') {
-      obj.status = message.status;
+    if (message.status !== 0) {
+      obj.status = paymentStatusToJSON(message.status);
     }
     if (message.checkoutSessionId !== '') {
       obj.checkoutSessionId = message.checkoutSessionId;
@@ -419,7 +472,7 @@ export const Payment: MessageFns<Payment> = {
   fromPartial(object: DeepPartial<Payment>): Payment {
     const message = createBasePayment();
     message.orderId = object.orderId ?? '';
-    message.status = object.status ?? '';
+    message.status = object.status ?? 0;
     message.checkoutSessionId = object.checkoutSessionId ?? '';
     message.paymentUrl = object.paymentUrl ?? '';
     message.amountCents = object.amountCents ?? 0;

@@ -1,0 +1,60 @@
+// Integration tests of the payment store against the real MongoDB-wire server of the local stack.
+// Each test uses a database of its own and drops it afterwards.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { PaymentStatus, type OrderCreatedData } from '@oms/contracts';
+import { ensureStack, stackAddresses } from '@oms/testing';
+import { newPayment, PaymentStore } from './payment-store';
+
+async function openStore(t: TestContext): Promise<PaymentStore> {
+  await ensureStack({ only: ['mongo'] });
+  const { MONGO_URL } = await stackAddresses();
+  const client = new MongoClient(MONGO_URL!, { serverSelectionTimeoutMS: 5000, retryWrites: false });
+  await client.connect();
+  const db = client.db(`payment_test_${randomBytes(5).toString('hex')}`);
+  t.after(async () => {
+    await db.dropDatabase();
+    await client.close();
+  });
+  // Nothing is published here: staged events stay in the documents.
+  return PaymentStore.open(db, () => ({ handOff: () => undefined }));
+}
+
+const order = (orderId: string): OrderCreatedData => ({
+  orderId,
+  customerId: 'c1',
+  items: [{ itemId: 'margherita', name: 'Margherita', quantity: 1, unitPriceCents: 1250 }],
+  totalCents: 1250,
+  currency: 'usd',
+});
+
+/** The status as the RPC answers it, and as the document stores it. */
+async function statusOf(store: PaymentStore, orderId: string) {
+  return [(await store.get(orderId))?.status, (await store.document(orderId))?.status];
+}
+
+test('a payment answers its status as the proto enum and stores it by its lowercase name', async (t) => {
+  const store = await openStore(t);
+  await store.recordPending(newPayment(order('ord_paid'), {}));
+  assert.deepEqual(await statusOf(store, 'ord_paid'), [
+    PaymentStatus.PAYMENT_STATUS_SESSION_PENDING,
+    'session_pending',
+  ]);
+
+  const session = { id: 'cs_1', url: 'https://checkout.stripe.com/c/pay/cs_1' };
+  assert.equal(await store.sessionCreated('ord_paid', session), true);
+  assert.deepEqual(await statusOf(store, 'ord_paid'), [
+    PaymentStatus.PAYMENT_STATUS_AWAITING_PAYMENT,
+    'awaiting_payment',
+  ]);
+
+  const paid = { orderId: 'ord_paid', checkoutSessionId: 'cs_1', amountCents: 1250, currency: 'usd' };
+  assert.equal(await store.markPaid('ord_paid', paid), true);
+  assert.deepEqual(await statusOf(store, 'ord_paid'), [PaymentStatus.PAYMENT_STATUS_PAID, 'paid']);
+
+  await store.recordWithSession(newPayment(order('ord_failed'), {}), { id: 'cs_2', url: session.url });
+  assert.equal(await store.markFailed('ord_failed', 'session_expired'), true);
+  assert.deepEqual(await statusOf(store, 'ord_failed'), [PaymentStatus.PAYMENT_STATUS_FAILED, 'failed']);
+});
