@@ -1,19 +1,9 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import type { StackComponent } from '@oms/local-stack';
 
-const ROOT = resolve(__dirname, '../../..');
+export type { StackComponent };
 
-/** A component of the local stack (tools/stack/lib/components.mjs). */
-export type StackComponent = 'consul' | 'rabbitmq' | 'postgres' | 'mongo' | 'jaeger' | 'stripe-mock';
-
-interface StackModule {
-  up(options: { quiet: boolean; only?: StackComponent[] }): Promise<unknown>;
-  componentAddresses(env?: NodeJS.ProcessEnv): Record<string, string>;
-}
-
-async function stackModule(): Promise<StackModule> {
-  return (await import(pathToFileURL(resolve(ROOT, 'tools/stack/stack.mjs')).href)) as StackModule;
-}
+/** The local stack is ES modules, which the CommonJS that tsx makes of this lib can only import(). */
+const localStack = () => import('@oms/local-stack');
 
 /**
  * Brings up (or reuses) the real local stack, so `nx affected -t test` works on its own too.
@@ -21,9 +11,9 @@ async function stackModule(): Promise<StackModule> {
  * whose address variable (MONGO_URL, ...) points elsewhere is only checked, never started.
  */
 export async function ensureStack(options: { only?: StackComponent[] } = {}): Promise<void> {
-  await (await stackModule()).up({ quiet: true, ...options });
+  await (await localStack()).up({ quiet: true, ...options });
 }
 
 export async function stackAddresses(): Promise<Record<string, string>> {
-  return (await stackModule()).componentAddresses();
+  return (await localStack()).componentAddresses();
 }

@@ -6,16 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
-import { componentAddresses, status, up } from '../stack.mjs';
-import { redact } from '../lib/components.mjs';
+import { componentAddresses, status, up } from '../src/index.mjs';
+import { redact } from '../src/components.mjs';
 import {
   FERRETDB_DATABASE,
   FERRETDB_POOL_MAX_CONNS,
   POSTGRES_MAX_CONNECTIONS,
   postgresBinDirs,
   psql,
-} from '../lib/postgres.mjs';
-import { commandLine } from '../lib/proc.mjs';
+} from '../src/postgres.mjs';
+import { commandLine } from '../src/proc.mjs';
 
 const require = createRequire(import.meta.url);
 const COMPONENTS = ['consul', 'rabbitmq', 'postgres', 'mongo', 'jaeger', 'stripe-mock'];

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   amqpHealthy,
   consulHealthy,
@@ -79,7 +80,9 @@ export function which(name) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Binaries: one on PATH wins; otherwise the versioned cache that tools/stack/provision.sh fills.
+// Binaries: one on PATH wins; otherwise the versioned cache that provision.sh (beside this file) fills.
+
+const PROVISION_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'provision.sh');
 
 /** Pids of provision.sh runs (started by anyone) that are building `name` right now. */
 function runningProvisions(name) {
@@ -116,7 +119,6 @@ export async function resolveBinary(name, ctx) {
     if (!finished)
       throw new Error(`${name}: the build in progress (pid ${busy.join(', ')}) did not finish in time`);
   }
-  const script = path.join(ctx.root, 'tools/stack/provision.sh');
   const logFile = path.join(ctx.logsDir, `provision-${name}.log`);
   const started = Date.now();
   const slowNotice = setTimeout(
@@ -127,7 +129,7 @@ export async function resolveBinary(name, ctx) {
     3_000,
   );
   try {
-    const out = await run('bash', [script, name], { logFile, timeoutMs: ctx.provisionTimeoutMs });
+    const out = await run('bash', [PROVISION_SCRIPT, name], { logFile, timeoutMs: ctx.provisionTimeoutMs });
     const binary = out.trim().split('\n').pop();
     if (!binary || !fs.existsSync(binary))
       throw new Error(`provision.sh printed no binary path (see ${logFile})`);
@@ -300,7 +302,7 @@ export function mongoPlan(ctx) {
   return ctx.mongoPlanPromise;
 }
 
-/** The stack's own PostgreSQL cluster, FerretDB's backend (see lib/postgres.mjs and ferretdb.sql). */
+/** The stack's own PostgreSQL cluster, FerretDB's backend (see postgres.mjs and ferretdb.sql). */
 const postgres = {
   name: 'postgres',
   envVars: [],

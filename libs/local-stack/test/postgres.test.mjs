@@ -22,8 +22,8 @@ import {
   psql,
   serverAccount,
   serverArgs,
-} from '../lib/postgres.mjs';
-import { isAlive, pollUntil, spawnDetached, stopProcess } from '../lib/proc.mjs';
+} from '../src/postgres.mjs';
+import { isAlive, pollUntil, spawnDetached, stopProcess } from '../src/proc.mjs';
 
 test('without PostgreSQL server binaries the stack says what to install', () => {
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'oms-no-pg-'));
