@@ -9,6 +9,7 @@ import {
   OrderStatus,
   PaymentServiceService,
   StockServiceService,
+  TicketStatus,
   type StripeWebhookRequest,
 } from '@oms/contracts';
 import { RpcError } from '@oms/rpc';
@@ -83,7 +84,7 @@ test('the traceparent is the active span when there is one', async () => {
     },
   });
   try {
-    const { currentTraceparent } = await import('./trace-context');
+    const { currentTraceparent } = await import('@oms/telemetry');
     const span = trace.wrapSpanContext({
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
       spanId: '00f067aa0ba902b7',
@@ -429,7 +430,7 @@ test('kitchen tickets are listed with nulls for times not reached', async () => 
             {
               id: 't-1',
               orderId: 'ord-1',
-              status: 'queued',
+              status: TicketStatus.TICKET_STATUS_QUEUED,
               items: [{ itemId: 'margherita', name: 'Margherita', quantity: 2 }],
               createdAt: '2025-01-01T00:00:00.000Z',
               startedAt: '',

@@ -7,7 +7,6 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import swagger from '@fastify/swagger';
 import type { Logger } from '@oms/logging';
 import { RpcError } from '@oms/rpc';
 import { createAdminAuth } from './admin-auth';
@@ -17,8 +16,9 @@ import type { Backends } from './backends';
 import { HttpError, httpErrorFromRpc, internalError, type ErrorDetail } from './http-errors';
 import { IdempotencyGuard, type IdempotencyOptions } from './idempotency';
 import type { IdempotencyStore } from './idempotency-store';
+import { registerOpenApi, serveOpenApi } from './openapi';
 import { SHARED_SCHEMAS } from './schemas';
-import { currentTraceparent } from './trace-context';
+import { currentTraceparent } from '@oms/telemetry';
 import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
 import { kitchenRoutes } from './routes/kitchen';
@@ -42,11 +42,184 @@ export interface GatewayDependencies {
   admission?: GatewayAdmission;
 }
 
-/** An incoming x-request-id is echoed only when it is a sane token (no header injection, bounded). */
-const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
-const MAX_VALIDATION_DETAILS = 20;
+/**
+ * Builds the gateway's Fastify instance: strict validation at the edge (closed schemas, no type
+ * coercion of bodies), one error shape, request id and traceparent on every answer, OpenAPI from
+ * the same schemas.
+ */
+export async function buildApp(deps: GatewayDependencies): Promise<FastifyInstance> {
+  const app = createServer(deps.logger);
+  acceptJsonBodiesOnly(app);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await registerOpenApi(app);
+  registerHooks(app, deps);
+  registerErrorReplies(app);
+  await registerRoutes(app, deps);
+  serveOpenApi(app);
+  await app.ready();
+  return app;
+}
 
-const escapePointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+function createServer(logger: Logger): FastifyInstance {
+  return Fastify({
+    // A pino Logger is a FastifyBaseLogger; widening keeps FastifyInstance's default type parameters.
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: 256 },
+    // Requests still arriving on open connections while closing are served (and told to reconnect).
+    return503OnClosing: false,
+    requestIdHeader: false,
+    genReqId: (raw) => {
+      const given = raw.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: {
+      // Unknown fields are errors (not dropped), every problem is reported, and bodies are never
+      // coerced ("2" is not a quantity); query strings are converted per route (see coerceQuery).
+      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false, useDefaults: true },
+    },
+    frameworkErrors: (error, request, reply) => {
+      void sendError(error, request, reply);
+    },
+  });
+}
+
+/** Fastify's text/plain parser is removed so a JSON body sent with another type is a 415. */
+function acceptJsonBodiesOnly(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // An empty body counts as no body (e.g. `POST .../cancel` sent with a JSON content type).
+    const text = body as string; // parseAs: 'string'
+    if (text === '') return done(null, undefined);
+    parseJson(request, text, done);
+  });
+}
+
+function registerHooks(app: FastifyInstance, deps: GatewayDependencies): void {
+  app.addHook('onRequest', async (request, reply) => {
+    stampRequest(request, reply);
+  });
+  if (deps.admission)
+    registerAdmission(app, deps.admission, (error, _request, reply) =>
+      reply
+        .code(error.statusCode)
+        .headers(error.headers)
+        .type('application/json; charset=utf-8')
+        .send(error.body()),
+    );
+  app.addHook('onSend', async (_request, reply, payload) => {
+    // While shutting down, keep-alive clients are told to reconnect (to another instance).
+    if (deps.readiness.isShuttingDown()) reply.header('connection', 'close');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    deps.observeHttp?.(
+      request.routeOptions.url ?? 'unmatched',
+      request.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    logCompletedRequest(request, reply);
+  });
+}
+
+function logCompletedRequest(request: FastifyRequest, reply: FastifyReply): void {
+  // A storm of refusals would be a storm of log lines: they are counted instead.
+  if (wasRefused(request)) return;
+  const quiet = request.url === '/healthz' || request.url === '/readyz';
+  // Only method, path and status: headers (Authorization, Stripe-Signature) and bodies are never logged.
+  request.log[quiet ? 'debug' : 'info'](
+    {
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime),
+    },
+    'request completed',
+  );
+}
+
+function registerErrorReplies(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
+  );
+}
+
+const ROUTE_MODULES = [healthRoutes, menuRoutes, orderRoutes, kitchenRoutes, webhookRoutes, adminRoutes];
+
+/** Each route module is a plugin of its own, so its hooks and parsers (admin auth, raw webhook bodies) stay inside it. */
+async function registerRoutes(app: FastifyInstance, deps: GatewayDependencies): Promise<void> {
+  const context: RouteContext = {
+    backends: deps.backends,
+    idempotency: new IdempotencyGuard(deps.idempotencyStore, deps.idempotency, deps.logger),
+    authenticateAdmin: createAdminAuth(deps.adminToken),
+    readiness: deps.readiness,
+  };
+  for (const routes of ROUTE_MODULES) await app.register(async (scope) => routes(scope, context));
+}
+
+function stampRequest(request: FastifyRequest, reply: FastifyReply): void {
+  if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', request.id);
+  if (!reply.hasHeader('traceparent')) {
+    const incoming = request.headers.traceparent;
+    reply.header('traceparent', currentTraceparent(typeof incoming === 'string' ? incoming : undefined));
+  }
+}
+
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const httpError = toHttpError(error);
+  if (httpError.statusCode >= 500) {
+    const expected = error instanceof HttpError || error instanceof RpcError;
+    const rpc =
+      error instanceof RpcError
+        ? { rpcCode: error.code, rpcReason: error.reason, rpcMessage: error.message }
+        : {};
+    request.log[expected ? 'warn' : 'error'](
+      { err: error, ...rpc, statusCode: httpError.statusCode },
+      'request failed',
+    );
+  }
+  stampRequest(request, reply);
+  return reply
+    .code(httpError.statusCode)
+    .headers(httpError.headers)
+    .type('application/json; charset=utf-8')
+    .send(httpError.body());
+}
+
+/** Any failure → the documented error answer; nothing unexpected ever leaks. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof RpcError) return httpErrorFromRpc(error);
+  const fastifyError = error as Partial<FastifyError> | null;
+  if (fastifyError?.validation) {
+    const part = fastifyError.validationContext ?? 'body';
+    return new HttpError(
+      400,
+      'invalid_argument',
+      part === 'body' ? 'invalid request body' : `invalid request ${part}`,
+      validationDetails(fastifyError.validation, part),
+    );
+  }
+  const known = fastifyError?.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
+  if (known) return known();
+  const statusCode = fastifyError?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return new HttpError(
+      statusCode,
+      GENERIC_4XX[statusCode] ?? 'bad_request',
+      'the request cannot be served',
+    );
+  }
+  return internalError();
+}
 
 interface AjvLikeError {
   keyword: string;
@@ -79,6 +252,12 @@ export function validationDetails(errors: readonly AjvLikeError[], part: string)
   return details;
 }
 
+/** An incoming x-request-id is echoed only when it is a sane token (no header injection, bounded). */
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const MAX_VALIDATION_DETAILS = 20;
+
+const escapePointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+
 const FASTIFY_ERRORS: Record<string, () => HttpError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () =>
     new HttpError(413, 'payload_too_large', `request body larger than ${BODY_LIMIT_BYTES / 1024} KiB`),
@@ -100,190 +279,3 @@ const GENERIC_4XX: Record<number, string> = {
   404: 'not_found',
   405: 'method_not_allowed',
 };
-
-/** Any failure → the documented error answer; nothing unexpected ever leaks. */
-export function toHttpError(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof RpcError) return httpErrorFromRpc(error);
-  const fastifyError = error as Partial<FastifyError> | null;
-  if (fastifyError?.validation) {
-    const part = fastifyError.validationContext ?? 'body';
-    return new HttpError(
-      400,
-      'invalid_argument',
-      part === 'body' ? 'invalid request body' : `invalid request ${part}`,
-      validationDetails(fastifyError.validation, part),
-    );
-  }
-  const known = fastifyError?.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
-  if (known) return known();
-  const statusCode = fastifyError?.statusCode;
-  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return new HttpError(
-      statusCode,
-      GENERIC_4XX[statusCode] ?? 'bad_request',
-      'the request cannot be served',
-    );
-  }
-  return internalError();
-}
-
-function stampRequest(request: FastifyRequest, reply: FastifyReply): void {
-  if (!reply.hasHeader('x-request-id')) reply.header('x-request-id', request.id);
-  if (!reply.hasHeader('traceparent')) {
-    const incoming = request.headers.traceparent;
-    reply.header('traceparent', currentTraceparent(typeof incoming === 'string' ? incoming : undefined));
-  }
-}
-
-function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const httpError = toHttpError(error);
-  if (httpError.statusCode >= 500) {
-    const expected = error instanceof HttpError || error instanceof RpcError;
-    const rpc =
-      error instanceof RpcError
-        ? { rpcCode: error.code, rpcReason: error.reason, rpcMessage: error.message }
-        : {};
-    request.log[expected ? 'warn' : 'error'](
-      { err: error, ...rpc, statusCode: httpError.statusCode },
-      'request failed',
-    );
-  }
-  stampRequest(request, reply);
-  return reply
-    .code(httpError.statusCode)
-    .headers(httpError.headers)
-    .type('application/json; charset=utf-8')
-    .send(httpError.body());
-}
-
-/**
- * Builds the gateway's Fastify instance: strict validation at the edge (closed schemas, no type
- * coercion of bodies), one error shape, request id and traceparent on every answer, OpenAPI from
- * the same schemas.
- */
-export async function buildApp(deps: GatewayDependencies): Promise<FastifyInstance> {
-  const app = Fastify({
-    // A pino Logger is a FastifyBaseLogger; widening keeps FastifyInstance's default type parameters.
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
-    bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { maxParamLength: 256 },
-    // Requests still arriving on open connections while closing are served (and told to reconnect).
-    return503OnClosing: false,
-    requestIdHeader: false,
-    genReqId: (raw) => {
-      const given = raw.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
-    ajv: {
-      // Unknown fields are errors (not dropped), every problem is reported, and bodies are never
-      // coerced ("2" is not a quantity); query strings are converted per route (see coerceQuery).
-      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false, useDefaults: true },
-    },
-    frameworkErrors: (error, request, reply) => {
-      void sendError(error, request, reply);
-    },
-  });
-
-  // JSON only: Fastify's text/plain parser is removed so a JSON body with another type is a 415.
-  app.removeAllContentTypeParsers();
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    // An empty body counts as no body (e.g. `POST .../cancel` sent with a JSON content type).
-    const text = body as string; // parseAs: 'string'
-    if (text === '') return done(null, undefined);
-    parseJson(request, text, done);
-  });
-
-  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
-
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Order management system gateway',
-        version: '1.0.0',
-        description:
-          'The public HTTP API of the order management system. Every answer carries `x-request-id` ' +
-          '(echoed or generated) and `traceparent` (W3C trace context of the request span). Errors are ' +
-          '`{"error":{"code","message","details?"}}`. Bodies are JSON (content-type application/json), at most 64 KiB; ' +
-          'unknown fields are rejected.',
-      },
-      tags: [
-        { name: 'health' },
-        { name: 'menu' },
-        { name: 'orders' },
-        { name: 'kitchen' },
-        { name: 'webhooks' },
-        { name: 'admin', description: 'Bearer ADMIN_TOKEN' },
-      ],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
-
-  app.addHook('onRequest', async (request, reply) => {
-    stampRequest(request, reply);
-  });
-  if (deps.admission)
-    registerAdmission(app, deps.admission, (error, _request, reply) =>
-      reply
-        .code(error.statusCode)
-        .headers(error.headers)
-        .type('application/json; charset=utf-8')
-        .send(error.body()),
-    );
-  app.addHook('onSend', async (_request, reply, payload) => {
-    // While shutting down, keep-alive clients are told to reconnect (to another instance).
-    if (deps.readiness.isShuttingDown()) reply.header('connection', 'close');
-    return payload;
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    deps.observeHttp?.(
-      request.routeOptions.url ?? 'unmatched',
-      request.method,
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
-    // A storm of refusals would be a storm of log lines: they are counted instead.
-    if (wasRefused(request)) return;
-    const quiet = request.url === '/healthz' || request.url === '/readyz';
-    // Only method, path and status: headers (Authorization, Stripe-Signature) and bodies are never logged.
-    request.log[quiet ? 'debug' : 'info'](
-      {
-        method: request.method,
-        url: request.url,
-        statusCode: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime),
-      },
-      'request completed',
-    );
-  });
-
-  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
-      new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
-      request,
-      reply,
-    ),
-  );
-
-  const context: RouteContext = {
-    backends: deps.backends,
-    idempotency: new IdempotencyGuard(deps.idempotencyStore, deps.idempotency, deps.logger),
-    authenticateAdmin: createAdminAuth(deps.adminToken),
-    readiness: deps.readiness,
-  };
-  await app.register(async (scope) => healthRoutes(scope, context));
-  await app.register(async (scope) => menuRoutes(scope, context));
-  await app.register(async (scope) => orderRoutes(scope, context));
-  await app.register(async (scope) => kitchenRoutes(scope, context));
-  await app.register(async (scope) => webhookRoutes(scope, context));
-  await app.register(async (scope) => adminRoutes(scope, context));
-
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.ready();
-  return app;
-}

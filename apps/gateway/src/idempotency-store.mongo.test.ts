@@ -1,30 +1,27 @@
 /**
- * The MongoDB idempotency store against a real MongoDB-wire server (FerretDB in the local stack) at
- * MONGO_URL. Skipped, saying so, when no server answers.
+ * The MongoDB idempotency store against a real MongoDB-wire server at MONGO_URL (FerretDB in the
+ * local stack, brought up if it is not running).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
+import { ensureStack, stackAddresses } from '@oms/testing';
 import { MongoIdempotencyStore, type NewIdempotencyRecord } from './idempotency-store';
 
-const url = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
-const client = new MongoClient(url, { serverSelectionTimeoutMS: 2000, retryWrites: false });
-let db: Db | undefined;
-let skip: string | false = false;
+let client: MongoClient;
+let db: Db;
 
 before(async () => {
-  try {
-    await client.connect();
-    db = client.db(`gateway_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
-  } catch {
-    skip = `no MongoDB-wire server at ${url}`;
-  }
+  await ensureStack({ only: ['mongo'] });
+  client = new MongoClient((await stackAddresses()).MONGO_URL!, { retryWrites: false });
+  await client.connect();
+  db = client.db(`gateway_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
 });
 
 after(async () => {
-  if (db) await db.dropDatabase().catch(() => undefined);
-  await client.close();
+  await db?.dropDatabase().catch(() => undefined);
+  await client?.close();
 });
 
 const record = (
@@ -40,9 +37,8 @@ const record = (
   ...overrides,
 });
 
-test('concurrent begin() with one key: exactly one winner, the others see its record', async (t) => {
-  if (skip) return t.skip(skip);
-  const store = await MongoIdempotencyStore.open(db!);
+test('concurrent begin() with one key: exactly one winner, the others see its record', async () => {
+  const store = await MongoIdempotencyStore.open(db);
   const results = await Promise.all(
     Array.from({ length: 10 }, (_, i) => store.begin(record('alice:race', `owner-${i}`))),
   );
@@ -54,9 +50,8 @@ test('concurrent begin() with one key: exactly one winner, the others see its re
   assert.ok(losers.every((existing) => existing.owner === owner && existing.state === 'in_progress'));
 });
 
-test('complete, replay, release and expiry', async (t) => {
-  if (skip) return t.skip(skip);
-  const store = await MongoIdempotencyStore.open(db!);
+test('complete, replay, release and expiry', async () => {
+  const store = await MongoIdempotencyStore.open(db);
   assert.deepEqual(await store.begin(record('alice:k1', 'me')), { started: true });
   assert.equal(
     await store.complete(
@@ -97,5 +92,5 @@ test('complete, replay, release and expiry', async (t) => {
 
   await store.begin(record('alice:k4', 'x', { expiresAt: new Date(Date.now() - 1000) }));
   assert.ok((await store.deleteExpired(new Date())) >= 1);
-  assert.equal(await db!.collection('idempotency_keys').countDocuments({ _id: 'alice:k4' as never }), 0);
+  assert.equal(await db.collection('idempotency_keys').countDocuments({ _id: 'alice:k4' as never }), 0);
 });

@@ -141,19 +141,3 @@ export class IdempotencyGuard {
     }
   }
 }
-
-/** Removes expired keys every few minutes (FerretDB v1 has no TTL index). */
-export function startIdempotencyCleanup(
-  store: IdempotencyStore,
-  logger: Warn & { debug(object: object, message: string): void },
-  everyMs = 5 * 60_000,
-): () => void {
-  const timer = setInterval(() => {
-    store.deleteExpired(new Date()).then(
-      (deleted) => logger.debug({ deleted }, 'expired idempotency keys deleted'),
-      (error: unknown) => logger.warn({ err: error }, 'idempotency cleanup failed'),
-    );
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}

@@ -2,15 +2,17 @@ import { telemetry } from './instrument';
 import type { AddressInfo } from 'node:net';
 import type { Static } from '@sinclair/typebox';
 import type { BaseServiceConfigType } from '@oms/config';
-import { admissionLimit, runService, type ServiceContext } from '@oms/service-kit';
+import { admissionLimit, runHttpService, type ServiceContext } from '@oms/service-kit';
 import type { GatewayAdmission } from './admission';
 import { buildApp } from './app';
 import { connectBackends } from './backends';
 import { GATEWAY_LOCAL_SECRETS, GatewayConfig } from './config';
-import { startIdempotencyCleanup } from './idempotency';
 import { MongoIdempotencyStore } from './idempotency-store';
 
-void runService({
+/** How often expired idempotency keys are removed (FerretDB v1 has no TTL index). */
+const IDEMPOTENCY_CLEANUP_MS = 5 * 60_000;
+
+void runHttpService({
   name: 'gateway',
   telemetry,
   config: GatewayConfig,
@@ -29,7 +31,10 @@ void runService({
       readiness: { knownInstances: context.knownInstances, isShuttingDown: context.isShuttingDown },
       admission: gatewayAdmission(context),
     });
-    const stopCleanup = startIdempotencyCleanup(idempotencyStore, logger);
+    context.every('idempotency key cleanup', IDEMPOTENCY_CLEANUP_MS, async () => {
+      const deleted = await idempotencyStore.deleteExpired(new Date());
+      logger.debug({ deleted }, 'expired idempotency keys deleted');
+    });
     return {
       http: {
         listen: async (host, port) => {
@@ -39,7 +44,6 @@ void runService({
         // Fastify stops accepting connections and finishes the requests in flight.
         close: () => app.close(),
       },
-      onDrain: async () => stopCleanup(),
     };
   },
 });
