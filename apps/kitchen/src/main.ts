@@ -1,13 +1,13 @@
 import { telemetry } from './instrument';
 import { Type } from '@sinclair/typebox';
-import { runService } from '@oms/service-kit';
+import { runGrpcService } from '@oms/service-kit';
 import { EventTypes, isOrderPaid, KitchenServiceService } from '@oms/contracts';
-import { captureTraceContext } from '@oms/messaging';
+import { captureTraceContext } from '@oms/telemetry';
 import { kitchenHandlers } from './handlers';
-import { KitchenLine } from './kitchen-line';
+import { KITCHEN_IDLE_POLL_MS, KitchenLine } from './kitchen-line';
 import { TicketStore } from './ticket-store';
 
-void runService({
+void runGrpcService({
   name: 'kitchen',
   telemetry,
   config: Type.Object({
@@ -15,19 +15,29 @@ void runService({
     KITCHEN_PREP_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 3000 }),
     KITCHEN_POLL_MS: Type.Integer({ minimum: 20, maximum: 60_000, default: 250 }),
   }),
-  async setup({ config, database, logger, instance, messaging }) {
+  async setup({ config, database, logger, instance, messaging, every }) {
     const store = await TicketStore.open(await database(), messaging.relayOutbox);
-    const line = new KitchenLine(store, instance, logger, {
-      concurrency: config.KITCHEN_CONCURRENCY,
-      prepMs: config.KITCHEN_PREP_MS,
-      pollMs: config.KITCHEN_POLL_MS,
-    });
+    const polls = every(
+      'kitchen line',
+      { minMs: config.KITCHEN_POLL_MS, maxMs: KITCHEN_IDLE_POLL_MS },
+      (stopping) => line.poll(stopping),
+    );
+    const line = new KitchenLine(
+      store,
+      instance,
+      logger,
+      {
+        concurrency: config.KITCHEN_CONCURRENCY,
+        prepMs: config.KITCHEN_PREP_MS,
+        pollMs: config.KITCHEN_POLL_MS,
+      },
+      polls,
+    );
     const bus = await messaging.bus();
     bus.on(EventTypes.orderPaid, isOrderPaid, async (order) => {
       await store.createForPaidOrder(order, captureTraceContext());
       line.kick();
     });
-    line.start();
     return {
       grpc: [{ definition: KitchenServiceService, handlers: kitchenHandlers(store) }],
       onDrain: () => line.stop(),

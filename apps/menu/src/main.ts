@@ -1,10 +1,10 @@
 import { telemetry } from './instrument';
-import { runService } from '@oms/service-kit';
+import { runGrpcService } from '@oms/service-kit';
 import { MenuServiceService } from '@oms/contracts';
 import { menuHandlers } from './handlers';
 import { MenuStore } from './menu-store';
 
-void runService({
+void runGrpcService({
   name: 'menu',
   telemetry,
   async setup({ database }) {

@@ -1,15 +1,15 @@
 import { telemetry } from './instrument';
 import { Type } from '@sinclair/typebox';
-import { runService } from '@oms/service-kit';
+import { runGrpcService } from '@oms/service-kit';
 import { MenuServiceService, OrderServiceService, StockServiceService } from '@oms/contracts';
 import { orderHandlers } from './handlers';
 import { MenuPrices } from './menu-prices';
 import { OrderDomain } from './order-domain';
 import { OrderStore } from './order-store';
-import { OrderExpirySweeper } from './order-expiry-sweeper';
+import { ORDER_SWEEP_IDLE_MS, OrderExpirySweeper } from './order-expiry-sweeper';
 import { subscribeOrderEvents } from './event-handlers';
 
-void runService({
+void runGrpcService({
   name: 'order',
   telemetry,
   config: Type.Object({
@@ -18,7 +18,7 @@ void runService({
     /** How long a menu price is reused before it is read again; 0 reads the menu for every order. */
     MENU_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
   }),
-  async setup({ config, database, client, logger, messaging }) {
+  async setup({ config, database, client, logger, messaging, every }) {
     const store = await OrderStore.open(await database(), messaging.relayOutbox);
     // CreateOrder's own deadline (the gateway's) bounds these; the caps only keep them from
     // ending before it when a burst queues on one item's stock.
@@ -31,26 +31,22 @@ void runService({
       idempotent: ['getAvailability', 'reserve', 'commit', 'release', 'setAvailable', 'ensureItem'],
       timeoutsMs: { reserve: 10_000 },
     });
-    // The domain tells the sweeper when each new order lapses; the sweeper acts through the domain
-    // (it only runs once started below, when `domain` exists).
-    const sweeper: OrderExpirySweeper = new OrderExpirySweeper(
-      store,
-      { advance: (...args) => domain.advance(...args), releaseStock: (id) => domain.releaseStock(id) },
-      logger,
-      config.ORDER_SWEEP_MS,
+    // The domain tells the expiry sweep when each new order lapses, and the sweeper acts through
+    // the domain; its first round runs after ORDER_SWEEP_MS, when both exist.
+    const expirySweep = every(
+      'order expiry sweep',
+      { minMs: config.ORDER_SWEEP_MS, maxMs: ORDER_SWEEP_IDLE_MS },
+      () => sweeper.sweep(),
     );
-    const domain: OrderDomain = new OrderDomain({
+    const domain = new OrderDomain({
       store,
       menu: new MenuPrices(menu, config.MENU_CACHE_TTL_MS),
       stock,
       reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
-      expiries: sweeper,
+      expiries: expirySweep,
     });
+    const sweeper = new OrderExpirySweeper(store, domain, logger, config.ORDER_SWEEP_MS);
     subscribeOrderEvents(await messaging.bus(), domain);
-    sweeper.start();
-    return {
-      grpc: [{ definition: OrderServiceService, handlers: orderHandlers(domain, store) }],
-      onDrain: () => sweeper.stop(),
-    };
+    return { grpc: [{ definition: OrderServiceService, handlers: orderHandlers(domain, store) }] };
   },
 });

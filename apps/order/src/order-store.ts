@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import {
   EventTypes,
   OrderStatus,
@@ -15,8 +15,9 @@ import {
   type DomainEvent,
   type OutboxFields,
   type OutboxHandOff,
+  type RelayOutbox,
 } from '@oms/messaging';
-import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
+import { findDueByStatus, isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
 import { STATUS_NAMES, statusesBefore } from './order-rules';
 
 type StatusName = string;
@@ -102,16 +103,13 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefin
   return undefined;
 }
 
-/** The relay of the store's collection: how staged events leave without waiting for a poll. */
-export type RelayOutbox = (orders: Collection<OrderDocument>) => OutboxHandOff;
-
 export class OrderStore {
   private constructor(
     private readonly orders: VersionedCollection<OrderDocument>,
     private readonly outbox: OutboxHandOff,
   ) {}
 
-  static async open(db: Db, relayOutbox: RelayOutbox): Promise<OrderStore> {
+  static async open(db: Db, relayOutbox: RelayOutbox<OrderDocument>): Promise<OrderStore> {
     const orders = db.collection<OrderDocument>('orders');
     // One index per call: FerretDB v1 drops the connection on a repeated multi-index createIndexes.
     await orders.createIndex({ customerId: 1, createdAt: -1 });
@@ -231,27 +229,14 @@ export class OrderStore {
    * until then rather than asking every second. One query per status (each an index lookup).
    */
   async findExpired(now: Date, limit: number): Promise<{ expired: Order[]; nextExpiry?: Date }> {
-    const expired: OrderDocument[] = [];
-    let nextExpiry: Date | undefined;
-    for (const status of ['pending', 'awaiting_payment']) {
-      if (expired.length < limit) {
-        expired.push(
-          ...(await this.orders.collection
-            .find(
-              { status, expiresAt: { $lt: now } },
-              { limit: limit - expired.length, projection: { outbox: 0 } },
-            )
-            .toArray()),
-        );
-      }
-      const [next] = await this.orders.collection
-        .find({ status, expiresAt: { $gte: now } }, { projection: { expiresAt: 1 } })
-        .sort({ expiresAt: 1 })
-        .limit(1)
-        .toArray();
-      if (next && (!nextExpiry || next.expiresAt < nextExpiry)) nextExpiry = next.expiresAt;
-    }
-    return { expired: expired.map(toOrder), nextExpiry };
+    const { due, nextDue } = await findDueByStatus(this.orders.collection, {
+      statuses: ['pending', 'awaiting_payment'],
+      dueField: 'expiresAt',
+      now,
+      limit,
+      projection: { outbox: 0 },
+    });
+    return { expired: due.map(toOrder), nextExpiry: nextDue };
   }
 
   /** Cancelled or failed orders whose stock release has not been confirmed yet. */

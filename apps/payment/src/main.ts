@@ -1,19 +1,19 @@
 import { telemetry } from './instrument';
 import { Type } from '@sinclair/typebox';
 import Stripe from 'stripe';
-import { runService } from '@oms/service-kit';
+import { runGrpcService } from '@oms/service-kit';
 import { EventTypes, isOrderCreated, PaymentServiceService } from '@oms/contracts';
-import { captureTraceContext } from '@oms/messaging';
+import { captureTraceContext } from '@oms/telemetry';
 import { Checkout } from './checkout';
 import { paymentHandlers } from './handlers';
 import { newPayment, PaymentStore } from './payment-store';
-import { SessionCreator } from './session-creator';
+import { SESSION_RETRY_IDLE_MS, SessionCreator } from './session-creator';
 import { StripeEventHandler } from './stripe-events';
 
 const LOCAL_WEBHOOK_SECRET = 'whsec_oms_local_dev';
 const LOCAL_SECRET_KEY = 'sk_test_omslocal';
 
-void runService({
+void runGrpcService({
   name: 'payment',
   telemetry,
   config: Type.Object({
@@ -33,7 +33,7 @@ void runService({
     PAYMENT_RETRY_SWEEP_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
   }),
   localSecrets: { STRIPE_WEBHOOK_SECRET: LOCAL_WEBHOOK_SECRET, STRIPE_SECRET_KEY: LOCAL_SECRET_KEY },
-  async setup({ config, database, logger, messaging }) {
+  async setup({ config, database, logger, messaging, every }) {
     const api = new URL(config.STRIPE_API_URL);
     const stripe = new Stripe(config.STRIPE_SECRET_KEY, {
       host: api.hostname,
@@ -48,14 +48,19 @@ void runService({
       successUrl: config.CHECKOUT_SUCCESS_URL,
       cancelUrl: config.CHECKOUT_CANCEL_URL,
     });
-    const sessions = new SessionCreator(store, checkout, logger, config.PAYMENT_RETRY_SWEEP_MS);
+    const intervalMs = config.PAYMENT_RETRY_SWEEP_MS;
+    const retries = every(
+      'checkout session retries',
+      { minMs: intervalMs, maxMs: SESSION_RETRY_IDLE_MS },
+      () => sessions.retryDue(),
+    );
+    const sessions = new SessionCreator(store, checkout, logger, { intervalMs, loop: retries });
     const events = await StripeEventHandler.open(db, store, logger);
 
     const bus = await messaging.bus();
     bus.on(EventTypes.orderCreated, isOrderCreated, (order) =>
       sessions.firstAttempt(newPayment(order, captureTraceContext())),
     );
-    sessions.start();
 
     return {
       grpc: [
@@ -64,7 +69,6 @@ void runService({
           handlers: paymentHandlers({ stripe, store, events, webhookSecret: config.STRIPE_WEBHOOK_SECRET }),
         },
       ],
-      onDrain: () => sessions.stop(),
     };
   },
 });

@@ -1,6 +1,5 @@
 import type { Logger } from '@oms/logging';
-import { withCapturedTraceContext } from '@oms/messaging';
-import { DueTimer } from '@oms/service-kit';
+import { withCapturedTraceContext } from '@oms/telemetry';
 import { setOrderId } from '@oms/telemetry';
 import type { Checkout } from './checkout';
 import type { PaymentDocument, PaymentStore } from './payment-store';
@@ -8,7 +7,7 @@ import type { PaymentDocument, PaymentStore } from './payment-store';
 const MAX_RETRY_DELAY_MS = 30_000;
 const BATCH = 50;
 /** The longest sleep while no session is pending: the safety net of a missed wake-up. */
-const IDLE_SWEEP_MS = 30_000;
+export const SESSION_RETRY_IDLE_MS = 30_000;
 
 const retryAt = (attempts: number) =>
   new Date(Date.now() + Math.min(MAX_RETRY_DELAY_MS, 500 * 2 ** Math.min(attempts, 6)));
@@ -17,23 +16,15 @@ const retryAt = (attempts: number) =>
  * Gets every recorded order its Checkout Session. Tried at once when order.created arrives; while
  * Stripe is unreachable the order stays pending and this loop tries again with backoff, so an
  * outage loses and fails nothing. The loop sleeps until the next pending attempt is due (at most
- * IDLE_SWEEP_MS), so with Stripe up it asks the database twice a minute, not every second.
+ * SESSION_RETRY_IDLE_MS), so with Stripe up it asks the database twice a minute, not every second.
  */
 export class SessionCreator {
-  private readonly timer: DueTimer;
-
   constructor(
     private readonly store: PaymentStore,
     private readonly checkout: Checkout,
     private readonly logger: Logger,
-    private readonly intervalMs: number,
-  ) {
-    this.timer = new DueTimer(() => this.retryDue(), {
-      minMs: intervalMs,
-      maxMs: IDLE_SWEEP_MS,
-      onError: (error) => logger.warn({ err: error }, 'session retry round failed'),
-    });
-  }
+    private readonly retries: { intervalMs: number; loop: { dueBy(at: Date): void } },
+  ) {}
 
   /**
    * The first attempt, when order.created arrives: the session is created first, so that the
@@ -48,7 +39,7 @@ export class SessionCreator {
     }
     const nextAttemptAt = retryAt(1);
     await this.store.recordPending({ ...payment, attempts: 1, nextAttemptAt });
-    this.timer.dueBy(nextAttemptAt);
+    this.retries.loop.dueBy(nextAttemptAt);
   }
 
   /** A later attempt, from the retry loop. Returns true when the session exists now. */
@@ -77,24 +68,16 @@ export class SessionCreator {
     }
   }
 
-  start(): void {
-    this.timer.start();
-  }
-
-  stop(): Promise<void> {
-    return this.timer.stop();
-  }
-
-  /** One round; returns how long to sleep before the next. */
-  private async retryDue(): Promise<number> {
+  /** One round of the retry loop; returns how long to sleep before the next. */
+  async retryDue(): Promise<number> {
     const due = await this.store.dueForSession(new Date(), BATCH);
     for (const payment of due) {
       // Continue the order's own trace, so Jaeger shows the late session under the order.
       const created = await withCapturedTraceContext(payment.traceContext, () => this.attempt(payment));
       if (!created) break; // Stripe still down: don't hammer it with the rest of the batch
     }
-    if (due.length === BATCH) return this.intervalMs;
+    if (due.length === BATCH) return this.retries.intervalMs;
     const next = await this.store.nextSessionAttemptAt();
-    return next ? next.getTime() - Date.now() : IDLE_SWEEP_MS;
+    return next ? next.getTime() - Date.now() : SESSION_RETRY_IDLE_MS;
   }
 }

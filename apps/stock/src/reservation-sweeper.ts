@@ -1,18 +1,17 @@
 import type { Logger } from '@oms/logging';
-import { DueTimer } from '@oms/service-kit';
 import type { ReservationDocument, StockStore } from './stock-store';
 
 /**
  * The longest sleep while nothing is due: how soon a reservation whose process stopped is
  * finished, or a mark a crash left is settled.
  */
-const IDLE_SWEEP_MS = 30_000;
+export const RESERVATION_SWEEP_IDLE_MS = 30_000;
 
 export interface SweepResult {
   expired: number;
   resumed: number;
   leftoverHolds: number;
-  /** How long to sleep: until the next expiry, at least `intervalMs`, at most IDLE_SWEEP_MS. */
+  /** How long to sleep: until the next expiry, at least `intervalMs`, at most RESERVATION_SWEEP_IDLE_MS. */
   nextSweepMs: number;
 }
 
@@ -30,8 +29,6 @@ export interface SweeperOptions {
  */
 export class ReservationSweeper {
   private readonly batchSize: number;
-  private readonly timer: DueTimer;
-  private stopping = false;
 
   constructor(
     private readonly store: StockStore,
@@ -39,31 +36,10 @@ export class ReservationSweeper {
     private readonly options: SweeperOptions,
   ) {
     this.batchSize = options.batchSize ?? 100;
-    this.timer = new DueTimer(async () => (await this.sweep()).nextSweepMs, {
-      minMs: options.intervalMs,
-      maxMs: IDLE_SWEEP_MS,
-      onError: (error) => logger.warn({ err: error }, 'reservation sweep failed; retrying next round'),
-    });
-  }
-
-  start(): void {
-    this.stopping = false;
-    this.timer.start();
-  }
-
-  /** A reservation that expires at `at` was made: wake by then if sleeping longer. */
-  dueBy(at: Date): void {
-    this.timer.dueBy(at);
-  }
-
-  /** Stops scheduling and waits for the round under way (called on drain). */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.timer.stop();
   }
 
   /** One round; every database call yields, so the event loop keeps serving RPCs meanwhile. */
-  async sweep(now = new Date()): Promise<SweepResult> {
+  async sweep(now = new Date(), stopping?: AbortSignal): Promise<SweepResult> {
     let expired = 0;
     let resumed = 0;
     let failed = 0;
@@ -72,7 +48,7 @@ export class ReservationSweeper {
       settle: (doc: ReservationDocument) => Promise<unknown>,
     ) => {
       for (const doc of docs) {
-        if (this.stopping) break; // draining: the rest waits for another instance or the next start
+        if (stopping?.aborted) break; // draining: the rest waits for another instance or the next start
         try {
           await settle(doc);
         } catch (error) {
@@ -97,13 +73,13 @@ export class ReservationSweeper {
       resumed++;
       this.logger.info({ 'order.id': doc._id }, 'stuck reservation settled');
     });
-    const leftoverHolds = this.stopping ? 0 : await this.store.settleLeftoverMarks();
+    const leftoverHolds = stopping?.aborted ? 0 : await this.store.settleLeftoverMarks();
     if (leftoverHolds > 0) this.logger.warn({ units: leftoverHolds }, 'leftover holds given back');
     const busy = due.expired.length > 0 || stuck.length > 0 || failed > 0;
-    const untilNext = due.nextExpiry ? due.nextExpiry.getTime() - Date.now() : IDLE_SWEEP_MS;
+    const untilNext = due.nextExpiry ? due.nextExpiry.getTime() - Date.now() : RESERVATION_SWEEP_IDLE_MS;
     const nextSweepMs = busy
       ? this.options.intervalMs
-      : Math.min(IDLE_SWEEP_MS, Math.max(this.options.intervalMs, untilNext));
+      : Math.min(RESERVATION_SWEEP_IDLE_MS, Math.max(this.options.intervalMs, untilNext));
     return { expired, resumed, leftoverHolds, nextSweepMs };
   }
 }

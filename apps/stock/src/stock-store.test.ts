@@ -3,7 +3,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { MongoClient, type Db } from 'mongodb';
 import { createLogger } from '@oms/logging';
 import { DomainError } from '@oms/domain';
@@ -88,21 +87,6 @@ async function assertLedgerSound(db: Db, itemId: string, total: number) {
   assert.equal(item.reserved, await quantityIn('reserved'), `${itemId}: reserved is what reservations hold`);
   assert.equal(item.committed, await quantityIn('committed'), `${itemId}: committed is what was sold`);
   assert.deepEqual(item.steps, {}, `${itemId}: no step left marked`);
-}
-
-async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await delay(25);
-  }
 }
 
 async function reserveConcurrently(stores: StockStore[], count: number, itemId: string) {
@@ -326,14 +310,8 @@ test('expiry: a reservation past its ttl is expired by the sweeper and its stock
   await store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 2 }], 1));
   assert.equal((await stockOf(store, 'pizza')).available, 3);
 
-  const sweeper = new ReservationSweeper(store, logger, { intervalMs: 50 });
-  sweeper.start();
-  t.after(() => sweeper.stop());
-  await waitFor(
-    'order-1 to expire',
-    () => store.reservation('order-1'),
-    (r) => r?.state === 'expired',
-  );
+  await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep(new Date(Date.now() + 2000));
+  assert.equal((await store.reservation('order-1'))?.state, 'expired');
 
   assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 5, held: 0, committed: 0 });
   assert.equal((await rejection(store.commit('order-1'))).reason, 'reservation_released');
@@ -367,14 +345,8 @@ test('crash recovery: a reservation left pending with one hold applied is releas
   );
   assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 3, held: 2, committed: 0 });
 
-  const sweeper = new ReservationSweeper(store, logger, { intervalMs: 50 });
-  sweeper.start();
-  t.after(() => sweeper.stop());
-  await waitFor(
-    'the crashed reservation to expire',
-    () => store.reservation('order-crashed'),
-    (r) => r?.state === 'expired',
-  );
+  await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep();
+  assert.equal((await store.reservation('order-crashed'))?.state, 'expired');
 
   assert.deepEqual(await store.availability(['pizza', 'wine']), [
     { itemId: 'pizza', available: 5, held: 0, committed: 0 },

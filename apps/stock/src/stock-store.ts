@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import type { ItemStock } from '@oms/contracts';
-import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
+import { findDueByStatus, isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
 import { byCodePoint, missing, type Line } from '@oms/domain';
 import {
   commitPlan,
@@ -263,17 +263,13 @@ export class StockStore {
     now: Date,
     limit: number,
   ): Promise<{ expired: ReservationDocument[]; nextExpiry?: Date }> {
-    const expired = await this.findByStatus(['pending', 'reserved'], { expiresAt: { $lte: now } }, limit);
-    let nextExpiry: Date | undefined;
-    for (const status of ['pending', 'reserved'] as const) {
-      const [next] = await this.reservations.collection
-        .find({ status, expiresAt: { $gt: now } }, { projection: { expiresAt: 1 } })
-        .sort({ expiresAt: 1 })
-        .limit(1)
-        .toArray();
-      if (next && (!nextExpiry || next.expiresAt < nextExpiry)) nextExpiry = next.expiresAt;
-    }
-    return { expired, nextExpiry };
+    const { due, nextDue } = await findDueByStatus(this.reservations.collection, {
+      statuses: ['pending', 'reserved'],
+      dueField: 'expiresAt',
+      now,
+      limit,
+    });
+    return { expired: due, nextExpiry: nextDue };
   }
 
   /** Decided reservations whose steps have not moved for `stuckAfterMs` (their process probably died). */

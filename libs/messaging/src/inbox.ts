@@ -12,16 +12,18 @@ interface AppliedEvent {
 /**
  * Remembers which events a consumer has applied, so redeliveries, retries and replays — all normal
  * under at-least-once delivery — are skipped. One `inbox` collection per service database; the
- * consumer name (e.g. the queue) keeps two consumers of the same event apart.
+ * consumer name (`<service>.<eventType>`, given by `bus.on`) keeps two consumers of one event apart.
  *
- * The record is written after `apply` succeeds (FerretDB has no transaction to make them one), so:
+ * The record is written after `apply` succeeds, not in one transaction with it (the stores use
+ * single-document writes only, which every MongoDB-wire server makes atomic), so:
  * - a crash between apply and record means the event is applied again on redelivery: `apply` must
- *   itself be idempotent — our domain writes are compare-and-set (`{ _id, status: 'pending' }` →
- *   'paid'), so a second run matches nothing;
+ *   itself be idempotent — our domain writes carry their precondition in the filter
+ *   (`{ _id, status: {$in: [...from]} }` → 'paid'), so a second run matches nothing;
  * - two deliveries of one event running at the same moment both pass the check; those are likewise
- *   serialized by the handlers' idempotent writes, and only one record survives (unique _id).
- * The inbox turns "usually applied once" into "a duplicate costs one lookup"; the idempotent write
- * is what makes it exactly once.
+ *   serialized by the handlers' conditional writes, and only one record survives (unique _id).
+ * The inbox turns "usually applied once" into "a duplicate costs one lookup"; the conditional
+ * write is what makes it exactly once. Records older than INBOX_RETENTION_HOURS are forgotten
+ * (`forgetAppliedBefore`, scheduled by the service bootstrap).
  */
 export class Inbox {
   private readonly applied: Collection<AppliedEvent>;

@@ -3,7 +3,6 @@ export { MessageBus, type EventInbox, type MessageBusOptions, type OnOptions } f
 export type { EventHandler } from './consumer';
 export type { DeadLetter, DeadLetterQueueReport } from './dead-letters';
 export { eventsExchangeName, subscriptionQueues, type SubscriptionQueues } from './topology';
-export { captureTraceContext, withCapturedTraceContext } from './tracing';
 export { registerOutboxBacklogGauge } from './metrics';
 export {
   stageEvents,
@@ -11,9 +10,11 @@ export {
   ensureOutboxIndex,
   OutboxRelay,
   type OutboxRelayOptions,
+  type PollScheduler,
   type OutboxFields,
   type EventPublisher,
   type OutboxHandOff,
+  type RelayOutbox,
   type StagedDocument,
 } from './outbox';
 export { Inbox } from './inbox';

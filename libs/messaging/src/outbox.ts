@@ -2,9 +2,10 @@ import type { Collection, Document } from 'mongodb';
 import { retryOnConflict, withVersionBump } from '@oms/persistence';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@oms/logging';
+import { DueTimer } from '@oms/resilience';
 import type { DomainEvent } from './event';
 import { registerOutboxBacklogGauge } from './metrics';
-import { captureTraceContext, withCapturedTraceContext } from './tracing';
+import { captureTraceContext, withCapturedTraceContext } from '@oms/telemetry/api';
 
 /**
  * The transactional outbox without transactions: the document whose state changes carries the
@@ -85,6 +86,9 @@ export interface OutboxHandOff {
   handOff(document: StagedDocument): void;
 }
 
+/** How a store gets the relay of its collection (the service context's `messaging.relayOutbox`). */
+export type RelayOutbox<TSchema extends Document> = (collection: Collection<TSchema>) => OutboxHandOff;
+
 export interface OutboxRelayOptions<TSchema extends Document> {
   collection: Collection<TSchema>;
   bus: EventPublisher;
@@ -97,7 +101,18 @@ export interface OutboxRelayOptions<TSchema extends Document> {
   batch?: number;
   /** When given, `oms_outbox_backlog{collection}` is reported here. */
   metrics?: Registry;
+  /**
+   * Runs the relay's polls: in a service, its background loops (drained on shutdown before the
+   * relay stops); by default a timer of the relay's own.
+   */
+  schedulePolls?: PollScheduler;
 }
+
+/** Runs `round` again and again, sleeping what it returns (within the bounds); `wake` runs it soon. */
+export type PollScheduler = (
+  round: () => Promise<number>,
+  timing: { minMs: number; maxMs: number },
+) => { wake(): void };
 
 export class OutboxRelay<TSchema extends Document = Document> implements OutboxHandOff {
   private readonly collection: Collection<StagedDocument>;
@@ -112,9 +127,8 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
   private readonly stagedDuringHandOff = new Set<string>();
   private readonly handOffs = new Set<Promise<unknown>>();
   private running = false;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-  private wokenDuringPass = false;
+  private polls?: { wake(): void };
+  private ownTimer?: DueTimer;
   private pauseMs: number;
   private stopReportingBacklog?: () => void;
 
@@ -136,14 +150,14 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
         () => this.backlog(),
       );
     }
-    this.loop = this.runLoop();
+    const schedule = this.options.schedulePolls ?? this.ownPolls;
+    this.polls = schedule(() => this.pollRound(), { minMs: this.intervalMs, maxMs: this.idleIntervalMs });
   }
 
   /** Asks for a poll now rather than at the next interval. */
   notify(): void {
-    this.wokenDuringPass = true;
     this.pauseMs = this.intervalMs;
-    this.wake?.();
+    this.polls?.wake();
   }
 
   /**
@@ -175,8 +189,8 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
   async stop(): Promise<void> {
     this.running = false;
     this.stopReportingBacklog?.();
-    this.wake?.();
-    await this.loop;
+    await this.ownTimer?.stop();
+    await this.passes;
     await Promise.allSettled([...this.handOffs]);
   }
 
@@ -197,43 +211,38 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
     return pending.reduce((total, document) => total + Object.keys(document.outbox ?? {}).length, 0);
   }
 
-  private async runLoop(): Promise<void> {
-    while (this.running) {
-      this.wokenDuringPass = false;
-      let documents = 0;
-      let failed = false;
-      try {
-        ({ documents } = await this.queuePass());
-      } catch (error) {
-        failed = true;
-        this.options.logger.warn(
-          { err: error, collection: this.collection.collectionName },
-          'outbox pass failed; will retry',
-        );
-      }
-      // A full batch means more may be waiting: go on at once. An empty poll means the hand-offs
-      // keep up: poll less and less often, down to the idle interval. A failing pass (the broker
-      // or the database is away) is retried at most FAILING_RETRY_MS apart, so events go out soon
-      // after it is back.
-      if (!this.running || documents >= this.batch || this.wokenDuringPass) continue;
-      const longest = failed ? Math.min(FAILING_RETRY_MS, this.idleIntervalMs) : this.idleIntervalMs;
-      this.pauseMs = documents > 0 ? this.intervalMs : Math.min(this.pauseMs * 2, longest);
-      await this.pause(this.pauseMs);
+  /** One poll; returns how long to sleep before the next. */
+  private async pollRound(): Promise<number> {
+    if (!this.running) return this.idleIntervalMs;
+    let documents = 0;
+    let failed = false;
+    try {
+      ({ documents } = await this.queuePass());
+    } catch (error) {
+      failed = true;
+      this.options.logger.warn(
+        { err: error, collection: this.collection.collectionName },
+        'outbox pass failed; will retry',
+      );
     }
+    // A full batch means more may be waiting: go on at once. An empty poll means the hand-offs
+    // keep up: poll less and less often, down to the idle interval. A failing pass (the broker
+    // or the database is away) is retried at most FAILING_RETRY_MS apart, so events go out soon
+    // after it is back.
+    if (documents >= this.batch) return 0;
+    const longest = failed ? Math.min(FAILING_RETRY_MS, this.idleIntervalMs) : this.idleIntervalMs;
+    this.pauseMs = documents > 0 ? this.intervalMs : Math.min(this.pauseMs * 2, longest);
+    return this.pauseMs;
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => {
-      this.wake = undefined;
+  private readonly ownPolls: PollScheduler = (round, timing) => {
+    this.ownTimer = new DueTimer(round, {
+      ...timing,
+      onError: (error) => this.options.logger.warn({ err: error }, 'outbox poll failed; will retry'),
     });
-  }
+    this.ownTimer.start();
+    return this.ownTimer;
+  };
 
   private queuePass(): Promise<{ published: number; documents: number }> {
     const pass = this.passes.then(() => this.relayPass());

@@ -7,6 +7,7 @@ export {
   WriteConflictError,
   type ConflictRetryOptions,
 } from './write-conflicts';
+export { findDueByStatus } from './due-work';
 export { VersionedCollection, withVersionBump, type Versioned } from './versioned-collection';
 
 export interface Database {

@@ -11,3 +11,4 @@ export {
   type CallOutcome,
   type Release,
 } from './adaptive-limit';
+export { DueTimer, type DueTimerOptions } from './due-timer';

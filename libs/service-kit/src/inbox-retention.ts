@@ -1,5 +1,4 @@
 import type { Logger } from '@oms/logging';
-import { DueTimer } from './due-timer';
 
 /** What retention needs of an inbox (an Inbox is one). */
 export interface ForgettingInbox {
@@ -7,27 +6,25 @@ export interface ForgettingInbox {
 }
 
 /**
- * The service's inboxes, opened once per consumer, and the job that keeps them from growing
- * forever: every `intervalMs` each forgets the events it applied more than `retentionMs` ago.
- * The retention must outlast any redelivery, including a dead letter replayed by hand.
+ * The service's inboxes, opened once per consumer, and the round that keeps them from growing
+ * forever: each forgets the events it applied more than `retentionMs` ago. The retention must
+ * outlast any redelivery, including a dead letter replayed by hand.
  */
 export class InboxRetention<I extends ForgettingInbox> {
   private readonly inboxes = new Map<string, Promise<I>>();
-  private readonly timer: DueTimer;
-  private started = false;
+  private scheduled = false;
 
   constructor(
     private readonly open: (consumer: string) => Promise<I>,
-    private readonly options: { retentionMs: number; intervalMs: number; logger: Logger },
-  ) {
-    this.timer = new DueTimer(() => this.forgetOld(), {
-      minMs: options.intervalMs,
-      maxMs: options.intervalMs,
-      onError: (error) => options.logger.warn({ err: error }, 'inbox cleanup failed; retrying later'),
-    });
-  }
+    private readonly options: {
+      retentionMs: number;
+      logger: Logger;
+      /** Starts the periodic `forgetOld` round; called when the first inbox opens. */
+      scheduleCleanup: (round: () => Promise<void>) => void;
+    },
+  ) {}
 
-  /** The consumer's inbox; the first one opened starts the cleanup. */
+  /** The consumer's inbox; the first one opened schedules the cleanup. */
   inbox(consumer: string): Promise<I> {
     let inbox = this.inboxes.get(consumer);
     if (!inbox) {
@@ -36,24 +33,18 @@ export class InboxRetention<I extends ForgettingInbox> {
         throw error;
       });
       this.inboxes.set(consumer, inbox);
-      if (!this.started) {
-        this.started = true;
-        this.timer.start();
+      if (!this.scheduled) {
+        this.scheduled = true;
+        this.options.scheduleCleanup(() => this.forgetOld());
       }
     }
     return inbox;
   }
 
-  /** One round; returns how long to sleep before the next. */
-  async forgetOld(now = Date.now()): Promise<number> {
+  async forgetOld(now = Date.now()): Promise<void> {
     const cutoff = new Date(now - this.options.retentionMs);
     let forgotten = 0;
     for (const inbox of this.inboxes.values()) forgotten += await (await inbox).forgetAppliedBefore(cutoff);
     if (forgotten > 0) this.options.logger.info({ forgotten, cutoff }, 'forgot old inbox records');
-    return this.options.intervalMs;
-  }
-
-  stop(): Promise<void> {
-    return this.timer.stop();
   }
 }

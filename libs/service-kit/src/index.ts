@@ -1,12 +1,16 @@
 export {
-  runService,
+  runGrpcService,
+  runHttpService,
   type ServiceSpec,
   type ServiceContext,
   type ServiceParts,
-  type GrpcServiceBinding,
+  type GrpcServiceParts,
+  type HttpServiceParts,
 } from './run-service';
+export { type GrpcServiceBinding, admissionLimit } from './grpc-listener';
+export { type BackgroundLoop, type LoopTiming, type LoopRound } from './background-loops';
+export { type ServiceMessaging } from './service-messaging';
+export { type ServiceConfig } from './service-config';
 export { shutdownInOrder, type ShutdownStep } from './shutdown';
 export { SERVICE_PORTS, type ServiceName } from './service-names';
 export { ServiceMetrics } from './metrics';
-export { DueTimer } from './due-timer';
-export { admissionLimit } from './run-service';

@@ -1,3 +1,12 @@
+export interface DueTimerOptions {
+  /** The shortest sleep between rounds, even when more work is due at once. */
+  minMs: number;
+  /** The longest sleep: the safety net when no wake-up announces work. */
+  maxMs: number;
+  /** A round that throws is reported here and the next one runs after `minMs`. */
+  onError: (error: unknown) => void;
+}
+
 /**
  * A background round that sleeps until its next work is due: each round answers how long to
  * sleep (kept between `minMs` and `maxMs`), and `dueBy` wakes it earlier when work arrives that
@@ -14,7 +23,7 @@ export class DueTimer {
 
   constructor(
     private readonly round: () => Promise<number>,
-    private readonly options: { minMs: number; maxMs: number; onError: (error: unknown) => void },
+    private readonly options: DueTimerOptions,
   ) {}
 
   start(): void {
@@ -31,6 +40,11 @@ export class DueTimer {
     if (this.stopped || at.getTime() >= this.wakeAt) return;
     clearTimeout(this.timer);
     this.sleep(at.getTime() - Date.now());
+  }
+
+  /** Work is due now: run a round as soon as `minMs` allows. */
+  wake(): void {
+    this.dueBy(new Date());
   }
 
   async stop(): Promise<void> {
