@@ -15,6 +15,8 @@ export interface ServiceRegistration {
   /** Consul calls grpc.health.v1.Health/Check on the instance at this interval. */
   checkIntervalSeconds: number;
   deregisterCriticalAfterSeconds: number;
+  /** Free-form facts about the instance (e.g. `metricsPort`: where its Prometheus /metrics is). */
+  meta?: Record<string, string>;
 }
 
 /** What Consul probes: the instance's gRPC health service, or an HTTP URL. */
@@ -95,6 +97,14 @@ export class ConsulClient {
     await this.registerWithCheck(registration, 'http-health', 'GET /healthz', { http: healthUrl });
   }
 
+  /** Whether this agent holds the registration (an agent that restarted has forgotten it). */
+  async isRegistered(serviceId: string): Promise<boolean> {
+    const services = await this.consul.agent.service.list().catch((error: unknown) => {
+      throw describeFailure('service list', error);
+    });
+    return Object.prototype.hasOwnProperty.call(services, serviceId);
+  }
+
   async deregister(serviceId: string): Promise<void> {
     await this.consul.agent.service.deregister(serviceId).catch((error: unknown) => {
       throw describeFailure(`deregister of ${serviceId}`, error);
@@ -155,6 +165,7 @@ export class ConsulClient {
         tags: registration.tags,
         address: registration.address,
         port: registration.port,
+        ...(registration.meta ? { meta: registration.meta } : {}),
         check: {
           checkid: `${registration.id}:${checkKind}`,
           name: checkName,

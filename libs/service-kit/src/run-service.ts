@@ -15,6 +15,7 @@ import { RpcClients, type RpcClientOptions } from './rpc-clients';
 import { loadServiceConfig, type ListenerKind, type ServiceConfig } from './service-config';
 import { ServiceEvents, type ServiceMessaging } from './service-messaging';
 import type { ServiceName } from './service-names';
+import { ConsulRegistration, REGISTRATION_CHECK_MS } from './registration';
 import { shutdownPlan, stopOnSignals } from './shutdown-plan';
 
 /** What every service hands to the bootstrap beside its listener. */
@@ -176,13 +177,21 @@ async function startService<S extends TObject, P extends ServiceParts>(
 
   const listener = await listen(parts, { config, bindHost, events, metrics, logger });
   const metricsPort = await metrics.listen(bindHost, config.METRICS_PORT);
-  await register(consul, kind, {
-    id: instance,
-    name: spec.name,
-    tags: [deploymentTag],
-    address: config.ADVERTISE_HOST,
-    port: listener.port,
-  });
+  const registration = new ConsulRegistration(
+    consul,
+    kind,
+    {
+      id: instance,
+      name: spec.name,
+      tags: [deploymentTag],
+      address: config.ADVERTISE_HOST,
+      port: listener.port,
+      meta: { metricsPort: String(metricsPort) },
+    },
+    logger,
+  );
+  await registration.register();
+  loops.every('consul registration', REGISTRATION_CHECK_MS, () => registration.keep());
   logStarted(logger, config, { port: listener.port, metricsPort, tag: deploymentTag, name: spec.name });
 
   const steps = shutdownPlan({
@@ -192,7 +201,7 @@ async function startService<S extends TObject, P extends ServiceParts>(
       shuttingDown = true;
       listener.markDraining();
     },
-    deregister: () => consul.deregister(instance),
+    deregister: () => registration.deregister(),
     stopLoops: () => loops.stop(),
     drainService: async () => parts.onDrain?.(),
     stopEvents: () => events.stop(),
@@ -207,24 +216,6 @@ async function startService<S extends TObject, P extends ServiceParts>(
     flushTelemetry: () => spec.telemetry.shutdown(),
   });
   stopOnSignals(steps, logger);
-}
-
-function register(
-  consul: ConsulClient,
-  kind: ListenerKind,
-  instance: { id: string; name: string; tags: string[]; address: string; port: number },
-): Promise<void> {
-  const registration = {
-    ...instance,
-    // Each check is a call into every instance (and work for Consul): once a second kept an idle
-    // system busy. A crashed instance is skipped by clients at once anyway (its connection
-    // breaks); the check catches the rest, such as a process that stopped answering.
-    checkIntervalSeconds: 5,
-    deregisterCriticalAfterSeconds: 30,
-  };
-  return kind === 'http'
-    ? consul.registerHttp(registration, `http://${instance.address}:${instance.port}/healthz`)
-    : consul.register(registration);
 }
 
 /** Start and stop are always logged (unless silent): supervisors and the test harness wait for them. */

@@ -1,0 +1,221 @@
+import { MongoClient, type Db } from 'mongodb';
+import { sleep } from './http';
+import type { KnownOrder } from './traffic';
+
+export interface InvariantResult {
+  name: string;
+  passed: boolean;
+  /** What broke it, naming the order, item or event; empty when it held. */
+  failures: string[];
+}
+
+interface OrderDoc {
+  _id: string;
+  status: string;
+  items: { itemId: string; quantity: number }[];
+  history: { status: string; at: Date; reason?: string }[];
+  expiresAt: Date;
+  releasePending?: boolean;
+}
+
+interface ItemDoc {
+  _id: string;
+  available: number;
+  reserved: number;
+  committed: number;
+  steps?: Record<string, string>;
+}
+
+export interface DeadLetterQueue {
+  queue: string;
+  count: number;
+  messages: { eventId?: string; type?: string; lastError?: string; attempts?: number }[];
+}
+
+/** What the invariants read: the stores of one deployment, and the traffic's reference. */
+export interface Evidence {
+  orders: OrderDoc[];
+  items: ItemDoc[];
+  tickets: { orderId: string; status: string }[];
+  known: Map<string, KnownOrder>;
+  initialStock: number;
+  deadLetters: DeadLetterQueue[];
+  rss: Map<string, number[]>;
+}
+
+const TERMINAL = new Set(['ready', 'cancelled', 'failed']);
+const databases = (deployment: string) => ({
+  order: `order_${deployment}`.replace(/[^A-Za-z0-9_]/g, '_'),
+  stock: `stock_${deployment}`.replace(/[^A-Za-z0-9_]/g, '_'),
+  kitchen: `kitchen_${deployment}`.replace(/[^A-Za-z0-9_]/g, '_'),
+});
+
+/** Waits until no work is in flight (nothing paid but unprepared, no release or step pending). */
+export async function settle(mongoUrl: string, deployment: string, timeoutMs: number): Promise<boolean> {
+  const client = await MongoClient.connect(mongoUrl, { retryWrites: false });
+  try {
+    const names = databases(deployment);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const busyOrders = await client
+        .db(names.order)
+        .collection('orders')
+        .countDocuments({ $or: [{ status: 'paid' }, { status: 'preparing' }, { releasePending: true }] });
+      const items = await client.db(names.stock).collection<ItemDoc>('stock_items').find({}).toArray();
+      const stepsLeft = items.some((item) => Object.keys(item.steps ?? {}).length > 0);
+      if (busyOrders === 0 && !stepsLeft) return true;
+      await sleep(1000);
+    }
+    return false;
+  } finally {
+    await client.close();
+  }
+}
+
+export async function readStores(
+  mongoUrl: string,
+  deployment: string,
+): Promise<Pick<Evidence, 'orders' | 'items' | 'tickets'>> {
+  const client = await MongoClient.connect(mongoUrl, { retryWrites: false });
+  try {
+    const names = databases(deployment);
+    const read = <T>(db: Db, collection: string) =>
+      db.collection(collection).find({}).toArray() as Promise<T[]>;
+    return {
+      orders: await read<OrderDoc>(client.db(names.order), 'orders'),
+      items: await read<ItemDoc>(client.db(names.stock), 'stock_items'),
+      tickets: await read<{ orderId: string; status: string }>(client.db(names.kitchen), 'tickets'),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+const result = (name: string, failures: string[]): InvariantResult => ({
+  name,
+  passed: failures.length === 0,
+  failures: failures.slice(0, 20).concat(failures.length > 20 ? [`… and ${failures.length - 20} more`] : []),
+});
+
+export function checkInvariants(evidence: Evidence, now = new Date()): InvariantResult[] {
+  return [
+    acceptedOrdersExist(evidence),
+    ordersEndAsTheirEventsDictate(evidence),
+    nothingStuck(evidence, now),
+    appliedOnce(evidence),
+    stockConserved(evidence),
+    deadLettersAccountedFor(evidence),
+    memoryBounded(evidence),
+  ];
+}
+
+function acceptedOrdersExist({ orders, known }: Evidence): InvariantResult {
+  const stored = new Set(orders.map((o) => o._id));
+  const missing = [...known.keys()]
+    .filter((id) => !stored.has(id))
+    .map((id) => `order ${id} answered 201 but not stored`);
+  return result('every order answered 201 exists', missing);
+}
+
+/** What the traffic's accepted webhook or cancel decides, unless the order had ended before it. */
+function expectedStatus(order: KnownOrder, doc: OrderDoc): string | undefined {
+  if (order.settled !== 'accepted') return undefined;
+  const endedEarlier = doc.history.find((step) => TERMINAL.has(step.status));
+  if (order.fate === 'pay')
+    return endedEarlier && endedEarlier.status !== 'ready' ? endedEarlier.status : 'ready';
+  if (order.fate === 'cancel') return 'cancelled';
+  return doc.history.some((step) => step.status === 'paid') ? 'ready' : 'failed';
+}
+
+function ordersEndAsTheirEventsDictate({ orders, known }: Evidence): InvariantResult {
+  const failures: string[] = [];
+  for (const doc of orders) {
+    const order = known.get(doc._id);
+    const expected = order && expectedStatus(order, doc);
+    if (expected && doc.status !== expected)
+      failures.push(
+        `order ${doc._id} (${order.fate}, ${order.settled}) ended ${doc.status}, expected ${expected}`,
+      );
+  }
+  return result('every order ends in the state its events dictate', failures);
+}
+
+function nothingStuck({ orders }: Evidence, now: Date): InvariantResult {
+  const stuck = orders.filter((doc) => {
+    if (TERMINAL.has(doc.status)) return false;
+    const expiryPending =
+      (doc.status === 'pending' || doc.status === 'awaiting_payment') && doc.expiresAt > now;
+    return !expiryPending;
+  });
+  return result(
+    'no order is stuck in a non-terminal state with no work pending',
+    stuck.map((doc) => `order ${doc._id} stuck in ${doc.status} (expires ${doc.expiresAt.toISOString()})`),
+  );
+}
+
+function appliedOnce({ orders, tickets }: Evidence): InvariantResult {
+  const failures: string[] = [];
+  const ticketsByOrder = new Map<string, number>();
+  for (const ticket of tickets)
+    ticketsByOrder.set(ticket.orderId, (ticketsByOrder.get(ticket.orderId) ?? 0) + 1);
+  for (const doc of orders) {
+    const statuses = doc.history.map((step) => step.status);
+    const repeated = statuses.filter((status, i) => statuses.indexOf(status) !== i);
+    if (repeated.length > 0) failures.push(`order ${doc._id} entered ${repeated.join(', ')} twice`);
+    const wasPaid = statuses.includes('paid');
+    const count = ticketsByOrder.get(doc._id) ?? 0;
+    if (wasPaid && count !== 1) failures.push(`paid order ${doc._id} has ${count} tickets`);
+    if (!wasPaid && count > 0) failures.push(`unpaid order ${doc._id} has ${count} tickets`);
+  }
+  return result('no event applied twice; every paid order has exactly one ticket', failures);
+}
+
+function stockConserved({ orders, items, initialStock }: Evidence): InvariantResult {
+  const failures: string[] = [];
+  const sum = (filter: (doc: OrderDoc) => boolean, itemId: string) =>
+    orders
+      .filter(filter)
+      .flatMap((doc) => doc.items)
+      .filter((line) => line.itemId === itemId)
+      .reduce((total, line) => total + line.quantity, 0);
+  for (const item of items) {
+    const { _id: id, available, reserved, committed } = item;
+    if (available + reserved + committed !== initialStock)
+      failures.push(
+        `item ${id}: ${available} available + ${reserved} reserved + ${committed} committed ≠ ${initialStock}`,
+      );
+    if (available < 0 || reserved < 0 || committed < 0) failures.push(`item ${id} went negative`);
+    const sold = sum((doc) => doc.history.some((step) => step.status === 'paid'), id);
+    if (committed !== sold) failures.push(`item ${id}: ${committed} committed, but paid orders hold ${sold}`);
+    const held = sum((doc) => doc.status === 'pending' || doc.status === 'awaiting_payment', id);
+    if (reserved !== held) failures.push(`item ${id}: ${reserved} reserved, but open orders hold ${held}`);
+  }
+  return result('stock is conserved per item: nothing oversold, nothing negative', failures);
+}
+
+/** A dead letter is accounted for when it is a payment that came after its order had ended. */
+const EXPLAINED = /reservation_(released|expired)|precondition|already (ended|failed|cancelled)/i;
+
+function deadLettersAccountedFor({ deadLetters }: Evidence): InvariantResult {
+  const failures = deadLetters.flatMap((queue) =>
+    queue.messages
+      .filter((message) => !EXPLAINED.test(message.lastError ?? ''))
+      .map(
+        (message) =>
+          `${queue.queue}: event ${message.eventId} (${message.type}) dead-lettered: ${message.lastError}`,
+      ),
+  );
+  return result('every dead letter is accounted for', failures);
+}
+
+function memoryBounded({ rss }: Evidence): InvariantResult {
+  const failures: string[] = [];
+  for (const [instance, samples] of rss) {
+    if (samples.length < 9) continue;
+    const third = Math.floor(samples.length / 3);
+    const early = Math.max(...samples.slice(0, third));
+    const late = Math.max(...samples.slice(-third));
+    if (late > early * 1.5 + 64) failures.push(`${instance}: RSS grew from ${early} MB to ${late} MB`);
+  }
+  return result('memory (RSS) of every service stays bounded', failures);
+}

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import {
+  ADMIN_TOKEN,
+  ensureStack,
+  RabbitNode,
+  stackAddresses,
+  TestSystem,
+  type SystemServiceName,
+} from '@oms/testing';
+import { FaultInjector, type FaultRecord } from './faults';
+import { call, sleep } from './http';
+import { checkInvariants, readStores, settle, type DeadLetterQueue } from './invariants';
+import type { ChaosReport } from './report';
+import { CHAOS_SERVICES, faultSchedule } from './schedule';
+import { seedMenu, Traffic } from './traffic';
+
+export interface ChaosOptions {
+  minutes: number;
+  ratePerSecond: number;
+  seed: number;
+  /** Rounds of every fault; by default one per two minutes, at least one. */
+  rounds?: number;
+  log?: (line: string) => void;
+}
+
+/** The services run short timers so a run sees whole lifecycles; the broker is the run's own. */
+const SERVICE_ENV = {
+  RESERVATION_TTL_SECONDS: '60',
+  KITCHEN_PREP_MS: '200',
+  KITCHEN_CONCURRENCY: '8',
+  LOG_LEVEL: 'info',
+};
+const ITEMS = ['chaos-a', 'chaos-b', 'chaos-c', 'chaos-d', 'chaos-e'];
+const BROKER_PORT = 5791;
+
+/** Starts the whole system (two instances of everything), runs traffic and faults, checks invariants. */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => undefined);
+  const seconds = Math.round(options.minutes * 60);
+  const rounds = options.rounds ?? Math.max(1, Math.floor(options.minutes / 2));
+  await ensureStack();
+  const { MONGO_URL } = await stackAddresses();
+  const broker = new RabbitNode(BROKER_PORT, `oms-chaos-${BROKER_PORT}`);
+  await broker.start();
+  const env = { ...SERVICE_ENV, AMQP_URL: broker.url };
+  const system = await TestSystem.start({ env, prefix: 'chaos' });
+  try {
+    for (const service of CHAOS_SERVICES) await system.add(service as SystemServiceName, env);
+    const gateways = () => system.running('gateway').map((g) => `http://127.0.0.1:${g.port}`);
+    const initialStock = Math.ceil((options.ratePerSecond * seconds * 3) / ITEMS.length) + 100;
+    await seedMenu(gateways()[0]!, ITEMS, initialStock);
+    log(`system ${system.deployment} up: 2 × ${CHAOS_SERVICES.join(', ')}; ${initialStock} of each item`);
+
+    const traffic = new Traffic({
+      seed: options.seed,
+      ratePerSecond: options.ratePerSecond,
+      items: ITEMS,
+      gateways,
+    });
+    const rss = new Map<string, number[]>();
+    const sampler = setInterval(() => sampleRss(system, rss), 5000);
+    const startedAt = Date.now();
+    traffic.start();
+    const faults = await runFaults(new FaultInjector(system, broker, env, options.seed), {
+      schedule: faultSchedule(options.seed, seconds * 0.7, rounds),
+      startedAt,
+      log,
+    });
+    await sleep(Math.max(0, startedAt + seconds * 1000 - Date.now()));
+    log('traffic stops; waiting for the flows under way');
+    await traffic.stop();
+    clearInterval(sampler);
+    const settled = await settle(MONGO_URL!, system.deployment, 120_000);
+    log(settled ? 'settled' : 'did not settle within 120 s; checking anyway');
+    const stores = await readStores(MONGO_URL!, system.deployment);
+    const deadLetters = await listDeadLetters(gateways()[0]!);
+    const invariants = checkInvariants({ ...stores, known: traffic.orders, initialStock, deadLetters, rss });
+    if (traffic.violations.length > 0)
+      invariants.push({
+        name: 'the traffic saw no contradiction',
+        passed: false,
+        failures: traffic.violations,
+      });
+    const count = (status: string) => stores.orders.filter((o) => o.status === status).length;
+    return {
+      seed: options.seed,
+      minutes: options.minutes,
+      ratePerSecond: options.ratePerSecond,
+      startedAt: new Date(startedAt).toISOString(),
+      orders: {
+        accepted: traffic.orders.size,
+        completed: count('ready'),
+        cancelled: count('cancelled'),
+        failed: count('failed'),
+        open: stores.orders.length - count('ready') - count('cancelled') - count('failed'),
+      },
+      requests: { ...traffic.counts },
+      invariants,
+      faults,
+      timeline: traffic.seconds,
+      passed: invariants.every((i) => i.passed) && faults.every((f) => !f.error),
+    };
+  } finally {
+    await system.stop();
+    await broker.destroy();
+  }
+}
+
+/** Each fault starts at its time; outages overlap like real ones do. */
+async function runFaults(
+  injector: FaultInjector,
+  plan: { schedule: ReturnType<typeof faultSchedule>; startedAt: number; log: (line: string) => void },
+): Promise<FaultRecord[]> {
+  const running = plan.schedule.map(async ({ at, fault }) => {
+    await sleep(Math.max(0, plan.startedAt + at * 1000 - Date.now()));
+    const record = await injector.inject(fault, plan.startedAt);
+    plan.log(
+      `${record.at.toFixed(1)} s: ${record.name} → ${record.error ?? `recovered in ${record.recoverySeconds?.toFixed(1)} s`}`,
+    );
+    return record;
+  });
+  return (await Promise.all(running)).sort((a, b) => a.at - b.at);
+}
+
+function sampleRss(system: TestSystem, rss: Map<string, number[]>): void {
+  for (const instance of system.instances) {
+    try {
+      const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${instance.pid}/status`, 'utf8'))?.[1];
+      if (!kb) continue;
+      const key = `${instance.name} pid ${instance.pid}`;
+      rss.set(key, [...(rss.get(key) ?? []), Math.round(Number(kb) / 1024)]);
+    } catch {
+      // exited: its samples so far stay
+    }
+  }
+}
+
+async function listDeadLetters(gateway: string): Promise<DeadLetterQueue[]> {
+  const answer = await call<{ queues?: DeadLetterQueue[] }>(`${gateway}/v1/admin/dead-letters?limit=100`, {
+    method: 'GET',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  if (answer.status !== 200 || !answer.body?.queues)
+    throw new Error(`listing dead letters answered ${answer.status}`);
+  return answer.body.queues.filter((queue) => queue.count > 0);
+}

@@ -1,0 +1,25 @@
+// `npm run chaos -- [--minutes N] [--rate R] [--seed S]`: the whole system, two instances of every
+// service, a steady mixed flow and a reproducible fault schedule; then the invariants, from the
+// stores and the broker. Writes bench-results/chaos.{md,json,svg}; exits 1 if anything failed.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runChaos, writeReport } from '@oms/chaos';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '20' },
+    seed: { type: 'string', default: String(Math.floor(Math.random() * 1_000_000)) },
+  },
+});
+const minutes = Number(values.minutes);
+const ratePerSecond = Number(values.rate);
+const seed = Number(values.seed);
+if (!(minutes > 0) || !(ratePerSecond > 0) || !Number.isInteger(seed)) {
+  console.error('usage: npm run chaos -- [--minutes N] [--rate R] [--seed S]  (N, R > 0; S an integer)');
+  process.exit(2);
+}
+console.log(`chaos: ${minutes} min at ${ratePerSecond} orders/s, seed ${seed}`);
+const report = await runChaos({ minutes, ratePerSecond, seed, log: (line) => console.log(`chaos: ${line}`) });
+console.log(`\n${writeReport(report, resolve(import.meta.dirname, '../bench-results'))}`);
+process.exit(report.passed ? 0 : 1);
