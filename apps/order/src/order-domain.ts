@@ -40,15 +40,18 @@ export class OrderDomain {
     const priced = priceLines(lines, await menu.items(lines.map((line) => line.itemId)));
     // Reserve before the order exists: a crash in between leaves only a reservation, which
     // expires. A repeated request reserves again harmlessly (same id) and gets the stored order.
+    let reservation: { expiresAt: string };
     try {
-      await stock.reserve({ reservationId: orderId, lines, ttlSeconds: reservationTtlSeconds });
+      reservation = await stock.reserve({ reservationId: orderId, lines, ttlSeconds: reservationTtlSeconds });
     } catch (error) {
       // The repeat of an order that has moved on since (cancelled: its reservation is released).
       const existing = requestId ? await store.get(orderId) : undefined;
       if (existing) return existing;
       throw error;
     }
-    const expiresAt = new Date(Date.now() + reservationTtlSeconds * 1000);
+    // The order lapses when its reservation does, not a TTL after the reply: a slow reply would
+    // otherwise leave an unpaid order open, and payable, after its stock went back.
+    const expiresAt = reservationExpiry(reservation.expiresAt, reservationTtlSeconds);
     const order = await store.insertPending({ id: orderId, customerId, ...priced, expiresAt });
     expiries.dueBy(expiresAt);
     return order;
@@ -96,4 +99,10 @@ export class OrderDomain {
     await this.deps.stock.release({ reservationId: orderId });
     await this.deps.store.markStockReleased(orderId);
   }
+}
+
+/** The reservation's own expiry; a stock service too old to send one gets the TTL from now. */
+export function reservationExpiry(expiresAt: string, ttlSeconds: number, now = Date.now()): Date {
+  const at = Date.parse(expiresAt);
+  return Number.isFinite(at) ? new Date(at) : new Date(now + ttlSeconds * 1000);
 }

@@ -67,7 +67,8 @@ export class FaultInjector {
 
   private async killAndRestart(service: ChaosService): Promise<void> {
     await this.victim(service).stop('SIGKILL');
-    await this.system.add(service, this.serviceEnv);
+    // A restart races the other faults (the broker or Consul may be away): give it time.
+    await this.system.add(service, this.serviceEnv, { timeoutMs: 90_000 });
   }
 
   /** A gray failure: the process keeps its sockets open and answers nothing. */

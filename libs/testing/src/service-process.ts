@@ -72,7 +72,11 @@ export async function startService(name: string, options: StartServiceOptions): 
       }
     });
   });
-  const { port, instance } = await started;
+  const { port, instance } = await started.catch((error: unknown) => {
+    // Not started in time: it must not live on untracked, holding its port and registration.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw error;
+  });
   return {
     name,
     port,

@@ -51,8 +51,16 @@ export class TestSystem {
   }
 
   /** Starts one more instance of a service (several may run side by side). */
-  async add(name: SystemServiceName, env: Record<string, string> = {}): Promise<RunningService> {
-    const instance = await startService(name, { deployment: this.deployment, env: { ...this.env, ...env } });
+  async add(
+    name: SystemServiceName,
+    env: Record<string, string> = {},
+    options: { timeoutMs?: number } = {},
+  ): Promise<RunningService> {
+    const instance = await startService(name, {
+      deployment: this.deployment,
+      env: { ...this.env, ...env },
+      timeoutMs: options.timeoutMs,
+    });
     this.instances.push(instance);
     return instance;
   }
