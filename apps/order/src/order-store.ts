@@ -211,8 +211,11 @@ export class OrderStore {
     const step = changes.reason
       ? { status: statusName(next), at: now, reason: changes.reason }
       : { status: statusName(next), at: now };
+    // Paid only while the reservation holds: a payment after it lapsed must not sell stock that
+    // went back (the order then fails, and the payment is a refund case).
+    const stillReserved = next === OrderStatus.ORDER_STATUS_PAID ? { expiresAt: { $gt: now } } : {};
     const doc = await this.orders.findOneAndUpdate(
-      { _id: orderId, status: { $in: statusesBefore(next).map(statusName) } },
+      { _id: orderId, status: { $in: statusesBefore(next).map(statusName) }, ...stillReserved },
       { $set: { ...set, ...stageEvents(events).$set }, $push: { history: step } },
     );
     if (!doc) return undefined;

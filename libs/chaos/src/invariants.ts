@@ -29,7 +29,7 @@ interface ItemDoc {
 export interface DeadLetterQueue {
   queue: string;
   count: number;
-  messages: { eventId?: string; type?: string; lastError?: string; attempts?: number }[];
+  newest: { eventId?: string; type?: string; lastError?: string; attempts?: number }[];
 }
 
 /** What the invariants read: the stores of one deployment, and the traffic's reference. */
@@ -219,7 +219,7 @@ const EXPLAINED = /reservation_(released|expired)|precondition|already (ended|fa
 
 function deadLettersAccountedFor({ deadLetters }: Evidence): InvariantResult {
   const failures = deadLetters.flatMap((queue) =>
-    queue.messages
+    queue.newest
       .filter((message) => !EXPLAINED.test(message.lastError ?? ''))
       .map(
         (message) =>
