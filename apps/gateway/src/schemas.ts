@@ -27,10 +27,17 @@ const Nullable = <T extends TString | TInteger>(schema: T, description?: string)
 
 export const CustomerId = Type.String({ pattern: ID_PATTERN, description: `matches ${ID_PATTERN}` });
 export const ItemId = Type.String({ pattern: ID_PATTERN, description: 'a menu item id' });
-/** Ids issued by the system are opaque: only their length is checked here; unknown ids are a 404. */
+/**
+ * Text without control characters: nothing the system issues contains one, and NUL cannot even be
+ * stored (PostgreSQL under FerretDB refuses it, which would fail the lookup instead of missing).
+ */
+const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001f\\u007f]*$';
+
+/** Ids issued by the system are opaque: only their length and characters are checked here; unknown ids are a 404. */
 export const OpaqueId = Type.String({
   minLength: 1,
   maxLength: 128,
+  pattern: NO_CONTROL_CHARACTERS,
   description: 'an opaque id issued by the system',
 });
 
@@ -164,7 +171,12 @@ export const OrderParams = StrictObject({ customerId: CustomerId, orderId: Opaqu
 export const ListOrdersQuery = StrictObject({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
   cursor: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 512, description: 'nextCursor of the previous page' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 512,
+      pattern: NO_CONTROL_CHARACTERS,
+      description: 'nextCursor of the previous page',
+    }),
   ),
 });
 export type ListOrdersQueryType = Static<typeof ListOrdersQuery>;
@@ -207,8 +219,13 @@ export const UpsertMenuItemBody = StrictObject({
   id: Type.Optional(
     Type.String({ pattern: ID_PATTERN, description: 'generated when absent; an existing id is replaced' }),
   ),
-  name: Type.String({ minLength: 1, maxLength: 120, pattern: '\\S' }),
-  description: Type.String({ maxLength: 1000 }),
+  // Display text: a name is one line with something visible; no control characters in either (NUL
+  // cannot even be stored), though a description may break lines.
+  name: Type.String({ minLength: 1, maxLength: 120, pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]*$' }),
+  description: Type.String({
+    maxLength: 1000,
+    pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$',
+  }),
   priceCents: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
   currency: Type.String({ pattern: '^[a-z]{3}$', description: 'lowercase ISO 4217' }),
 });

@@ -1,5 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, type AddressInfo } from 'node:net';
 import { buildTestApp, ADMIN_TOKEN } from '../test/test-support';
 
 const built = buildTestApp();
@@ -248,6 +249,54 @@ const CASES: Case[] = [
     status: 400,
     code: 'invalid_argument',
   },
+  {
+    name: 'an order id with a NUL',
+    method: 'GET',
+    url: `${ORDERS}/ord-1%00`,
+    status: 400,
+    code: 'invalid_argument',
+    details: [
+      { in: 'params', path: '/orderId', message: 'must match pattern "^[^\\u0000-\\u001f\\u007f]*$"' },
+    ],
+  },
+  {
+    name: 'cancelling an order id with a control character',
+    url: `${ORDERS}/ord%01x/cancel`,
+    status: 400,
+    code: 'invalid_argument',
+  },
+  {
+    name: 'a ticket order id with a NUL',
+    method: 'GET',
+    url: '/v1/kitchen/tickets?orderId=a%00',
+    status: 400,
+    code: 'invalid_argument',
+  },
+  {
+    name: 'a cursor with a control character',
+    method: 'GET',
+    url: `${ORDERS}?cursor=abc%00`,
+    status: 400,
+    code: 'invalid_argument',
+  },
+  {
+    name: 'menu item name with a NUL',
+    method: 'POST',
+    url: '/v1/admin/menu',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    payload: { name: 'a\u0000b', description: '', priceCents: 1, currency: 'usd' },
+    status: 400,
+    code: 'invalid_argument',
+  },
+  {
+    name: 'menu item description with a control character',
+    method: 'POST',
+    url: '/v1/admin/menu',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    payload: { name: 'X', description: 'nul\u0000', priceCents: 1, currency: 'usd' },
+    status: 400,
+    code: 'invalid_argument',
+  },
   { name: 'unknown route', method: 'GET', url: '/v1/nothing', status: 404, code: 'not_found' },
   { name: 'malformed URL', method: 'GET', url: '/v1/menu/%zz', status: 400, code: 'invalid_argument' },
 ];
@@ -327,4 +376,93 @@ test('a valid list query is converted (limit=5 is the number 5)', async () => {
     { customerId: 'alice', limit: 20, cursor: '' },
   ]);
   await app.close();
+});
+
+test('a path parameter longer than the router takes is a 400 invalid_argument, not a 414', async () => {
+  const { app } = await built;
+  const response = await app.inject({ method: 'GET', url: `/v1/menu/${'a'.repeat(300)}` });
+  assert.equal(response.statusCode, 400, response.body);
+  assert.equal((response.json() as { error: { code: string } }).error.code, 'invalid_argument');
+});
+
+/** Sends raw bytes, as a client that does not speak HTTP properly would, and reads until the server closes. */
+function exchangeRaw(port: number, request: string): Promise<{ head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.end(Buffer.from(request, 'latin1')));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      resolve({ head: text.slice(0, split), body: text.slice(split + 4) });
+    });
+  });
+}
+
+const PARSER_REFUSALS = [
+  {
+    name: 'a NUL byte in a header value',
+    request: 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Test: a\x00b\r\n\r\n',
+    status: 400,
+    code: 'invalid_argument',
+  },
+  {
+    name: 'headers over 16 KiB',
+    request: `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Test: ${'a'.repeat(20_000)}\r\n\r\n`,
+    status: 431,
+    code: 'headers_too_large',
+  },
+  {
+    name: 'broken chunked framing',
+    request: `POST ${ORDERS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`,
+    status: 400,
+    code: 'invalid_argument',
+  },
+];
+
+/** A gateway listening on a free port, for what app.inject() cannot send: bytes that are not valid HTTP. */
+async function listeningGateway(t: { after: (fn: () => Promise<unknown>) => void }): Promise<number> {
+  const { app } = await buildTestApp();
+  t.after(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return (app.server.address() as AddressInfo).port;
+}
+
+function assertEnvelope(answer: { head: string; body: string }, status: number, code: string, name: string) {
+  assert.match(answer.head, new RegExp(`^HTTP/1\\.1 ${status} `), `${name}: ${answer.head}`);
+  assert.match(answer.head, /\r\ncontent-type: application\/json; charset=utf-8\r\n/i, name);
+  assert.match(answer.head, /\r\nx-request-id: \S+/i, name);
+  assert.match(answer.head, /\r\ntraceparent: 00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]/i, name);
+  const parsed = JSON.parse(answer.body) as { error: { code: string; message: string } };
+  assert.deepEqual(Object.keys(parsed), ['error'], name);
+  assert.equal(parsed.error.code, code, name);
+  assert.equal(typeof parsed.error.message, 'string', name);
+}
+
+test('requests the HTTP parser refuses still get the error envelope, request id and traceparent', async (t) => {
+  const port = await listeningGateway(t);
+  for (const c of PARSER_REFUSALS)
+    assertEnvelope(await exchangeRaw(port, c.request), c.status, c.code, c.name);
+});
+
+test('an HTTP/1.1 request without Host is a 400 with the envelope; HTTP/1.0 needs none', async (t) => {
+  const port = await listeningGateway(t);
+  const missing = await exchangeRaw(port, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
+  assertEnvelope(missing, 400, 'invalid_argument', 'HTTP/1.1 without Host');
+  const empty = await exchangeRaw(port, 'GET /healthz HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n');
+  assert.match(empty.head, /^HTTP\/1\.1 200 /, 'an empty Host is allowed (RFC 9112 §3.2)');
+  const http10 = await exchangeRaw(port, 'GET /healthz HTTP/1.0\r\n\r\n');
+  assert.match(http10.head, /^HTTP\/1\.1 200 /);
+});
+
+test('a menu item description may break lines (tab, CR, LF are not refused as control characters)', async () => {
+  const { app } = await built;
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/admin/menu',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    payload: { name: 'Two lines', description: 'first\r\nsecond\tend', priceCents: 1, currency: 'usd' },
+  });
+  assert.equal(response.statusCode, 201, response.body);
 });

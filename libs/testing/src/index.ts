@@ -10,3 +10,18 @@ export {
   type WebhookOrder,
 } from './stripe-webhook';
 export { RabbitNode } from './rabbit-node';
+export {
+  hostileRequests,
+  sampleHostileRequests,
+  type HostileRequest,
+  type HostileTarget,
+} from './hostile-requests';
+export {
+  checkHostileAnswer,
+  describeHostileRequest,
+  runHostileRequests,
+  HOSTILE_ERROR_CODES,
+  type HostileFailure,
+  type HostileRunSummary,
+} from './hostile-run';
+export { sendRawRequest, encodeRawRequest, type RawRequest, type RawAnswer } from './raw-http';
