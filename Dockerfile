@@ -33,7 +33,8 @@ WORKDIR /app
 COPY --from=prod-deps /repo/node_modules ./node_modules
 COPY --from=build /repo/package.json ./package.json
 COPY --from=build /repo/proto ./proto
-COPY --from=build /repo/dist/apps/${APP} ./dist/apps/${APP}
+# the app's bundle, and what its build built beside it (the gateway serves dist/apps/console)
+COPY --from=build /repo/dist/apps ./dist/apps
 USER node
 # gateway: 8080 (HTTP); order..kitchen: 50051..50055 (gRPC); 9464: metrics when METRICS_PORT=9464
 EXPOSE 8080 50051 50052 50053 50054 50055 9464

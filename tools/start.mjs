@@ -58,13 +58,13 @@ try {
   await stopAll(1);
 }
 
-const addresses = stack.componentAddresses();
 const gatewayPort = process.env.GATEWAY_PORT ?? '8080';
+// Every URL printed opens something useful in a browser (the console's browser test opens each).
+const pages = await stack.webPages({ gatewayUrl: `http://127.0.0.1:${gatewayPort}` });
+const lines = pages.map(
+  ({ name, url, address, note }) => `  ${name.padEnd(11)} ${(url ?? address).padEnd(38)} ${note}`,
+);
 console.log(`
 The order management system is up (${((Date.now() - started) / 1000).toFixed(1)} s).
-  Gateway     http://127.0.0.1:${gatewayPort}   (try: curl http://127.0.0.1:${gatewayPort}/v1/menu)
-  OpenAPI     http://127.0.0.1:${gatewayPort}/openapi.json
-  Jaeger      ${addresses.JAEGER_QUERY_URL}
-  Consul      ${addresses.CONSUL_URL}/ui
-  RabbitMQ    ${addresses.AMQP_URL.replace(/\/\/[^@]*@/, '//')}
+${lines.join('\n')}
 Service logs: .stack/logs/services/<name>.log — Ctrl-C stops everything.`);

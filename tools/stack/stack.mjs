@@ -1,26 +1,39 @@
 #!/usr/bin/env node
 // The local stack's command line; the stack itself is the libs/local-stack library.
 //
-//   node tools/stack/stack.mjs up|down|status [--quiet]     (npm run stack -- up|down|status)
+//   node tools/stack/stack.mjs up|down|status [--quiet] [--only=nomad,...]   (npm run stack -- up|down|status)
 //   import { up, down, status, componentAddresses } from './stack/stack.mjs'   (tools/*.mjs)
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { down, status, up } from '../../libs/local-stack/src/index.mjs';
 
-export { componentAddresses, down, StackError, status, up } from '../../libs/local-stack/src/index.mjs';
+export {
+  componentAddresses,
+  down,
+  StackError,
+  status,
+  up,
+  webPages,
+} from '../../libs/local-stack/src/index.mjs';
 
 async function main(argv) {
   const [command = 'status', ...rest] = argv;
   const quiet = rest.includes('--quiet') || rest.includes('-q');
+  const only = rest
+    .find((arg) => arg.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',');
   const exitOn = (signal) => process.on(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
   exitOn('SIGINT');
   exitOn('SIGTERM');
   try {
-    if (command === 'up') await up({ quiet });
-    else if (command === 'down') await down({ quiet });
-    else if (command === 'status') await status({ quiet });
+    if (command === 'up') await up({ quiet, only });
+    else if (command === 'down') await down({ quiet, only });
+    else if (command === 'status') await status({ quiet, only });
     else {
-      process.stderr.write('usage: node tools/stack/stack.mjs up|down|status [--quiet]\n');
+      process.stderr.write(
+        'usage: node tools/stack/stack.mjs up|down|status [--quiet] [--only=<component>,...]\n',
+      );
       return 2;
     }
     return 0;

@@ -247,7 +247,8 @@ test('the Stripe webhook forwards the exact raw bytes and the signature', async 
     }),
   });
   const { app } = await buildTestApp({ backends });
-  const raw = '{\n  "id": "evt_1",   "type": "checkout.session.completed", "extra": {"__proto__": 1}\n}';
+  const raw =
+    '{\n  "id": "evt_1",   "type": "checkout.session.completed", "data": {"object": {"id": "cs_1"}}, "extra": {"__proto__": 1}\n}';
   const ok = await app.inject({
     method: 'POST',
     url: '/v1/webhooks/stripe',
@@ -276,6 +277,63 @@ test('the Stripe webhook forwards the exact raw bytes and the signature', async 
   assert.equal(missing.statusCode, 400);
   assert.equal(missing.json().error.code, 'invalid_signature');
   assert.equal(seen.length, 2);
+  await app.close();
+});
+
+const event = (object: Record<string, unknown>, top: Record<string, unknown> = {}) =>
+  JSON.stringify({ id: 'evt_1', type: 'checkout.session.expired', data: { object }, ...top });
+
+const NOT_STRIPE_EVENTS: [string, string][] = [
+  ['an operator for the order id', event({ metadata: { orderId: { $ne: null } } })],
+  ['an operator for the client reference', event({ client_reference_id: { $gt: '' } })],
+  ['a NUL in the order id', event({ metadata: { orderId: 'ord_\u0000' } })],
+  ['a number as a metadata value', event({ metadata: { orderId: 'ord_1', customerId: 7 } })],
+  ['a string amount', event({ amount_total: '100' })],
+  ['an object id', event({}, { id: { $gt: '' } })],
+  ['an empty id', event({}, { id: '' })],
+  ['no data', JSON.stringify({ id: 'evt_1', type: 'checkout.session.expired' })],
+  ['a null data.object', JSON.stringify({ id: 'evt_1', type: 'x', data: { object: null } })],
+  ['an array', '[{"id":"evt_1"}]'],
+  ['null', 'null'],
+];
+
+test('a JSON webhook body that is no Stripe event is a 400 before the payment service sees it', async () => {
+  const seen: StripeWebhookRequest[] = [];
+  const backends = fakeBackends({
+    payment: fakeClient(PaymentServiceService, {
+      handleStripeWebhook: async (request) => {
+        seen.push(request);
+        return { received: true };
+      },
+    }),
+  });
+  const { app } = await buildTestApp({ backends });
+  const post = (payload: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/stripe',
+      headers: { 'content-type': 'application/json', 'stripe-signature': 't=1,v1=any' },
+      payload,
+    });
+  for (const [name, payload] of NOT_STRIPE_EVENTS) {
+    const response = await post(payload);
+    assert.equal(response.statusCode, 400, name);
+    assert.equal(response.json().error.code, 'invalid_argument', name);
+  }
+  assert.equal(seen.length, 0);
+  // Genuine shapes go on, and so does a body that is not JSON: the signature check refuses that.
+  const genuine = event({
+    id: 'cs_1',
+    client_reference_id: 'ord_1',
+    metadata: { orderId: 'ord_1', note: 'line one\nline two' },
+    amount_total: 2500,
+    currency: 'usd',
+    payment_status: 'unpaid',
+  });
+  assert.equal((await post(genuine)).statusCode, 200);
+  assert.equal((await post(event({ metadata: null, amount_total: null, currency: null }))).statusCode, 200);
+  assert.equal((await post('not json')).statusCode, 200);
+  assert.equal(seen.length, 3);
   await app.close();
 });
 

@@ -10,6 +10,7 @@ import Fastify, {
 import type { Logger } from '@oms/logging';
 import { RpcError } from '@oms/rpc';
 import { createAdminAuth } from './admin-auth';
+import { answerClientError, assertHostHeader } from './client-errors';
 import { registerAdmission, wasRefused, type GatewayAdmission } from './admission';
 import type { Readiness, RouteContext } from './route-context';
 import type { Backends } from './backends';
@@ -25,8 +26,11 @@ import { kitchenRoutes } from './routes/kitchen';
 import { menuRoutes } from './routes/menu';
 import { orderRoutes } from './routes/orders';
 import { webhookRoutes } from './routes/webhooks';
+import { consoleRoutes } from './routes/console';
+import type { ConsoleContext } from './console/console-context';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+const MAX_PARAM_LENGTH = 256;
 
 /** Everything the HTTP layer needs, injected so tests can hand in fakes. */
 export interface GatewayDependencies {
@@ -40,6 +44,8 @@ export interface GatewayDependencies {
   readiness: Readiness;
   /** Concurrency limits of /v1 requests; none admits everything (unit tests). */
   admission?: GatewayAdmission;
+  /** The operations console under /console; none serves no console (unit tests). */
+  console?: ConsoleContext;
 }
 
 /**
@@ -66,7 +72,7 @@ function createServer(logger: Logger): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { maxParamLength: 256 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Requests still arriving on open connections while closing are served (and told to reconnect).
     return503OnClosing: false,
     requestIdHeader: false,
@@ -82,6 +88,9 @@ function createServer(logger: Logger): FastifyInstance {
     frameworkErrors: (error, request, reply) => {
       void sendError(error, request, reply);
     },
+    clientErrorHandler: answerClientError,
+    // Node would answer a missing Host with a bare 400 before Fastify sees the request.
+    http: { requireHostHeader: false },
   });
 }
 
@@ -100,6 +109,7 @@ function acceptJsonBodiesOnly(app: FastifyInstance): void {
 function registerHooks(app: FastifyInstance, deps: GatewayDependencies): void {
   app.addHook('onRequest', async (request, reply) => {
     stampRequest(request, reply);
+    assertHostHeader(request.raw.httpVersion, request.headers.host);
   });
   if (deps.admission)
     registerAdmission(app, deps.admission, (error, _request, reply) =>
@@ -152,7 +162,15 @@ function registerErrorReplies(app: FastifyInstance): void {
   );
 }
 
-const ROUTE_MODULES = [healthRoutes, menuRoutes, orderRoutes, kitchenRoutes, webhookRoutes, adminRoutes];
+const ROUTE_MODULES = [
+  healthRoutes,
+  menuRoutes,
+  orderRoutes,
+  kitchenRoutes,
+  webhookRoutes,
+  adminRoutes,
+  consoleRoutes,
+];
 
 /** Each route module is a plugin of its own, so its hooks and parsers (admin auth, raw webhook bodies) stay inside it. */
 async function registerRoutes(app: FastifyInstance, deps: GatewayDependencies): Promise<void> {
@@ -161,6 +179,7 @@ async function registerRoutes(app: FastifyInstance, deps: GatewayDependencies): 
     idempotency: new IdempotencyGuard(deps.idempotencyStore, deps.idempotency, deps.logger),
     authenticateAdmin: createAdminAuth(deps.adminToken),
     readiness: deps.readiness,
+    console: deps.console,
   };
   for (const routes of ROUTE_MODULES) await app.register(async (scope) => routes(scope, context));
 }
@@ -272,6 +291,11 @@ const FASTIFY_ERRORS: Record<string, () => HttpError> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
     new HttpError(400, 'invalid_argument', 'request body size does not match content-length'),
   FST_ERR_BAD_URL: () => new HttpError(400, 'invalid_argument', 'malformed URL'),
+  // Every path parameter is at most 255 characters by its schema: a longer one is the same 400.
+  FST_ERR_MAX_PARAM_LENGTH: () =>
+    new HttpError(400, 'invalid_argument', 'invalid request params', [
+      { in: 'params', path: '', message: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` },
+    ]),
 };
 
 const GENERIC_4XX: Record<number, string> = {

@@ -20,6 +20,27 @@ export const GatewayConfig = Type.Object({
     default: 5000,
     description: 'admission: other requests slower than this shrink the number served at once',
   }),
+  JAEGER_QUERY_URL: Type.String({
+    pattern: '^https?://[^\\s]+$',
+    default: 'http://127.0.0.1:16686',
+    description: "console: Jaeger's query API, read for an order's traces",
+  }),
+  JAEGER_UI_URL: Type.String({
+    pattern: '^(https?://[^\\s]+)?$',
+    default: '',
+    description:
+      "console: Jaeger's own UI as a browser reaches it; empty: JAEGER_QUERY_URL when it serves the real UI",
+  }),
+  STRIPE_WEBHOOK_SECRET: Type.String({
+    minLength: 1,
+    default: 'whsec_oms_local_dev',
+    secret: true,
+    description: "console, development only: signs the pay and expire actions' webhooks (payment's secret)",
+  }),
+  CONSOLE_DIR: Type.String({
+    default: '',
+    description: 'console: the built bundle (empty: dist/apps/console beside the gateway bundle)',
+  }),
   IDEMPOTENCY_TTL_HOURS: Type.Integer({
     minimum: 24,
     maximum: 24 * 30,

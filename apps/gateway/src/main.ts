@@ -8,6 +8,7 @@ import { buildApp } from './app';
 import { connectBackends } from './backends';
 import { GATEWAY_LOCAL_SECRETS, GatewayConfig } from './config';
 import { MongoIdempotencyStore } from './idempotency-store';
+import { consoleParts } from './console/console-parts';
 
 /** How often expired idempotency keys are removed (FerretDB v1 has no TTL index). */
 const IDEMPOTENCY_CLEANUP_MS = 5 * 60_000;
@@ -20,9 +21,11 @@ void runHttpService({
   async setup(context) {
     const { config, logger } = context;
     const idempotencyStore = await MongoIdempotencyStore.open(await context.database());
+    const backends = connectBackends(context);
+    const operationsConsole = consoleParts(context, backends);
     const app = await buildApp({
       logger,
-      backends: connectBackends(context),
+      backends,
       idempotencyStore,
       idempotency: { ttlMs: config.IDEMPOTENCY_TTL_HOURS * 3_600_000 },
       adminToken: config.ADMIN_TOKEN,
@@ -30,6 +33,7 @@ void runHttpService({
         context.metrics.observeHttp(route, method, statusCode, seconds),
       readiness: { knownInstances: context.knownInstances, isShuttingDown: context.isShuttingDown },
       admission: gatewayAdmission(context),
+      console: operationsConsole.parts,
     });
     context.every('idempotency key cleanup', IDEMPOTENCY_CLEANUP_MS, async () => {
       const deleted = await idempotencyStore.deleteExpired(new Date());
@@ -44,6 +48,7 @@ void runHttpService({
         // Fastify stops accepting connections and finishes the requests in flight.
         close: () => app.close(),
       },
+      onClose: () => operationsConsole.close(),
     };
   },
 });

@@ -16,7 +16,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'The public HTTP API of the order management system. Every answer carries `x-request-id` ' +
           '(echoed or generated) and `traceparent` (W3C trace context of the request span). Errors are ' +
           '`{"error":{"code","message","details?"}}`. Bodies are JSON (content-type application/json), at most 64 KiB; ' +
-          'unknown fields are rejected.',
+          'unknown fields are rejected. Any route may also answer a request that is not well-formed HTTP (bad bytes ' +
+          'in the request line or headers, broken framing, an HTTP/1.1 request without Host) with 400 ' +
+          'invalid_argument, request line and headers over 16 KiB with 431 headers_too_large, and a request not ' +
+          'received in time with 408 request_timeout.',
       },
       tags: [
         { name: 'health' },

@@ -1,7 +1,7 @@
-// The five infrastructure components: where each one lives, how to tell it is healthy, how to start it.
+// The infrastructure components: where each one lives, how to tell it is healthy, how to start it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   amqpHealthy,
@@ -26,7 +26,7 @@ import {
   serverAccount,
   serverArgs,
 } from './postgres.mjs';
-import { commandLine, pollUntil } from './proc.mjs';
+import { commandLine, pollUntil, stopProcess } from './proc.mjs';
 
 /** The local defaults (RUNTIME.md); every one can be overridden by the environment variable of the same name. */
 export const DEFAULT_ADDRESSES = Object.freeze({
@@ -506,5 +506,122 @@ const stripeMock = {
   where: ({ url }) => url,
 };
 
+// ---------------------------------------------------------------------------------------------
+// Nomad: a dev agent (server and client in one, state in memory) that runs jobs on this machine and
+// sees the stack's Consul. Optional: `up()` leaves it out; `up({ only: ['nomad'] })` starts it.
+
+const NOMAD_DEFAULT_ADDR = 'http://127.0.0.1:4646';
+/** Cloud fingerprinters ask metadata endpoints that do not exist here (and fail on AWS_CA_BUNDLE). */
+const NOMAD_FINGERPRINT_DENYLIST = 'env_aws,env_gce,env_azure,env_digitalocean';
+
+/** Pids of the processes whose parent is `parent` (from /proc). */
+function childrenOf(parent) {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+}
+
+/**
+ * What a dev agent leaves behind when it stops: a task's executor runs in a process group of its
+ * own and outlives the agent with its task (which would stay registered in Consul), and each
+ * allocation's secrets/ and private/ folders stay mounted (tmpfs, as root). Stops the tasks
+ * (SIGTERM: they deregister and drain), then their executors, and unmounts what is under `dataDir`.
+ */
+async function cleanUpAfterNomad(dataDir) {
+  if (!fs.existsSync('/proc')) return;
+  const executors = fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      const argv = commandLine(pid);
+      return argv[1] === 'executor' && argv.some((arg) => arg.includes(dataDir));
+    });
+  await Promise.all(
+    executors.map(async (executor) => {
+      await Promise.all(childrenOf(executor).map((task) => stopProcess(task, { graceMs: 30_000 })));
+      await stopProcess(executor, { graceMs: 5_000 });
+    }),
+  );
+  const mounts = fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1])
+    .filter((mountPoint) => mountPoint?.startsWith(`${dataDir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const mountPoint of mounts) spawnSync('umount', [mountPoint]);
+}
+
+const nomad = {
+  name: 'nomad',
+  optional: true,
+  envVars: ['NOMAD_ADDR'],
+  markers: ['nomad'],
+  dependsOn: ['consul'],
+  healthTimeoutMs: 60_000,
+  addresses: (env) => ({
+    url: env.NOMAD_ADDR?.trim() || NOMAD_DEFAULT_ADDR,
+    consul: componentAddresses(env).CONSUL_URL,
+  }),
+  external: (env) =>
+    env.NOMAD_ADDR?.trim() && normalize(env.NOMAD_ADDR) !== NOMAD_DEFAULT_ADDR ? 'NOMAD_ADDR' : undefined,
+  probeLabel: 'GET /v1/nodes lists a ready node whose raw_exec driver is healthy',
+  async probe({ url }) {
+    const { status, body } = await httpGet(new URL('/v1/nodes', url));
+    if (status !== 200) return false;
+    try {
+      const ready = JSON.parse(body).find(
+        (node) => node.Status === 'ready' && node.Drivers?.raw_exec?.Healthy === true,
+      );
+      return ready ? { version: ready.Version } : false;
+    } catch {
+      return false;
+    }
+  },
+  ports: ({ url }) => {
+    const u = parseUrl(url);
+    const http = Number(u.port || 4646);
+    return [http, http + 1, http + 2].map((port) => ({ host: u.hostname, port }));
+  },
+  async prepare({ url, consul }, ctx) {
+    const u = parseUrl(url);
+    const http = Number(u.port || 4646);
+    const dir = path.join(ctx.dataDir, 'nomad');
+    // a dev agent's state dies with it: allocations of an earlier one are only litter
+    await cleanUpAfterNomad(path.join(dir, 'data'));
+    fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+    fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+    const config = path.join(dir, 'agent.hcl');
+    fs.writeFileSync(
+      config,
+      [
+        `data_dir = "${path.join(dir, 'data')}"`,
+        `ports {\n  http = ${http}\n  rpc  = ${http + 1}\n  serf = ${http + 2}\n}`,
+        `client {\n  options = {\n    "fingerprint.denylist" = "${NOMAD_FINGERPRINT_DENYLIST}"\n  }\n}`,
+        'plugin "raw_exec" {\n  config {\n    enabled = true\n  }\n}',
+        // The services register themselves in Consul; Nomad does not advertise itself there either.
+        `consul {\n  address        = "${parseUrl(consul).host}"\n  auto_advertise = false\n}`,
+        '',
+      ].join('\n'),
+    );
+    return {
+      command: await resolveBinary('nomad', ctx),
+      args: ['agent', '-dev', '-bind', u.hostname, '-log-level', 'INFO', '-config', config],
+      env: { AWS_CA_BUNDLE: undefined },
+    };
+  },
+  afterStop: (ctx) => cleanUpAfterNomad(path.join(ctx.dataDir, 'nomad', 'data')),
+  where: ({ url }, info) => `${url}  (Nomad ${info?.version ?? '?'} dev agent)`,
+};
+
 /** In dependency order: a component comes after those it `dependsOn`. */
-export const COMPONENTS = [consul, rabbitmq, postgres, mongo, jaeger, stripeMock];
+export const COMPONENTS = [consul, rabbitmq, postgres, mongo, jaeger, stripeMock, nomad];

@@ -1,8 +1,12 @@
 // The types of index.mjs. tsconfig.base.json maps @oms/local-stack to `src/index` first, which
 // the compiler resolves to this file, then to `src/index.mjs`, which tsx loads at run time.
 
-/** A component of the local stack, in the order they start (components.mjs). */
-export type StackComponent = 'consul' | 'rabbitmq' | 'postgres' | 'mongo' | 'jaeger' | 'stripe-mock';
+/**
+ * A component of the local stack, in the order they start (components.mjs). `nomad` is optional:
+ * only `up({ only: ['nomad'] })` starts it.
+ */
+export type StackComponent =
+  'consul' | 'rabbitmq' | 'postgres' | 'mongo' | 'jaeger' | 'stripe-mock' | 'nomad';
 
 /** Where each component is, as the environment variables the services read. */
 export type ComponentAddresses = Record<
@@ -52,12 +56,12 @@ export interface StackView {
  */
 export function up(options?: UpOptions): Promise<StackView>;
 
-/** Probes every component; starts and stops nothing. */
-export function status(options?: StackOptions): Promise<StackView>;
+/** Probes every component (an optional one only when named in `only`); starts and stops nothing. */
+export function status(options?: StackOptions & { only?: StackComponent[] }): Promise<StackView>;
 
-/** Stops what `up` started, dependents first; leaves reused components alone. */
+/** Stops what `up` started, dependents first (with `only`: just those and their dependents); leaves reused components alone. */
 export function down(
-  options?: StackOptions,
+  options?: StackOptions & { only?: StackComponent[] },
 ): Promise<{ name: StackComponent; pid?: number; action: string }[]>;
 
 export function componentAddresses(env?: NodeJS.ProcessEnv): ComponentAddresses;
@@ -65,3 +69,25 @@ export function componentAddresses(env?: NodeJS.ProcessEnv): ComponentAddresses;
 export class StackError extends Error {
   readonly failures: { name: StackComponent; message: string }[];
 }
+
+/**
+ * The path of a binary provision.sh builds:
+ * the one on PATH, else ~/.cache/oms/bin/<name>-<version>, built first if missing.
+ */
+export function binary(
+  name: 'nomad' | 'helm' | 'kubeconform' | 'consul' | 'jaeger' | 'ferretdb' | 'stripe-mock' | 'chromium',
+  options?: StackOptions & { provisionTimeoutMs?: number },
+): Promise<string>;
+
+/** A page `npm start` prints; `url` null: not a web page (then `address` says where it is). */
+export interface WebPage {
+  name: string;
+  url: string | null;
+  address?: string;
+  note: string;
+  /** Text the page shows once loaded (the browser test checks it). */
+  shows: string;
+}
+
+/** The pages `npm start` prints, each useful in a browser (Jaeger's UI only where it really has one). */
+export function webPages(options: { gatewayUrl: string; env?: NodeJS.ProcessEnv }): Promise<WebPage[]>;

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMPONENTS, componentAddresses } from './components.mjs';
+import { COMPONENTS, componentAddresses, resolveBinary } from './components.mjs';
 import { isOurProcess, pollUntil, readPid, spawnDetached, stopProcess, tailFile, withLock } from './proc.mjs';
 import { tcpOpen } from './probes.mjs';
 
@@ -226,9 +226,9 @@ function whereOf(c, r, record) {
   return c.where(r.addr, r.info || undefined, r.dataDir ? { ...record, dataDir: r.dataDir } : record);
 }
 
-/** The components asked for (all by default) and those they depend on, in COMPONENTS order. */
+/** The components asked for (all but the optional ones by default) and those they depend on, in COMPONENTS order. */
 function selected(only) {
-  if (!only) return COMPONENTS;
+  if (!only) return COMPONENTS.filter((c) => !c.optional);
   const unknown = only.filter((name) => !COMPONENTS.some((c) => c.name === name));
   if (unknown.length > 0) throw new Error(`unknown component(s): ${unknown.join(', ')}`);
   const wanted = new Set(only);
@@ -324,7 +324,18 @@ export async function up(options = {}) {
   );
 }
 
-/** Stops what `up` started (by pid file), dependents before what they depend on; leaves reused components alone. */
+/**
+ * The path of a binary provision.sh knows (nomad, helm, kubeconform, ...): the one on PATH, else the
+ * versioned build in ~/.cache/oms/bin, built first if it is not there yet.
+ */
+export function binary(name, options = {}) {
+  return resolveBinary(name, makeContext({ quiet: true, ...options }));
+}
+
+/**
+ * Stops what `up` started (by pid file), dependents before what they depend on; leaves reused
+ * components alone. `only: [names]` stops just those and their dependents.
+ */
 export async function down(options = {}) {
   const ctx = makeContext(options);
   return withLock(
@@ -348,6 +359,7 @@ export async function down(options = {}) {
               delete ctx.state.components[c.name];
               if (!pid) return { name: c.name, action: 'left alone (not started by the stack)' };
               const how = await stopProcess(pid, { graceMs: 20_000, signal: c.stopSignal });
+              await c.afterStop?.(ctx); // what it leaves behind (Nomad: its tasks and mounts)
               return {
                 name: c.name,
                 pid,
@@ -361,7 +373,9 @@ export async function down(options = {}) {
         }
         return stopping.get(c.name);
       };
-      const results = await Promise.all(COMPONENTS.map(stop));
+      // `only`: those components (and whatever depends on them), e.g. the optional Nomad agent
+      const targets = options.only ? COMPONENTS.filter((c) => options.only.includes(c.name)) : COMPONENTS;
+      const results = await Promise.all(targets.map(stop));
       writeState(ctx.p.stateFile, ctx.state);
       if (!(options.quiet ?? false))
         for (const r of results) process.stdout.write(`${r.name.padEnd(12)} ${r.action}\n`);
@@ -370,11 +384,11 @@ export async function down(options = {}) {
   );
 }
 
-/** Probes every component (no lock, nothing started or stopped). */
+/** Probes every component, or those in `only` (no lock, nothing started or stopped); an optional one only when named. */
 export async function status(options = {}) {
   const ctx = makeContext(options);
   const components = await Promise.all(
-    COMPONENTS.map(async (c) => {
+    selected(options.only).map(async (c) => {
       const addr = c.addresses(ctx.env);
       const pid = c.external(ctx.env) ? undefined : ownedPid(ctx.p, c); // an override is never ours
       const record = ctx.state.components[c.name];

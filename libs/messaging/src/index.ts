@@ -1,6 +1,7 @@
 export { newEvent, PermanentError, type DomainEvent } from './event';
 export { MessageBus, type EventInbox, type MessageBusOptions, type OnOptions } from './message-bus';
 export type { EventHandler } from './consumer';
+export { WATCH_QUEUE_MAX_LENGTH, type WatchHandler } from './event-watch';
 export type { DeadLetter, DeadLetterQueueReport } from './dead-letters';
 export { eventsExchangeName, subscriptionQueues, type SubscriptionQueues } from './topology';
 export { registerOutboxBacklogGauge } from './metrics';

@@ -6,6 +6,7 @@ import { openBrokerConnection } from './connection';
 import { handleDelivery, type EventHandler, type Subscription } from './consumer';
 import { inspectDeadLetters, moveDeadLetters, type DeadLetterQueueReport } from './dead-letters';
 import { assertEventType, encodeEvent, PermanentError, type DomainEvent } from './event';
+import { assertWatchPatterns, startWatch, type EventWatch, type WatchHandler } from './event-watch';
 import { MessagingMetrics } from './metrics';
 import {
   declareEventsExchange,
@@ -55,6 +56,8 @@ interface Session {
   publisher: ConfirmPublisher;
   /** Event type → consumer tag ('' while the consumer is being set up). */
   consumerTags: Map<string, string>;
+  /** Watch → consumer tag of its exclusive queue on this connection ('' while being set up). */
+  watching: Map<EventWatch, string>;
   open: boolean;
 }
 
@@ -70,6 +73,7 @@ export class MessageBus {
   private readonly logger: Logger;
   private readonly metrics: MessagingMetrics;
   private readonly subscriptions = new Map<string, Subscription>();
+  private readonly watches = new Set<EventWatch>();
   private readonly inFlight = new Set<Promise<void>>();
   private connection?: RecoveringChannelModel;
   private session?: Session;
@@ -189,6 +193,27 @@ export class MessageBus {
     });
   }
 
+  /**
+   * Sees a copy of every event whose type matches `patterns` (topic patterns: `order.*`, `#`),
+   * from now on, in every instance that watches: a broadcast for observers such as a live board,
+   * through a queue of this connection's own (see event-watch.ts). Before or after start().
+   * Events published while the connection is down are not seen. Returns a stop function.
+   */
+  watch(patterns: readonly string[], handler: WatchHandler): () => Promise<void> {
+    assertWatchPatterns(patterns);
+    const watch: EventWatch = { patterns: [...patterns], handler };
+    this.watches.add(watch);
+    const session = this.session;
+    if (session?.open) void this.startWatching(session, watch);
+    return async () => {
+      this.watches.delete(watch);
+      const current = this.session;
+      const consumerTag = current?.watching.get(watch);
+      current?.watching.delete(watch);
+      if (current?.open && consumerTag) await current.consumer.cancel(consumerTag).catch(() => undefined);
+    };
+  }
+
   /** Per dead-letter queue of this service: how many messages, and the newest `limit` of them. */
   listDeadLetters(limit: number): Promise<DeadLetterQueueReport[]> {
     return this.administer(async (session) => {
@@ -247,6 +272,7 @@ export class MessageBus {
       consumer,
       publisher: new ConfirmPublisher(confirmChannel),
       consumerTags: new Map(),
+      watching: new Map(),
       open: true,
     };
     for (const channel of [consumer, confirmChannel]) {
@@ -261,6 +287,7 @@ export class MessageBus {
     for (const subscription of this.subscriptions.values()) {
       await this.consume(session, subscription, { throwOnFailure: true });
     }
+    for (const watch of this.watches) await this.startWatching(session, watch, { throwOnFailure: true });
     this.logger.info(
       { exchange: this.exchange, queues: [...this.subscriptions.values()].map((s) => s.queues.work) },
       'message bus ready',
@@ -294,6 +321,26 @@ export class MessageBus {
         'could not start consuming; reconnecting',
       );
       this.endSession(session, 'consumer setup failed');
+    }
+  }
+
+  private async startWatching(
+    session: Session,
+    watch: EventWatch,
+    { throwOnFailure = false } = {},
+  ): Promise<void> {
+    if (!session.open || session.watching.has(watch)) return;
+    session.watching.set(watch, '');
+    try {
+      const queuePrefix = `${this.options.deployment}.${this.options.service}`;
+      const tag = await startWatch(session.consumer, this.exchange, queuePrefix, watch, this.logger);
+      // Stopped while its queue was being declared: nothing should consume for it any more.
+      if (!this.watches.has(watch)) await session.consumer.cancel(tag);
+      else session.watching.set(watch, tag);
+    } catch (error) {
+      if (throwOnFailure) throw error;
+      this.logger.error({ err: error, patterns: watch.patterns }, 'could not start watching; reconnecting');
+      this.endSession(session, 'watch setup failed');
     }
   }
 
@@ -349,7 +396,7 @@ export class MessageBus {
   private async shutDown(): Promise<void> {
     const session = this.session;
     if (session?.open) {
-      for (const consumerTag of session.consumerTags.values()) {
+      for (const consumerTag of [...session.consumerTags.values(), ...session.watching.values()]) {
         if (consumerTag) await session.consumer.cancel(consumerTag).catch(() => undefined);
       }
     }

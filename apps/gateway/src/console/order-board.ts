@@ -1,0 +1,153 @@
+import type { DomainEvent } from '@oms/messaging';
+import type { OrderJson } from '../schemas';
+
+/** What the board tells its watchers: an order as it is now, or a kitchen ticket that moved. */
+export type BoardUpdate =
+  { kind: 'order'; order: OrderJson } | { kind: 'kitchen'; type: string; orderId: string; at: string };
+
+export interface OrderBoardOptions {
+  /** The order as the order service has it now; undefined when it does not exist. */
+  readOrder(customerId: string, orderId: string): Promise<OrderJson | undefined>;
+  /** How many of the latest orders the board keeps. */
+  capacity?: number;
+  /** Waits between reads of an order the order service has not moved yet (its consumer may lag the event). */
+  rereadDelaysMs?: readonly number[];
+  onError?: (error: unknown, orderId: string) => void;
+}
+
+/** Where each event says the order is going; the order service moves it when it consumes the same event. */
+const STATUS_AFTER: Record<string, string> = {
+  'order.created': 'pending',
+  'payment.session_created': 'awaiting_payment',
+  'payment.succeeded': 'paid',
+  'order.paid': 'paid',
+  'kitchen.ticket_started': 'preparing',
+  'kitchen.ticket_ready': 'ready',
+  'payment.failed': 'failed',
+};
+
+const PROGRESS = ['pending', 'awaiting_payment', 'paid', 'preparing', 'ready'];
+const ENDED = new Set(['cancelled', 'failed']);
+
+/** Whether an order in `status` has reached (or gone past, or ended before) `expected`. */
+export function hasReached(status: string, expected: string): boolean {
+  if (ENDED.has(status)) return true;
+  if (ENDED.has(expected)) return false;
+  return PROGRESS.indexOf(status) >= PROGRESS.indexOf(expected);
+}
+
+const DEFAULT_REREAD_DELAYS_MS = [50, 100, 200, 400, 800, 1600, 3200];
+
+/**
+ * The latest orders, as the events tell of them. Each event about an order makes the board read
+ * that order once the order service has applied it (a few short re-reads at most), so the board
+ * shows the order service's truth, not a guess; nothing polls. Orders that started before this
+ * gateway are learnt of from their next event that names their customer (order.created, order.paid).
+ */
+export class OrderBoard {
+  private readonly orders = new Map<string, OrderJson>();
+  private readonly customers = new Map<string, string>();
+  private readonly listeners = new Set<(update: BoardUpdate) => void>();
+  private readonly capacity: number;
+  private readonly delays: readonly number[];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(private readonly options: OrderBoardOptions) {
+    this.capacity = options.capacity ?? 200;
+    this.delays = options.rereadDelaysMs ?? DEFAULT_REREAD_DELAYS_MS;
+  }
+
+  /** The latest orders, most recently changed first. */
+  snapshot(): OrderJson[] {
+    return [...this.orders.values()].reverse();
+  }
+
+  subscribe(listener: (update: BoardUpdate) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Takes one event from the bus (every order.*, payment.* and kitchen.* event). */
+  onEvent(event: DomainEvent): void {
+    const data = (event.data ?? {}) as { orderId?: unknown; customerId?: unknown };
+    if (typeof data.orderId !== 'string') return;
+    const orderId = data.orderId;
+    if (typeof data.customerId === 'string') this.remember(orderId, data.customerId);
+    if (event.type.startsWith('kitchen.'))
+      this.emit({ kind: 'kitchen', type: event.type, orderId, at: event.occurredAt });
+    // A paid order gets a queued ticket: the kitchen view wants to know.
+    if (event.type === 'order.paid')
+      this.emit({ kind: 'kitchen', type: 'kitchen.ticket_queued', orderId, at: event.occurredAt });
+    const expected = STATUS_AFTER[event.type];
+    if (expected) void this.refresh(orderId, expected);
+  }
+
+  /** An order the gateway itself just changed or read (a cancel from the console, a customer's list). */
+  note(order: OrderJson): void {
+    this.remember(order.id, order.customerId);
+    const known = this.orders.get(order.id);
+    if (known && known.updatedAt > order.updatedAt) return;
+    this.store(order);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.listeners.clear();
+  }
+
+  private async refresh(orderId: string, expected: string): Promise<void> {
+    const customerId = this.customers.get(orderId);
+    if (!customerId) return;
+    for (let attempt = 0; !this.closed; attempt += 1) {
+      try {
+        const order = await this.options.readOrder(customerId, orderId);
+        if (!order) return;
+        if (hasReached(order.status, expected) || attempt >= this.delays.length) {
+          this.note(order);
+          return;
+        }
+      } catch (error) {
+        this.options.onError?.(error, orderId);
+        if (attempt >= this.delays.length) return;
+      }
+      await this.sleep(this.delays[attempt]!);
+    }
+  }
+
+  private store(order: OrderJson): void {
+    this.orders.delete(order.id);
+    this.orders.set(order.id, order);
+    while (this.orders.size > this.capacity) {
+      const oldest = this.orders.keys().next().value as string;
+      this.orders.delete(oldest);
+    }
+    this.emit({ kind: 'order', order });
+  }
+
+  private remember(orderId: string, customerId: string): void {
+    this.customers.delete(orderId);
+    this.customers.set(orderId, customerId);
+    // Ids of orders long gone from the board are forgotten too, oldest first.
+    while (this.customers.size > this.capacity * 10) {
+      const oldest = this.customers.keys().next().value as string;
+      this.customers.delete(oldest);
+    }
+  }
+
+  private emit(update: BoardUpdate): void {
+    for (const listener of this.listeners) listener(update);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+}
