@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChaos, writeReport } from '@oms/chaos';
+import { ALL_SERVICES, buildServices } from '@oms/testing';
 
 const { values } = parseArgs({
   options: {
@@ -19,7 +20,24 @@ if (!(minutes > 0) || !(ratePerSecond > 0) || !Number.isInteger(seed)) {
   console.error('usage: npm run chaos -- [--minutes N] [--rate R] [--seed S]  (N, R > 0; S an integer)');
   process.exit(2);
 }
-console.log(`chaos: ${minutes} min at ${ratePerSecond} orders/s, seed ${seed}`);
-const report = await runChaos({ minutes, ratePerSecond, seed, log: (line) => console.log(`chaos: ${line}`) });
-console.log(`\n${writeReport(report, resolve(import.meta.dirname, '../bench-results'))}`);
-process.exit(report.passed ? 0 : 1);
+async function main(): Promise<number> {
+  console.log('chaos: building the services (nx caches unchanged ones)…');
+  buildServices(ALL_SERVICES);
+  console.log(`chaos: ${minutes} min at ${ratePerSecond} orders/s, seed ${seed}`);
+  const report = await runChaos({
+    minutes,
+    ratePerSecond,
+    seed,
+    log: (line) => console.log(`chaos: ${line}`),
+  });
+  console.log(`\n${writeReport(report, resolve(__dirname, '../bench-results'))}`);
+  return report.passed ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

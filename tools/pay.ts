@@ -1,6 +1,11 @@
 // `npm run pay -- <customerId> <orderId> [completed|expired|failed]`: sends the gateway a
 // correctly signed Checkout Session event for an order, as the Stripe CLI's `stripe trigger` would.
-import { signedCheckoutEvent, type CheckoutEventType } from '@oms/testing';
+import {
+  LOCAL_WEBHOOK_SECRET,
+  signedCheckoutEvent,
+  type CheckoutEventType,
+  type CheckoutOrder,
+} from '@oms/stripe-webhooks';
 
 const TYPES: Record<string, CheckoutEventType> = {
   completed: 'checkout.session.completed',
@@ -21,14 +26,9 @@ async function main(): Promise<void> {
     throw new Error(
       `order ${orderId} of ${customerId}: ${orderResponse.status} ${await orderResponse.text()}`,
     );
-  const order = (await orderResponse.json()) as {
-    id: string;
-    customerId: string;
-    totalCents: number;
-    currency: string;
-  };
+  const order = (await orderResponse.json()) as CheckoutOrder;
   const { body, signature, eventId } = signedCheckoutEvent(type, order, {
-    secret: process.env.STRIPE_WEBHOOK_SECRET,
+    secret: process.env.STRIPE_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET,
   });
   const response = await fetch(`${gateway}/v1/webhooks/stripe`, {
     method: 'POST',

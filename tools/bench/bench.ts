@@ -8,12 +8,11 @@
 //   lifecycle   orders from create to ready
 //   growth      idle CPU and latency at 1k and 100k stored orders (only with --growth)
 // Writes bench-results/latest.{json,md} and the README's benchmark section (see report.ts).
-import { spawnSync } from 'node:child_process';
-import { ensureStack } from '@oms/testing';
+import { buildServices, ensureStack } from '@oms/testing';
 import { BenchContext } from './context';
 import { describeMachine } from './machine';
 import { parseOptions, USAGE, type BenchOptions, type ScenarioName } from './options';
-import { ROOT, writeReport, type Outcome, type Report } from './report';
+import { writeReport, type Outcome, type Report } from './report';
 import { dbCommands } from './scenarios/db-commands';
 import { growth } from './scenarios/growth';
 import { lifecycle } from './scenarios/lifecycle';
@@ -36,15 +35,11 @@ const SERVICES = ['menu', 'stock', 'order', 'payment', 'kitchen', 'gateway'];
 
 function build(): void {
   console.log('building the services (nx caches unchanged ones)…');
-  const result = spawnSync(
-    'npx',
-    ['nx', 'run-many', '-t', 'build', '--projects', SERVICES.join(','), '--output-style=static'],
-    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  if (result.status !== 0)
-    throw new Error(
-      'building the services failed (npx nx run-many -t build); --no-build benches the last build',
-    );
+  try {
+    buildServices(SERVICES);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; --no-build benches the last build`, { cause: error });
+  }
 }
 
 async function main(): Promise<number> {

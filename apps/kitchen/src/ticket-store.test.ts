@@ -2,24 +2,13 @@
 // Each test uses a database of its own and drops it afterwards.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { MongoClient } from 'mongodb';
 import { TicketStatus } from '@oms/contracts';
-import { ensureStack, stackAddresses } from '@oms/testing';
+import { openTestDatabase } from '@oms/testing';
 import { TicketStore } from './ticket-store';
 
 async function openStore(t: TestContext): Promise<TicketStore> {
-  await ensureStack({ only: ['mongo'] });
-  const { MONGO_URL } = await stackAddresses();
-  const client = new MongoClient(MONGO_URL!, { serverSelectionTimeoutMS: 5000, retryWrites: false });
-  await client.connect();
-  const db = client.db(`kitchen_test_${randomBytes(5).toString('hex')}`);
-  t.after(async () => {
-    await db.dropDatabase();
-    await client.close();
-  });
   // Nothing is published here: staged events stay in the documents.
-  return TicketStore.open(db, () => ({ handOff: () => undefined }));
+  return TicketStore.open(await openTestDatabase(t, 'kitchen_test'), () => ({ handOff: () => undefined }));
 }
 
 const paidOrder = {

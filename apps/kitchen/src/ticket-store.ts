@@ -9,6 +9,7 @@ import {
 } from '@oms/contracts';
 import {
   newEvent,
+  openOutboxCollection,
   stageEvents,
   type OutboxFields,
   type OutboxHandOff,
@@ -72,12 +73,13 @@ export class TicketStore {
   ) {}
 
   static async open(db: Db, relayOutbox: RelayOutbox<TicketDocument>): Promise<TicketStore> {
-    const tickets = db.collection<TicketDocument>('tickets');
-    // One ticket per order, however often the paid event is delivered.
-    await tickets.createIndex({ orderId: 1 }, { unique: true });
-    // The line asks for one status at a time ('queued', 'preparing'): equalities the index serves.
-    await tickets.createIndex({ status: 1, createdAt: 1 });
-    return new TicketStore(new VersionedCollection(tickets), relayOutbox(tickets));
+    const { documents, outbox } = await openOutboxCollection(db, 'tickets', relayOutbox, [
+      // One ticket per order, however often the paid event is delivered.
+      { keys: { orderId: 1 }, options: { unique: true } },
+      // The line asks for one status at a time ('queued', 'preparing'): equalities the index serves.
+      { keys: { status: 1, createdAt: 1 } },
+    ]);
+    return new TicketStore(documents, outbox);
   }
 
   /** Creates the order's ticket; false when it already has one. */

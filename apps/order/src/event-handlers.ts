@@ -14,18 +14,20 @@ import type { OrderDomain } from './order-domain';
  * forward (the state machine), so redelivered, late or out-of-order events never move an order
  * backwards.
  */
-export function subscribeOrderEvents(bus: MessageBus, domain: Pick<OrderDomain, 'advance'>): void {
+export function subscribeOrderEvents(bus: MessageBus, domain: Pick<OrderDomain, 'advance' | 'pay'>): void {
   /** An event about an order that does not exist is a bad event: retrying cannot fix it. */
-  const advance = async (...args: Parameters<OrderDomain['advance']>) => {
-    if (!(await domain.advance(...args))) throw new PermanentError(`order ${args[0]} does not exist`);
+  const mustExist = (orderId: string) => (order: unknown) => {
+    if (!order) throw new PermanentError(`order ${orderId} does not exist`);
   };
+  const advance = (...args: Parameters<OrderDomain['advance']>) =>
+    domain.advance(...args).then(mustExist(args[0]));
   const on = bus.on.bind(bus);
 
   on(EventTypes.paymentSessionCreated, isPaymentSessionCreated, (data) =>
     advance(data.orderId, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT, { paymentUrl: data.paymentUrl }),
   );
   on(EventTypes.paymentSucceeded, isPaymentSucceeded, (data) =>
-    advance(data.orderId, OrderStatus.ORDER_STATUS_PAID, { reason: 'payment_succeeded' }),
+    domain.pay(data.orderId).then(mustExist(data.orderId)),
   );
   on(EventTypes.paymentFailed, isPaymentFailed, (data) =>
     advance(data.orderId, OrderStatus.ORDER_STATUS_FAILED, { reason: data.reason }),

@@ -1,9 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReservationStatus, type StockServiceService } from '@oms/contracts';
-import type { RpcClient } from '@oms/rpc';
+import { status } from '@grpc/grpc-js';
+import { OrderStatus, ReservationStatus, type Order, type StockServiceService } from '@oms/contracts';
+import { DomainError } from '@oms/domain';
+import { RpcError, type RpcClient } from '@oms/rpc';
 import { OrderDomain } from './order-domain';
+import { STATUS_NAMES } from './order-rules';
 import type { NewOrder, OrderStore } from './order-store';
+
+const refusal = (reason: string) => (error: unknown) =>
+  error instanceof DomainError && error.kind === 'precondition_failed' && error.reason === reason;
 
 test('an order lapses when its reservation does, however late the reservation answered', async () => {
   const reservationExpiresAt = '2026-11-29T08:00:00.000Z';
@@ -40,4 +46,91 @@ test('an order lapses when its reservation does, however late the reservation an
 
   assert.equal(inserted[0]?.expiresAt.toISOString(), reservationExpiresAt);
   assert.deepEqual(announced, [new Date(reservationExpiresAt)]);
+});
+
+/** A store and stock that record what the domain asked of them, in order. */
+function paymentFixture(options: { claimable?: boolean; commit?: () => Promise<void> } = {}) {
+  const calls: string[] = [];
+  let status = OrderStatus.ORDER_STATUS_AWAITING_PAYMENT;
+  const order = () => ({ id: 'ord_1', customerId: 'alice', status }) as Order;
+  const store = {
+    claimForPayment: async () => {
+      calls.push('claim');
+      return options.claimable ?? true;
+    },
+    transition: async (
+      _id: string,
+      to: OrderStatus,
+      _changes: unknown,
+      flags?: { settlingPayment?: boolean },
+    ) => {
+      calls.push(`transition ${STATUS_NAMES[to]}${flags?.settlingPayment ? ' (settling)' : ''}`);
+      // A claimed order refuses cancel and plain expiry, as the real filter does.
+      if (to !== OrderStatus.ORDER_STATUS_PAID && !flags?.settlingPayment && (options.claimable ?? true))
+        return undefined;
+      status = to;
+      return order();
+    },
+    get: async () => order(),
+    markStockReleased: async () => void calls.push('mark released'),
+  } as unknown as OrderStore;
+  const stock = {
+    commit: async () => {
+      calls.push('commit');
+      await options.commit?.();
+      return {};
+    },
+    release: async () => void calls.push('release'),
+  } as unknown as RpcClient<typeof StockServiceService>;
+  const domain = new OrderDomain({
+    store,
+    stock,
+    menu: { items: async () => [] },
+    reservationTtlSeconds: 900,
+    expiries: { dueBy: () => undefined },
+  });
+  return { domain, calls, order };
+}
+
+test('a payment sells the stock before the order is marked paid', async () => {
+  const { domain, calls } = paymentFixture();
+  const paid = await domain.pay('ord_1');
+  assert.equal(paid?.status, OrderStatus.ORDER_STATUS_PAID);
+  assert.deepEqual(calls, ['claim', 'commit', 'transition paid']);
+});
+
+test('a payment for an order that ended or lapsed first sells nothing', async () => {
+  const { domain, calls } = paymentFixture({ claimable: false });
+  const order = await domain.pay('ord_1');
+  assert.equal(order?.status, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT);
+  assert.deepEqual(calls, ['claim']);
+});
+
+test('a payment whose reservation went back first fails the order and releases what is left', async () => {
+  const gone = new RpcError(
+    status.FAILED_PRECONDITION,
+    'reservation_released',
+    'reservation ord_1 is expired',
+  );
+  const { domain, calls } = paymentFixture({ commit: () => Promise.reject(gone) });
+  const order = await domain.pay('ord_1');
+  assert.equal(order?.status, OrderStatus.ORDER_STATUS_FAILED);
+  assert.deepEqual(calls, ['claim', 'commit', 'transition failed (settling)', 'release', 'mark released']);
+});
+
+test('a payment whose commit could not be made is not marked anything (its event is retried)', async () => {
+  const away = new RpcError(status.UNAVAILABLE, 'unavailable', 'stock is away');
+  const { domain, calls } = paymentFixture({ commit: () => Promise.reject(away) });
+  await assert.rejects(domain.pay('ord_1'), away);
+  assert.deepEqual(calls, ['claim', 'commit']);
+});
+
+test('an order being paid cannot be cancelled, and its expiry finishes the payment instead', async () => {
+  const { domain, calls, order } = paymentFixture();
+  await assert.rejects(domain.cancel(order()), refusal('not_cancellable'));
+  assert.deepEqual(calls, ['transition cancelled']);
+  calls.length = 0;
+  const settled = await domain.expire('ord_1');
+  assert.equal(settled?.status, OrderStatus.ORDER_STATUS_PAID);
+  assert.deepEqual(calls, ['transition failed', 'commit', 'transition paid']);
 });

@@ -1,9 +1,16 @@
 import type { Order, OrderLineInput, StockServiceService } from '@oms/contracts';
 import { OrderStatus } from '@oms/contracts';
-import type { RpcClient } from '@oms/rpc';
+import { RpcError, type RpcClient } from '@oms/rpc';
 import { setOrderId } from '@oms/telemetry';
 import type { MenuPrices } from './menu-prices';
-import { isCancellable, notCancellable, orderIdFor, priceLines, validateOrderRequest } from './order-rules';
+import {
+  beingPaid,
+  isCancellable,
+  notCancellable,
+  orderIdFor,
+  priceLines,
+  validateOrderRequest,
+} from './order-rules';
 import type { OrderStore } from './order-store';
 
 export interface OrderDomainDependencies {
@@ -21,6 +28,9 @@ export interface TransitionChanges {
   paymentUrl?: string;
   reason?: string;
 }
+
+/** Stock's refusal to commit a reservation that already went back (released or expired). */
+const RESERVATION_GONE = 'reservation_released';
 
 const ENDS_RESERVATION = new Set([OrderStatus.ORDER_STATUS_FAILED, OrderStatus.ORDER_STATUS_CANCELLED]);
 
@@ -71,9 +81,58 @@ export class OrderDomain {
     const cancelled = await this.advance(order.id, OrderStatus.ORDER_STATUS_CANCELLED, {
       reason: 'cancelled_by_customer',
     });
-    if (cancelled?.status !== OrderStatus.ORDER_STATUS_CANCELLED)
-      throw notCancellable(cancelled?.status ?? order.status);
-    return cancelled;
+    if (cancelled?.status === OrderStatus.ORDER_STATUS_CANCELLED) return cancelled;
+    const now = cancelled?.status ?? order.status;
+    // Still unpaid, yet not cancelled: a payment that succeeded has claimed it.
+    throw isCancellable(now) ? beingPaid() : notCancellable(now);
+  }
+
+  /**
+   * A payment succeeded. The order is claimed for it (only while its reservation holds; cancel
+   * and expiry then leave it alone), its stock is sold, and only then is it marked paid, so no
+   * order is ever paid for stock that went back. A payment for an order that ended or lapsed first
+   * changes nothing: it is a refund case. Each step is idempotent, so a redelivered event runs
+   * them again safely.
+   */
+  async pay(orderId: string): Promise<Order | undefined> {
+    setOrderId(orderId);
+    if (!(await this.deps.store.claimForPayment(orderId))) return this.deps.store.get(orderId);
+    return this.settlePayment(orderId);
+  }
+
+  /**
+   * An unpaid order whose reservation lapsed fails and gives its stock back. One claimed for a
+   * payment that was never finished (its event dead-lettered, say) has its payment finished.
+   */
+  async expire(orderId: string): Promise<Order | undefined> {
+    setOrderId(orderId);
+    const failed = await this.advance(orderId, OrderStatus.ORDER_STATUS_FAILED, {
+      reason: 'reservation_expired',
+    });
+    if (failed && isCancellable(failed.status)) return this.settlePayment(orderId);
+    return failed;
+  }
+
+  /** Sells a claimed order's stock, then marks it paid; if the reservation lapsed first, it fails. */
+  private async settlePayment(orderId: string): Promise<Order | undefined> {
+    const { store, stock } = this.deps;
+    try {
+      await stock.commit({ reservationId: orderId });
+    } catch (error) {
+      if (!(error instanceof RpcError && error.reason === RESERVATION_GONE)) throw error;
+      const failed = await store.transition(
+        orderId,
+        OrderStatus.ORDER_STATUS_FAILED,
+        { reason: 'reservation_expired' },
+        { settlingPayment: true },
+      );
+      if (failed) await this.releaseStock(orderId);
+      return failed ?? store.get(orderId);
+    }
+    const paid = await store.transition(orderId, OrderStatus.ORDER_STATUS_PAID, {
+      reason: 'payment_succeeded',
+    });
+    return paid ?? store.get(orderId);
   }
 
   /**

@@ -8,15 +8,15 @@ const BATCH = 100;
 export const ORDER_SWEEP_IDLE_MS = 30_000;
 
 /**
- * Fails unpaid orders whose reservation lapsed and makes sure every cancelled or failed order's
- * stock is released. Runs on every instance: the conditional transition decides who acts. Each
+ * Fails unpaid orders whose reservation lapsed (or finishes the payment one was claimed for) and
+ * makes sure every cancelled or failed order's stock is released. Runs on every instance: the conditional transition decides who acts. Each
  * round says when the next order is due (at least `intervalMs`, at most ORDER_SWEEP_IDLE_MS), so an
  * idle system is not asked every second about orders that lapse in a quarter of an hour.
  */
 export class OrderExpirySweeper {
   constructor(
     private readonly store: OrderStore,
-    private readonly domain: Pick<OrderDomain, 'advance' | 'releaseStock'>,
+    private readonly domain: Pick<OrderDomain, 'expire' | 'releaseStock'>,
     private readonly logger: Logger,
     private readonly intervalMs: number,
   ) {}
@@ -25,9 +25,7 @@ export class OrderExpirySweeper {
   async sweep(now = new Date()): Promise<number> {
     const { expired, nextExpiry } = await this.store.findExpired(now, BATCH);
     for (const order of expired) {
-      const after = await this.domain.advance(order.id, OrderStatus.ORDER_STATUS_FAILED, {
-        reason: 'reservation_expired',
-      });
+      const after = await this.domain.expire(order.id);
       if (after?.status === OrderStatus.ORDER_STATUS_FAILED)
         this.logger.info({ 'order.id': order.id }, 'unpaid order expired');
     }

@@ -118,3 +118,7 @@ export const STATUS_NAMES: Record<number, string> = {
 export function notCancellable(status: OrderStatus): DomainError {
   return refused('not_cancellable', `an order that is ${STATUS_NAMES[status]} cannot be cancelled`);
 }
+
+export function beingPaid(): DomainError {
+  return refused('not_cancellable', 'the order is being paid and can no longer be cancelled');
+}

@@ -1,4 +1,4 @@
-import type { Db } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
 import {
   EventTypes,
   OrderStatus,
@@ -10,6 +10,7 @@ import {
 } from '@oms/contracts';
 import {
   newEvent,
+  openOutboxCollection,
   stageEvents,
   stageEventsForInsert,
   type DomainEvent,
@@ -37,7 +38,15 @@ interface OrderDocument extends Versioned, OutboxFields {
   expiresAt: Date;
   /** Set while a cancelled or failed order's stock still has to be released (the sweeper retries it). */
   releasePending?: true;
+  /**
+   * Set when a payment succeeded, while the order's stock is being committed: from then on cancel
+   * and expiry leave the order alone, and only the payment's outcome (paid, or failed because the
+   * reservation lapsed first) ends it.
+   */
+  paying?: true;
 }
+
+const UNPAID: StatusName[] = ['pending', 'awaiting_payment'];
 
 const STATUS_BY_NAME = new Map(
   Object.entries(STATUS_NAMES).map(([value, name]) => [name, Number(value) as OrderStatus]),
@@ -110,13 +119,13 @@ export class OrderStore {
   ) {}
 
   static async open(db: Db, relayOutbox: RelayOutbox<OrderDocument>): Promise<OrderStore> {
-    const orders = db.collection<OrderDocument>('orders');
-    // One index per call: FerretDB v1 drops the connection on a repeated multi-index createIndexes.
-    await orders.createIndex({ customerId: 1, createdAt: -1 });
-    // The sweeper asks for one status at a time, and for releasePending: equalities an index serves.
-    await orders.createIndex({ status: 1, expiresAt: 1 });
-    await orders.createIndex({ releasePending: 1 });
-    return new OrderStore(new VersionedCollection(orders), relayOutbox(orders));
+    const { documents, outbox } = await openOutboxCollection(db, 'orders', relayOutbox, [
+      { keys: { customerId: 1, createdAt: -1 } },
+      // The sweeper asks for one status at a time, and for releasePending: equalities an index serves.
+      { keys: { status: 1, expiresAt: 1 } },
+      { keys: { releasePending: 1 } },
+    ]);
+    return new OrderStore(documents, outbox);
   }
 
   /** Inserts a pending order with its order.created event; a repeated id returns the existing one. */
@@ -188,20 +197,46 @@ export class OrderStore {
   }
 
   /**
+   * Claims an unpaid order for a payment that succeeded, while its reservation still holds. A
+   * claim already made (a redelivered event, or one a crash left) is claimed again whatever the
+   * time, so that its payment can be finished. False when the order is past payment or has ended.
+   */
+  async claimForPayment(orderId: string, now = new Date()): Promise<boolean> {
+    const { matchedCount } = await this.orders.updateOne(
+      {
+        _id: orderId,
+        status: { $in: UNPAID },
+        $or: [{ paying: true }, { expiresAt: { $gt: now } }],
+      },
+      { $set: { paying: true, updatedAt: now } },
+    );
+    return matchedCount === 1;
+  }
+
+  /**
    * Moves an order to `next` if the state machine allows it from where the order is now: the
    * allowed "from" statuses are the write's precondition, so a late or repeated event matches
-   * nothing and never moves an order backwards. Returns the order after it, or undefined.
+   * nothing and never moves an order backwards. Paid needs the order claimed for payment; cancel
+   * and failure need it unclaimed, unless `settlingPayment` (the claim's own payment failed).
+   * Returns the order after it, or undefined.
    */
   async transition(
     orderId: string,
     next: OrderStatus,
     changes: { paymentUrl?: string; reason?: string } = {},
+    { settlingPayment = false } = {},
   ): Promise<Order | undefined> {
     const now = new Date();
     const set: Record<string, unknown> = { status: statusName(next), updatedAt: now };
     if (changes.paymentUrl) set.paymentUrl = changes.paymentUrl;
-    if (next === OrderStatus.ORDER_STATUS_CANCELLED || next === OrderStatus.ORDER_STATUS_FAILED)
-      set.releasePending = true;
+    const ends = next === OrderStatus.ORDER_STATUS_CANCELLED || next === OrderStatus.ORDER_STATUS_FAILED;
+    if (ends) set.releasePending = true;
+    const paying = next === OrderStatus.ORDER_STATUS_PAID || settlingPayment;
+    const paymentClaim: Filter<OrderDocument> = paying
+      ? { paying: true }
+      : ends
+        ? { paying: { $exists: false } }
+        : {};
     // order.paid carries the lines, which never change after creation: read them first.
     const lines =
       next === OrderStatus.ORDER_STATUS_PAID
@@ -211,12 +246,13 @@ export class OrderStore {
     const step = changes.reason
       ? { status: statusName(next), at: now, reason: changes.reason }
       : { status: statusName(next), at: now };
-    // Paid only while the reservation holds: a payment after it lapsed must not sell stock that
-    // went back (the order then fails, and the payment is a refund case).
-    const stillReserved = next === OrderStatus.ORDER_STATUS_PAID ? { expiresAt: { $gt: now } } : {};
     const doc = await this.orders.findOneAndUpdate(
-      { _id: orderId, status: { $in: statusesBefore(next).map(statusName) }, ...stillReserved },
-      { $set: { ...set, ...stageEvents(events).$set }, $push: { history: step } },
+      { _id: orderId, status: { $in: statusesBefore(next).map(statusName) }, ...paymentClaim },
+      {
+        $set: { ...set, ...stageEvents(events).$set },
+        $push: { history: step },
+        ...(paying ? { $unset: { paying: '' as const } } : {}),
+      },
     );
     if (!doc) return undefined;
     if (events.length > 0) this.outbox.handOff(doc);
@@ -233,7 +269,7 @@ export class OrderStore {
    */
   async findExpired(now: Date, limit: number): Promise<{ expired: Order[]; nextExpiry?: Date }> {
     const { due, nextDue } = await findDueByStatus(this.orders.collection, {
-      statuses: ['pending', 'awaiting_payment'],
+      statuses: UNPAID,
       dueField: 'expiresAt',
       now,
       limit,

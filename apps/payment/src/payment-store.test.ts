@@ -2,24 +2,13 @@
 // Each test uses a database of its own and drops it afterwards.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { MongoClient } from 'mongodb';
 import { PaymentStatus, type OrderCreatedData } from '@oms/contracts';
-import { ensureStack, stackAddresses } from '@oms/testing';
+import { openTestDatabase } from '@oms/testing';
 import { newPayment, PaymentStore } from './payment-store';
 
 async function openStore(t: TestContext): Promise<PaymentStore> {
-  await ensureStack({ only: ['mongo'] });
-  const { MONGO_URL } = await stackAddresses();
-  const client = new MongoClient(MONGO_URL!, { serverSelectionTimeoutMS: 5000, retryWrites: false });
-  await client.connect();
-  const db = client.db(`payment_test_${randomBytes(5).toString('hex')}`);
-  t.after(async () => {
-    await db.dropDatabase();
-    await client.close();
-  });
   // Nothing is published here: staged events stay in the documents.
-  return PaymentStore.open(db, () => ({ handOff: () => undefined }));
+  return PaymentStore.open(await openTestDatabase(t, 'payment_test'), () => ({ handOff: () => undefined }));
 }
 
 const order = (orderId: string): OrderCreatedData => ({

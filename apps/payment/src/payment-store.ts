@@ -10,6 +10,7 @@ import {
 } from '@oms/contracts';
 import {
   newEvent,
+  openOutboxCollection,
   stageEvents,
   stageEventsForInsert,
   type OutboxFields,
@@ -99,10 +100,11 @@ export class PaymentStore {
   ) {}
 
   static async open(db: Db, relayOutbox: RelayOutbox<PaymentDocument>): Promise<PaymentStore> {
-    const payments = db.collection<PaymentDocument>('payments');
-    // The retry loop asks for status 'session_pending': an equality the index serves.
-    await payments.createIndex({ status: 1, nextAttemptAt: 1 });
-    return new PaymentStore(new VersionedCollection(payments), relayOutbox(payments));
+    const { documents, outbox } = await openOutboxCollection(db, 'payments', relayOutbox, [
+      // The retry loop asks for status 'session_pending': an equality the index serves.
+      { keys: { status: 1, nextAttemptAt: 1 } },
+    ]);
+    return new PaymentStore(documents, outbox);
   }
 
   async get(orderId: string): Promise<Payment | undefined> {

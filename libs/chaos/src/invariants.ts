@@ -214,8 +214,11 @@ function stockConserved({ orders, items, initialStock }: Evidence, now: Date): I
   return result('stock is conserved per item: nothing oversold, nothing negative', failures);
 }
 
-/** A dead letter is accounted for when it is a payment that came after its order had ended. */
-const EXPLAINED = /reservation_(released|expired)|precondition|already (ended|failed|cancelled)/i;
+/**
+ * A dead letter is accounted for when it is a payment that came after its order had ended. (A
+ * paid order's stock is committed before it is marked paid, so no stock commit can be refused.)
+ */
+const EXPLAINED = /precondition|already (ended|failed|cancelled)/i;
 
 function deadLettersAccountedFor({ deadLetters }: Evidence): InvariantResult {
   const failures = deadLetters.flatMap((queue) =>

@@ -36,74 +36,90 @@ const BROKER_PORT = 5791;
 /** Starts the whole system (two instances of everything), runs traffic and faults, checks invariants. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
-  const seconds = Math.round(options.minutes * 60);
-  const rounds = options.rounds ?? Math.max(1, Math.floor(options.minutes / 2));
   await ensureStack();
   const { MONGO_URL } = await stackAddresses();
   const broker = new RabbitNode(BROKER_PORT, `oms-chaos-${BROKER_PORT}`);
-  await broker.start();
   const env = { ...SERVICE_ENV, AMQP_URL: broker.url };
-  const system = await TestSystem.start({ env, prefix: 'chaos' });
+  // The broker goes whatever happens, or the next run finds this one's node on its port.
   try {
-    for (const service of CHAOS_SERVICES) await system.add(service as SystemServiceName, env);
-    const gateways = () => system.running('gateway').map((g) => `http://127.0.0.1:${g.port}`);
-    const initialStock = Math.ceil((options.ratePerSecond * seconds * 3) / ITEMS.length) + 100;
-    await seedMenu(gateways()[0]!, ITEMS, initialStock);
-    log(`system ${system.deployment} up: 2 × ${CHAOS_SERVICES.join(', ')}; ${initialStock} of each item`);
-
-    const traffic = new Traffic({
-      seed: options.seed,
-      ratePerSecond: options.ratePerSecond,
-      items: ITEMS,
-      gateways,
-    });
-    const rss = new Map<string, number[]>();
-    const sampler = setInterval(() => sampleRss(system, rss), 5000);
-    const startedAt = Date.now();
-    traffic.start();
-    const faults = await runFaults(new FaultInjector(system, broker, env, options.seed), {
-      schedule: faultSchedule(options.seed, seconds * 0.7, rounds),
-      startedAt,
-      log,
-    });
-    await sleep(Math.max(0, startedAt + seconds * 1000 - Date.now()));
-    log('traffic stops; waiting for the flows under way');
-    await traffic.stop();
-    clearInterval(sampler);
-    const settled = await settle(MONGO_URL!, system.deployment, 120_000);
-    log(settled ? 'settled' : 'did not settle within 120 s; checking anyway');
-    const stores = await readStores(MONGO_URL!, system.deployment);
-    const deadLetters = await listDeadLetters(gateways()[0]!);
-    const invariants = checkInvariants({ ...stores, known: traffic.orders, initialStock, deadLetters, rss });
-    if (traffic.violations.length > 0)
-      invariants.push({
-        name: 'the traffic saw no contradiction',
-        passed: false,
-        failures: traffic.violations,
-      });
-    const count = (status: string) => stores.orders.filter((o) => o.status === status).length;
-    return {
-      seed: options.seed,
-      minutes: options.minutes,
-      ratePerSecond: options.ratePerSecond,
-      startedAt: new Date(startedAt).toISOString(),
-      orders: {
-        accepted: traffic.orders.size,
-        completed: count('ready'),
-        cancelled: count('cancelled'),
-        failed: count('failed'),
-        open: stores.orders.length - count('ready') - count('cancelled') - count('failed'),
-      },
-      requests: { ...traffic.counts },
-      invariants,
-      faults,
-      timeline: traffic.seconds,
-      passed: invariants.every((i) => i.passed) && faults.every((f) => !f.error),
-    };
+    await broker.start();
+    const system = await TestSystem.start({ env, prefix: 'chaos' });
+    try {
+      return await runOnSystem(system, broker, env, MONGO_URL!, options, log);
+    } finally {
+      await system.stop();
+    }
   } finally {
-    await system.stop();
     await broker.destroy();
   }
+}
+
+/** The run itself, on a started system. */
+async function runOnSystem(
+  system: TestSystem,
+  broker: RabbitNode,
+  env: Record<string, string>,
+  mongoUrl: string,
+  options: ChaosOptions,
+  log: (line: string) => void,
+): Promise<ChaosReport> {
+  const seconds = Math.round(options.minutes * 60);
+  const rounds = options.rounds ?? Math.max(1, Math.floor(options.minutes / 2));
+  for (const service of CHAOS_SERVICES) await system.add(service as SystemServiceName, env);
+  const gateways = () => system.running('gateway').map((g) => `http://127.0.0.1:${g.port}`);
+  const initialStock = Math.ceil((options.ratePerSecond * seconds * 3) / ITEMS.length) + 100;
+  await seedMenu(gateways()[0]!, ITEMS, initialStock);
+  log(`system ${system.deployment} up: 2 × ${CHAOS_SERVICES.join(', ')}; ${initialStock} of each item`);
+
+  const traffic = new Traffic({
+    seed: options.seed,
+    ratePerSecond: options.ratePerSecond,
+    items: ITEMS,
+    gateways,
+  });
+  const rss = new Map<string, number[]>();
+  const sampler = setInterval(() => sampleRss(system, rss), 5000);
+  const startedAt = Date.now();
+  traffic.start();
+  const faults = await runFaults(new FaultInjector(system, broker, env, options.seed), {
+    schedule: faultSchedule(options.seed, seconds * 0.7, rounds),
+    startedAt,
+    log,
+  });
+  await sleep(Math.max(0, startedAt + seconds * 1000 - Date.now()));
+  log('traffic stops; waiting for the flows under way');
+  await traffic.stop();
+  clearInterval(sampler);
+  const settled = await settle(mongoUrl, system.deployment, 120_000);
+  log(settled ? 'settled' : 'did not settle within 120 s; checking anyway');
+  const stores = await readStores(mongoUrl, system.deployment);
+  const deadLetters = await listDeadLetters(gateways()[0]!);
+  const invariants = checkInvariants({ ...stores, known: traffic.orders, initialStock, deadLetters, rss });
+  if (traffic.violations.length > 0)
+    invariants.push({
+      name: 'the traffic saw no contradiction',
+      passed: false,
+      failures: traffic.violations,
+    });
+  const count = (status: string) => stores.orders.filter((o) => o.status === status).length;
+  return {
+    seed: options.seed,
+    minutes: options.minutes,
+    ratePerSecond: options.ratePerSecond,
+    startedAt: new Date(startedAt).toISOString(),
+    orders: {
+      accepted: traffic.orders.size,
+      completed: count('ready'),
+      cancelled: count('cancelled'),
+      failed: count('failed'),
+      open: stores.orders.length - count('ready') - count('cancelled') - count('failed'),
+    },
+    requests: { ...traffic.counts },
+    invariants,
+    faults,
+    timeline: traffic.seconds,
+    passed: invariants.every((i) => i.passed) && faults.every((f) => !f.error),
+  };
 }
 
 /** Each fault starts at its time; outages overlap like real ones do. */

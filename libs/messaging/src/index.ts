@@ -18,4 +18,5 @@ export {
   type RelayOutbox,
   type StagedDocument,
 } from './outbox';
+export { openOutboxCollection, type IndexDefinition } from './outbox-collection';
 export { Inbox } from './inbox';

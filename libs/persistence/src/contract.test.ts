@@ -103,7 +103,13 @@ describe('persistence contract', () => {
   });
 
   test('200 conditional decrements racing on 100: exactly 100 succeed, each on its own unit', async (t) => {
-    const items = new VersionedCollection(db.collection<Item>('items'));
+    // Each writer is its own VersionedCollection, as if in its own process: writers in one process
+    // take turns (DocumentTurns), and this is about what the server lets through. 200 writers of
+    // one document serialise on it: on a loaded 2-core CI machine the last of them can wait longer
+    // than the services' 10-s budget. This test is about who wins, not how fast.
+    const writer = () =>
+      new VersionedCollection(db.collection<Item>('items'), { budgetMs: 50_000, maxAttempts: 10_000 });
+    const items = writer();
     await items.insertOne({ _id: 'margherita', n: 100 });
     const before = conflicts;
     const results = await within(
@@ -111,7 +117,7 @@ describe('persistence contract', () => {
       'decrements',
       Promise.all(
         Array.from({ length: 200 }, () =>
-          items.findOneAndUpdate({ _id: 'margherita', n: { $gte: 1 } }, { $inc: { n: -1 } }),
+          writer().findOneAndUpdate({ _id: 'margherita', n: { $gte: 1 } }, { $inc: { n: -1 } }),
         ),
       ),
     );
@@ -127,11 +133,32 @@ describe('persistence contract', () => {
     t.diagnostic(`${server.name}: ${conflicts - before} write conflicts retried`);
   });
 
+  test('writers of one document in one process take turns instead of conflicting', async (t) => {
+    const items = new VersionedCollection(db.collection<Item>('turns'));
+    await items.insertOne({ _id: 'hot', n: 50 });
+    const before = conflicts;
+    const results = await within(
+      60_000,
+      'decrements in one process',
+      Promise.all(
+        Array.from({ length: 60 }, () =>
+          items.findOneAndUpdate({ _id: 'hot', n: { $gte: 1 } }, { $inc: { n: -1 } }),
+        ),
+      ),
+    );
+    assert.equal(results.filter((doc) => doc !== null).length, 50);
+    assert.deepEqual(await items.collection.findOne({ _id: 'hot' }), { _id: 'hot', n: 0, v: 50 });
+    // without the turns, FerretDB refuses most of these 60 racing writes as conflicts
+    assert.equal(conflicts - before, 0, 'no write conflicted');
+    t.diagnostic(`${server.name}: 60 writers of one document, no conflicts`);
+  });
+
   test('state guards under races: one winner per cancel-vs-pay round, and late events never move an order back', async (t) => {
     const orders = new VersionedCollection(db.collection<Order>('orders'));
     const from = (...states: Status[]) => ({ $in: states });
+    // every move its own writer, as if each event were handled by another process
     const move = (id: string, allowed: Status[], to: Status) =>
-      orders.findOneAndUpdate(
+      new VersionedCollection(db.collection<Order>('orders')).findOneAndUpdate(
         { _id: id, status: from(...allowed) },
         { $set: { status: to }, $push: { history: to } },
       );
@@ -231,22 +258,26 @@ describe('persistence contract', () => {
   });
 
   test('an upsert race: 20 concurrent upserts of one key all succeed and leave one document', async () => {
-    const byId = new VersionedCollection(db.collection<Counter>('counters'));
-    const byKey = new VersionedCollection(db.collection<Keyed>('keyed'));
-    await byKey.collection.createIndex({ key: 1 }, { unique: true });
+    // every upsert its own writer, as if each ran in another process
+    const byId = () => new VersionedCollection(db.collection<Counter>('counters'));
+    const byKey = () => new VersionedCollection(db.collection<Keyed>('keyed'));
+    await db.collection<Keyed>('keyed').createIndex({ key: 1 }, { unique: true });
     const results = await within(
       60_000,
       'upserts',
       Promise.all(
         Array.from({ length: 20 }, () => [
-          byId.updateOne({ _id: 'k' }, { $inc: { count: 1 } }, { upsert: true }),
-          byKey.findOneAndUpdate({ key: 'k' }, { $inc: { count: 1 } }, { upsert: true }),
+          byId().updateOne({ _id: 'k' }, { $inc: { count: 1 } }, { upsert: true }),
+          byKey().findOneAndUpdate({ key: 'k' }, { $inc: { count: 1 } }, { upsert: true }),
         ]).flat(),
       ),
     );
     assert.equal(results.length, 40);
-    assert.deepEqual(await byId.collection.find().toArray(), [{ _id: 'k', count: 20, v: 20 }]);
-    const keyed = await byKey.collection.find({}, { projection: { _id: 0 } }).toArray();
+    assert.deepEqual(await db.collection('counters').find().toArray(), [{ _id: 'k', count: 20, v: 20 }]);
+    const keyed = await db
+      .collection('keyed')
+      .find({}, { projection: { _id: 0 } })
+      .toArray();
     assert.deepEqual(keyed, [{ key: 'k', count: 20, v: 20 }]);
   });
 
@@ -288,8 +319,9 @@ describe('persistence contract', () => {
     t.diagnostic(
       `${server.name}: median findOne by _id ${small.toFixed(2)} ms at 1k, ${large.toFixed(2)} ms at 100k (inserting 99k took ${fillMs} ms)`,
     );
-    // a sequential scan of 100k documents takes tens of milliseconds: this catches it, not noise
-    assert.ok(large <= 3 * small + 2, `${large.toFixed(2)} ms at 100k vs ${small.toFixed(2)} ms at 1k`);
+    // a sequential scan of 100k documents takes tens of milliseconds: this catches it, and the
+    // slack keeps a loaded CI machine's noise from failing it
+    assert.ok(large <= 3 * small + 10, `${large.toFixed(2)} ms at 100k vs ${small.toFixed(2)} ms at 1k`);
   });
 
   test('the server still answers after 300 concurrent updates', async (t) => {

@@ -9,7 +9,8 @@ import type {
   UpdateResult,
   WithId,
 } from 'mongodb';
-import { retryOnConflict } from './write-conflicts';
+import { DocumentTurns, documentKeyOf } from './document-turns';
+import { retryOnConflict, type ConflictRetryOptions } from './write-conflicts';
 
 /** A document changed under optimistic concurrency: every write of it adds one to `v`. */
 export interface Versioned {
@@ -28,7 +29,14 @@ export function withVersionBump<T extends Document>(update: UpdateFilter<T>): Up
  * state by `retryOnConflict`. Reads go straight to `collection`.
  */
 export class VersionedCollection<T extends Document & Versioned> {
-  constructor(readonly collection: Collection<T>) {}
+  /** Writers of one document in this process take turns (see DocumentTurns for why). */
+  private readonly turns = new DocumentTurns();
+
+  /** `conflictRetry` tunes how long a write keeps retrying a hot document (see retryOnConflict). */
+  constructor(
+    readonly collection: Collection<T>,
+    private readonly conflictRetry: Omit<ConflictRetryOptions, 'retryDuplicateKey'> = {},
+  ) {}
 
   get collectionName(): string {
     return this.collection.collectionName;
@@ -45,13 +53,15 @@ export class VersionedCollection<T extends Document & Versioned> {
     update: UpdateFilter<T>,
     options: Omit<FindOneAndUpdateOptions, 'includeResultMetadata'> = {},
   ): Promise<WithId<T> | null> {
-    return retryOnConflict(
-      () =>
-        this.collection.findOneAndUpdate(filter, withVersionBump(update), {
-          returnDocument: 'after',
-          ...options,
-        }),
-      { retryDuplicateKey: options.upsert === true },
+    return this.turns.run(documentKeyOf(filter), () =>
+      retryOnConflict(
+        () =>
+          this.collection.findOneAndUpdate(filter, withVersionBump(update), {
+            returnDocument: 'after',
+            ...options,
+          }),
+        { ...this.conflictRetry, retryDuplicateKey: options.upsert === true },
+      ),
     );
   }
 
@@ -60,8 +70,11 @@ export class VersionedCollection<T extends Document & Versioned> {
     update: UpdateFilter<T>,
     options: UpdateOptions = {},
   ): Promise<UpdateResult<T>> {
-    return retryOnConflict(() => this.collection.updateOne(filter, withVersionBump(update), options), {
-      retryDuplicateKey: options.upsert === true,
-    });
+    return this.turns.run(documentKeyOf(filter), () =>
+      retryOnConflict(() => this.collection.updateOne(filter, withVersionBump(update), options), {
+        ...this.conflictRetry,
+        retryDuplicateKey: options.upsert === true,
+      }),
+    );
   }
 }

@@ -182,6 +182,24 @@ export const hostileSegment: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 65, max: 256 }).map((length) => 'b'.repeat(length)),
 );
 
+/** Cursors shaped as the order service makes them (base64url JSON), holding what none of its has. */
+export const hostileCursor: fc.Arbitrary<string> = fc
+  .constantFrom(
+    '[0,{"$gt":""}]',
+    '[1e400,"x"]',
+    '[8640000000000001,"x"]',
+    '[-8640000000000001,"x"]',
+    '[0,"\\u0000"]',
+    '[0,"ord_\\ud800"]',
+    '{"$gt":""}',
+    '[{"$gt":0},"x"]',
+    '[0]',
+    '"x"',
+    'null',
+    '[0,"x",{"$where":"1"}]',
+  )
+  .map((json) => Buffer.from(json).toString('base64url'));
+
 /** Query strings no route accepts as they are: operators, pollution, duplicates, bad escapes, junk. */
 export const hostileQuery: fc.Arbitrary<string> = fc
   .array(
@@ -206,45 +224,13 @@ export const hostileQuery: fc.Arbitrary<string> = fc
       fc.oneof(
         fc.constantFrom('', '0', '-1', '101', '1e3', '1.5', 'abc', '%00', '%FF%FE', '%zz', 'queued', 'burnt'),
         fc.constantFrom('%7B%22%24gt%22%3A%22%22%7D', '%24ne', 'true', '%5B%5D', '1%00'),
-        // Cursors shaped as the order service makes them (base64url JSON), holding what none of its has.
-        fc
-          .constantFrom(
-            '[0,{"$gt":""}]',
-            '[1e400,"x"]',
-            '[8640000000000001,"x"]',
-            '[0,"\\u0000"]',
-            '[0,"ord_\\ud800"]',
-            '{"$gt":""}',
-            '[{"$gt":0},"x"]',
-            '[0]',
-            '"x"',
-            'null',
-          )
-          .map((json) => Buffer.from(json).toString('base64url')),
+        hostileCursor,
         fc.integer({ min: 600, max: 3000 }).map((length) => 'c'.repeat(length)),
       ),
     ),
     { minLength: 1, maxLength: 4 },
   )
   .map((pairs) => `?${pairs.map(([key, value]) => `${key}=${value}`).join('&')}`);
-
-/** Cursors shaped as the order service makes them (base64url JSON), holding what none of its has. */
-export const hostileCursor: fc.Arbitrary<string> = fc
-  .constantFrom(
-    '[0,{"$gt":""}]',
-    '[1e400,"x"]',
-    '[8640000000000001,"x"]',
-    '[-8640000000000001,"x"]',
-    '[0,"\\u0000"]',
-    '[0,"ord_\\ud800"]',
-    '{"$gt":""}',
-    '[{"$gt":0},"x"]',
-    '[0]',
-    '"x"',
-    'null',
-    '[0,"x",{"$where":"1"}]',
-  )
-  .map((json) => Buffer.from(json).toString('base64url'));
 
 /** One query parameter's value, percent-encoded: operators, NULs, bad escapes, the overlong. */
 export const hostileQueryValue: fc.Arbitrary<string> = fc.oneof(

@@ -1,6 +1,12 @@
 export { ensureStack, stackAddresses } from './stack';
 export { waitFor } from './wait-for';
-export { startService, type RunningService, type StartServiceOptions } from './service-process';
+export { openTestDatabase } from './test-database';
+export {
+  buildServices,
+  startService,
+  type RunningService,
+  type StartServiceOptions,
+} from './service-process';
 export { passingInstances, grpcHealthStatus, jaegerServices, uniqueDeployment } from './probes';
 export { TestSystem, ALL_SERVICES, ADMIN_TOKEN, type SystemServiceName, type TestOrder } from './system';
 export {

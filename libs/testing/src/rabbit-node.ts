@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'amqplib';
 import { resolve } from 'node:path';
@@ -6,6 +6,7 @@ import { waitFor } from './wait-for';
 
 const ROOT = resolve(__dirname, '../../..');
 const DEBIAN_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+const CTL_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmqctl';
 
 /**
  * A RabbitMQ node owned by one test (own name, ports, data), so the test can stop and restart a
@@ -31,6 +32,7 @@ export class RabbitNode {
   }
 
   async start(): Promise<void> {
+    await this.stopLeftover();
     mkdirSync(resolve(this.dir, 'mnesia'), { recursive: true });
     writeFileSync(resolve(this.dir, 'enabled_plugins'), '[].\n');
     writeFileSync(
@@ -66,6 +68,37 @@ export class RabbitNode {
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );
+  }
+
+  /**
+   * A node of this name that a crashed run left behind still holds the port: it is stopped
+   * through rabbitmqctl (with this node's cookie, in its HOME) before a new one starts.
+   */
+  private async stopLeftover(): Promise<void> {
+    if (!(await this.answers())) return;
+    spawnSync(CTL_SCRIPT, ['-n', `${this.name}@localhost`, 'stop'], {
+      stdio: 'ignore',
+      env: { ...process.env, HOME: this.dir },
+      timeout: 30_000,
+    });
+    await waitFor(
+      `the leftover RabbitMQ node on port ${this.port} to stop`,
+      async () => !(await this.answers()),
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
+  }
+
+  private async answers(): Promise<boolean> {
+    try {
+      const connection = await connect(this.url);
+      await connection.close();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Stops the node (SIGTERM to its process group) and waits until it exited. */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,6 +23,19 @@ export interface RunningService {
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
+}
+
+/**
+ * Builds the services' bundles (Nx skips the unchanged ones), for commands a user runs on a fresh
+ * checkout (bench, chaos). Test runs get theirs from the targets' dependsOn instead.
+ */
+export function buildServices(names: readonly string[]): void {
+  const result = spawnSync(
+    'npx',
+    ['nx', 'run-many', '-t', 'build', '--projects', names.join(','), '--output-style=static'],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (result.status !== 0) throw new Error('building the services failed (npx nx run-many -t build)');
 }
 
 /**
