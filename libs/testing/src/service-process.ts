@@ -49,7 +49,10 @@ export async function startService(name: string, options: StartServiceOptions): 
   mkdirSync(logDir, { recursive: true });
   const logFile = resolve(logDir, `${options.deployment}-${name}-${Date.now()}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [main], {
+  // e.g. OMS_SERVICE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile every service of a
+  // bench run (node refuses --cpu-prof in NODE_OPTIONS)
+  const nodeFlags = (process.env.OMS_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, main], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -72,6 +72,53 @@ describe('OrderBoard', () => {
     board.close();
   });
 
+  test('nothing is read while nobody watches; the first watcher gets what moved meanwhile, read once each', async () => {
+    const orders = scriptedOrders({ a: ['awaiting_payment'], b: ['paid'] });
+    const board = new OrderBoard({ readOrder: orders.readOrder, rereadDelaysMs: [1] });
+    board.onEvent(newEvent('order.created', { orderId: 'a', customerId: 'alice' }));
+    board.onEvent(newEvent('payment.session_created', { orderId: 'a', paymentUrl: 'https://pay' }));
+    board.onEvent(newEvent('order.created', { orderId: 'b', customerId: 'bob' }));
+    board.onEvent(newEvent('order.paid', { orderId: 'b', customerId: 'bob', items: [] }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(orders.reads, [], 'an unwatched board reads nothing');
+
+    const updates: BoardUpdate[] = [];
+    board.subscribe((update) => updates.push(update));
+    await waitFor('both orders on the board', () => board.snapshot().length === 2);
+    assert.deepEqual([...orders.reads].sort(), ['a', 'b']);
+    assert.deepEqual(
+      board.snapshot().map(({ id, status }) => [id, status]),
+      [
+        ['a', 'awaiting_payment'],
+        ['b', 'paid'],
+      ],
+    );
+    board.close();
+  });
+
+  test('events for an order already being read move its target instead of starting another read', async () => {
+    let release: () => void = () => undefined;
+    const reads: string[] = [];
+    const board = new OrderBoard({
+      readOrder: async (_customerId, orderId) => {
+        reads.push(orderId);
+        if (reads.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return order(orderId, reads.length === 1 ? 'pending' : 'paid', new Date().toISOString());
+      },
+      rereadDelaysMs: [1, 1],
+    });
+    board.subscribe(() => undefined);
+    board.onEvent(newEvent('order.created', { orderId: 'o', customerId: 'alice' }));
+    board.onEvent(newEvent('payment.session_created', { orderId: 'o', paymentUrl: 'https://pay' }));
+    board.onEvent(newEvent('order.paid', { orderId: 'o', customerId: 'alice', items: [] }));
+    assert.equal(reads.length, 1, 'one read loop');
+    release();
+    await waitFor('the board to show paid', () => board.snapshot()[0]?.status === 'paid');
+    // the first read found pending, short of paid (the latest event's status): one re-read
+    assert.equal(reads.length, 2);
+    board.close();
+  });
+
   test('keeps the latest orders, most recently changed first, and never goes back to an older copy', () => {
     const board = new OrderBoard({ readOrder: async () => undefined, capacity: 2 });
     board.note(order('a', 'pending', '2026-01-01T00:00:01Z'));

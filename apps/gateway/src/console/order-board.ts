@@ -38,11 +38,18 @@ export function hasReached(status: string, expected: string): boolean {
 
 const DEFAULT_REREAD_DELAYS_MS = [50, 100, 200, 400, 800, 1600, 3200];
 
+/** How many orders are read at once when the first watcher arrives. */
+const CATCH_UP_READS = 8;
+
 /**
- * The latest orders, as the events tell of them. Each event about an order makes the board read
- * that order once the order service has applied it (a few short re-reads at most), so the board
- * shows the order service's truth, not a guess; nothing polls. Orders that started before this
- * gateway are learnt of from their next event that names their customer (order.created, order.paid).
+ * The latest orders, as the events tell of them. While someone watches, each event about an order
+ * makes the board read that order once the order service has applied it (a few short re-reads at
+ * most; events for an order already being read only move the status it waits for), so the board
+ * shows the order service's truth, not a guess; nothing polls. While nobody watches it reads
+ * nothing, so an unwatched console costs the order service no reads: it only notes which orders
+ * moved, and the first watcher's arrival reads those (the latest `capacity`). Orders that started
+ * before this gateway are learnt of from their next event that names their customer
+ * (order.created, order.paid).
  */
 export class OrderBoard {
   private readonly orders = new Map<string, OrderJson>();
@@ -51,6 +58,10 @@ export class OrderBoard {
   private readonly capacity: number;
   private readonly delays: readonly number[];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Orders that moved while nobody watched, with the status the last event named. */
+  private readonly unread = new Map<string, string>();
+  /** Orders being read now, with the status the read waits for (the latest event's). */
+  private readonly reading = new Map<string, string>();
   private closed = false;
 
   constructor(private readonly options: OrderBoardOptions) {
@@ -65,6 +76,7 @@ export class OrderBoard {
 
   subscribe(listener: (update: BoardUpdate) => void): () => void {
     this.listeners.add(listener);
+    if (this.listeners.size === 1) void this.catchUp();
     return () => this.listeners.delete(listener);
   }
 
@@ -80,7 +92,9 @@ export class OrderBoard {
     if (event.type === 'order.paid')
       this.emit({ kind: 'kitchen', type: 'kitchen.ticket_queued', orderId, at: event.occurredAt });
     const expected = STATUS_AFTER[event.type];
-    if (expected) void this.refresh(orderId, expected);
+    if (!expected) return;
+    if (this.listeners.size > 0) this.read(orderId, expected);
+    else this.keepBounded(this.unread, orderId, expected);
   }
 
   /** An order the gateway itself just changed or read (a cancel from the console, a customer's list). */
@@ -98,13 +112,33 @@ export class OrderBoard {
     this.listeners.clear();
   }
 
-  private async refresh(orderId: string, expected: string): Promise<void> {
+  /** Reads what moved while nobody watched, a few orders at a time, most recent first. */
+  private async catchUp(): Promise<void> {
+    const moved = [...this.unread].reverse();
+    this.unread.clear();
+    const next = () => moved.shift();
+    const worker = async () => {
+      for (let entry = next(); entry && !this.closed; entry = next()) await this.read(entry[0], entry[1]);
+    };
+    await Promise.all(Array.from({ length: CATCH_UP_READS }, worker));
+  }
+
+  /** Reads an order until it has reached `expected`; one read loop per order at a time. */
+  private read(orderId: string, expected: string): Promise<void> | undefined {
     const customerId = this.customers.get(orderId);
-    if (!customerId) return;
+    if (!customerId) return undefined;
+    const running = this.reading.has(orderId);
+    this.reading.set(orderId, expected);
+    if (running) return undefined;
+    return this.refresh(customerId, orderId).finally(() => this.reading.delete(orderId));
+  }
+
+  private async refresh(customerId: string, orderId: string): Promise<void> {
     for (let attempt = 0; !this.closed; attempt += 1) {
       try {
         const order = await this.options.readOrder(customerId, orderId);
         if (!order) return;
+        const expected = this.reading.get(orderId) ?? order.status;
         if (hasReached(order.status, expected) || attempt >= this.delays.length) {
           this.note(order);
           return;
@@ -128,13 +162,15 @@ export class OrderBoard {
   }
 
   private remember(orderId: string, customerId: string): void {
-    this.customers.delete(orderId);
-    this.customers.set(orderId, customerId);
     // Ids of orders long gone from the board are forgotten too, oldest first.
-    while (this.customers.size > this.capacity * 10) {
-      const oldest = this.customers.keys().next().value as string;
-      this.customers.delete(oldest);
-    }
+    this.keepBounded(this.customers, orderId, customerId, this.capacity * 10);
+  }
+
+  /** Sets `key` as the newest entry of `map`, dropping the oldest beyond `limit`. */
+  private keepBounded(map: Map<string, string>, key: string, value: string, limit = this.capacity): void {
+    map.delete(key);
+    map.set(key, value);
+    while (map.size > limit) map.delete(map.keys().next().value as string);
   }
 
   private emit(update: BoardUpdate): void {
