@@ -44,6 +44,7 @@ void runGrpcService({
       stock,
       reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
       expiries: expirySweep,
+      logger,
     });
     const sweeper = new OrderExpirySweeper(store, domain, logger, config.ORDER_SWEEP_MS);
     subscribeOrderEvents(await messaging.bus(), domain);

@@ -40,6 +40,7 @@ test('an order lapses when its reservation does, however late the reservation an
     },
     reservationTtlSeconds: 900,
     expiries: { dueBy: (at) => announced.push(at) },
+    logger: { warn: () => undefined },
   });
 
   await domain.create('alice', [{ itemId: 'pizza', quantity: 1 }], 'request-1');
@@ -49,8 +50,11 @@ test('an order lapses when its reservation does, however late the reservation an
 });
 
 /** A store and stock that record what the domain asked of them, in order. */
-function paymentFixture(options: { claimable?: boolean; commit?: () => Promise<void> } = {}) {
+function paymentFixture(
+  options: { claimable?: boolean; commit?: () => Promise<void>; release?: () => Promise<void> } = {},
+) {
   const calls: string[] = [];
+  const warnings: unknown[][] = [];
   let status = OrderStatus.ORDER_STATUS_AWAITING_PAYMENT;
   const order = () => ({ id: 'ord_1', customerId: 'alice', status }) as Order;
   const store = {
@@ -80,7 +84,11 @@ function paymentFixture(options: { claimable?: boolean; commit?: () => Promise<v
       await options.commit?.();
       return {};
     },
-    release: async () => void calls.push('release'),
+    release: async () => {
+      calls.push('release');
+      await options.release?.();
+      return {};
+    },
   } as unknown as RpcClient<typeof StockServiceService>;
   const domain = new OrderDomain({
     store,
@@ -88,8 +96,9 @@ function paymentFixture(options: { claimable?: boolean; commit?: () => Promise<v
     menu: { items: async () => [] },
     reservationTtlSeconds: 900,
     expiries: { dueBy: () => undefined },
+    logger: { warn: (...args: unknown[]) => void warnings.push(args) },
   });
-  return { domain, calls, order };
+  return { domain, calls, order, warnings };
 }
 
 test('a payment sells the stock before the order is marked paid', async () => {
@@ -133,4 +142,44 @@ test('an order being paid cannot be cancelled, and its expiry finishes the payme
   const settled = await domain.expire('ord_1');
   assert.equal(settled?.status, OrderStatus.ORDER_STATUS_PAID);
   assert.deepEqual(calls, ['transition failed', 'commit', 'transition paid']);
+});
+
+test('an order ended while stock is away stays ended; its release is left to the sweeper', async () => {
+  const gone = new RpcError(
+    status.FAILED_PRECONDITION,
+    'reservation_released',
+    'reservation ord_1 is expired',
+  );
+  const away = new RpcError(status.UNAVAILABLE, 'unavailable', 'stock is unavailable (circuit open)');
+  const { domain, calls, warnings } = paymentFixture({
+    commit: () => Promise.reject(gone),
+    release: () => Promise.reject(away),
+  });
+  const order = await domain.pay('ord_1');
+  assert.equal(order?.status, OrderStatus.ORDER_STATUS_FAILED);
+  // no 'mark released': the order keeps releasePending, which the sweeper acts on
+  assert.deepEqual(calls, ['claim', 'commit', 'transition failed (settling)', 'release']);
+  assert.equal(warnings.length, 1);
+});
+
+test('an event about an order that had already ended releases nothing', async () => {
+  const calls: string[] = [];
+  const store = {
+    transition: async () => undefined,
+    get: async () => ({ id: 'ord_1', status: OrderStatus.ORDER_STATUS_CANCELLED }) as Order,
+  } as unknown as OrderStore;
+  const stock = {
+    release: async () => void calls.push('release'),
+  } as unknown as RpcClient<typeof StockServiceService>;
+  const domain = new OrderDomain({
+    store,
+    stock,
+    menu: { items: async () => [] },
+    reservationTtlSeconds: 900,
+    expiries: { dueBy: () => undefined },
+    logger: { warn: () => undefined },
+  });
+  const order = await domain.advance('ord_1', OrderStatus.ORDER_STATUS_FAILED, { reason: 'late' });
+  assert.equal(order?.status, OrderStatus.ORDER_STATUS_CANCELLED);
+  assert.deepEqual(calls, []);
 });

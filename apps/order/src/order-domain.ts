@@ -1,6 +1,7 @@
 import type { Order, OrderLineInput, StockServiceService } from '@oms/contracts';
 import { OrderStatus } from '@oms/contracts';
 import { RpcError, type RpcClient } from '@oms/rpc';
+import type { Logger } from '@oms/logging';
 import { setOrderId } from '@oms/telemetry';
 import type { MenuPrices } from './menu-prices';
 import {
@@ -21,6 +22,7 @@ export interface OrderDomainDependencies {
   reservationTtlSeconds: number;
   /** Told of every new order's expiry, so that it is failed on time (the expiry sweeper). */
   expiries: { dueBy(at: Date): void };
+  logger: Pick<Logger, 'warn'>;
 }
 
 /** What moved an order: the payment link it now waits on, or why it ended. */
@@ -126,7 +128,7 @@ export class OrderDomain {
         { reason: 'reservation_expired' },
         { settlingPayment: true },
       );
-      if (failed) await this.releaseStock(orderId);
+      if (failed) await this.releaseOrDefer(orderId);
       return failed ?? store.get(orderId);
     }
     const paid = await store.transition(orderId, OrderStatus.ORDER_STATUS_PAID, {
@@ -138,8 +140,7 @@ export class OrderDomain {
   /**
    * Moves an order forward if the state machine allows it from where it is; a backward or repeated
    * move changes nothing. Returns the order as it is afterwards (undefined if it does not exist).
-   * An order that ends failed or cancelled gives its stock back; if that fails, it stays marked
-   * and the sweeper tries again.
+   * An order this call ends (failed or cancelled) gives its stock back.
    */
   async advance(
     orderId: string,
@@ -147,10 +148,22 @@ export class OrderDomain {
     changes: TransitionChanges = {},
   ): Promise<Order | undefined> {
     setOrderId(orderId);
-    const order =
-      (await this.deps.store.transition(orderId, to, changes)) ?? (await this.deps.store.get(orderId));
-    if (order && ENDS_RESERVATION.has(order.status)) await this.releaseStock(orderId);
-    return order;
+    const moved = await this.deps.store.transition(orderId, to, changes);
+    if (moved && ENDS_RESERVATION.has(moved.status)) await this.releaseOrDefer(orderId);
+    return moved ?? (await this.deps.store.get(orderId));
+  }
+
+  /**
+   * Gives an ended order's stock back now if stock answers. The order is marked (releasePending)
+   * in the same write that ended it, so if stock is away the expiry sweeper releases it later:
+   * the end of the order stands either way, and an event that ended it is not retried for it.
+   */
+  private async releaseOrDefer(orderId: string): Promise<void> {
+    try {
+      await this.releaseStock(orderId);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, 'order.id': orderId }, 'stock release deferred to the sweeper');
+    }
   }
 
   /** Gives an ended order's reservation back; idempotent (the release and the mark both are). */

@@ -19,6 +19,7 @@ export interface FaultRecord {
  */
 export class FaultInjector {
   private readonly random: () => number;
+  private readonly busy = new Map<string, Promise<FaultRecord>>();
 
   constructor(
     private readonly system: TestSystem,
@@ -29,7 +30,18 @@ export class FaultInjector {
     this.random = seededRandom(seed ^ 0xfa17);
   }
 
-  async inject(fault: Fault, startedAt: number): Promise<FaultRecord> {
+  /**
+   * Faults on one part take turns (a stripe-mock already stopped cannot be stopped again): one
+   * whose time comes while its part is still down begins once the part is back.
+   */
+  inject(fault: Fault, startedAt: number): Promise<FaultRecord> {
+    const part = fault.kind === 'kill' || fault.kind === 'pause' ? `service ${fault.service}` : fault.kind;
+    const turn = (this.busy.get(part) ?? Promise.resolve()).then(() => this.injectNow(fault, startedAt));
+    this.busy.set(part, turn);
+    return turn;
+  }
+
+  private async injectNow(fault: Fault, startedAt: number): Promise<FaultRecord> {
     const record: FaultRecord = { at: (Date.now() - startedAt) / 1000, name: describeFault(fault) };
     const began = Date.now();
     try {
