@@ -33,9 +33,11 @@ export function reportMarkdown(report: ChaosReport): string {
     '',
     '| orders | accepted (201) | completed (ready) | cancelled | failed | still open |',
     '|---|---|---|---|---|---|',
-    `| | ${orders.accepted} | ${orders.completed} | ${orders.cancelled} | ${orders.failed} | ${orders.open} |`,
+    `| count | ${orders.accepted} | ${orders.completed} | ${orders.cancelled} | ${orders.failed} | ${orders.open} |`,
     '',
-    `Create attempts ${requests.attempted}; refused with a documented 4xx ${requests.rejected}; never answered 201 through ` +
+    `Create attempts ${requests.attempted} (${(requests.attempted / (report.minutes * 60)).toFixed(1)}/s started of the ` +
+      `${report.ratePerSecond}/s asked for: the load generator shares the machine, and falls behind when it is saturated); ` +
+      `refused with a documented 4xx ${requests.rejected}; never answered 201 through ` +
       `the client's retries ${requests.unanswered}; idempotent replays ${requests.replays}; duplicate webhooks ${requests.duplicateWebhooks}.`,
     '',
     '| invariant | result | what broke it |',

@@ -108,19 +108,10 @@ export class RabbitNode {
     const exited = new Promise((done) => child.once('exit', done));
     process.kill(-child.pid!, 'SIGTERM');
     await exited;
-    await waitFor(
-      `RabbitMQ node ${this.name} to stop answering`,
-      async () => {
-        try {
-          const connection = await connect(this.url);
-          await connection.close();
-          return false;
-        } catch {
-          return true;
-        }
-      },
-      { timeoutMs: 30_000, intervalMs: 200 },
-    );
+    await waitFor(`RabbitMQ node ${this.name} to stop answering`, async () => !(await this.answers()), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
   }
 
   async destroy(): Promise<void> {
