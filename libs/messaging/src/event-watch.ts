@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Channel } from 'amqplib';
 import type { Logger } from '@oms/logging';
 import { decodeEvent, type DomainEvent } from './event';
+import { DELIVERY_SCOPE } from './delivery-scope';
 
 /**
  * A watcher sees every event whose type matches one of its patterns, as a copy: it is an observer
@@ -57,7 +58,7 @@ export async function startWatch(
     (message) => {
       if (!message) return;
       try {
-        watch.handler(decodeEvent(message.content));
+        DELIVERY_SCOPE.runInAsyncScope(() => watch.handler(decodeEvent(message.content)));
       } catch (error) {
         logger.warn({ err: error, queue, routingKey: message.fields.routingKey }, 'event watcher failed');
       }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpanKind, trace } from '@opentelemetry/api';
@@ -381,6 +382,20 @@ describe('MessageBus against the real RabbitMQ', () => {
     await bus.publish(afterwards);
     await waitFor('the delivery after the reconnect', () => received.includes(afterwards.id));
     assert.deepEqual(received, [before.id, afterwards.id]);
+  });
+
+  test('a handler runs outside the async context that opened the connection', async () => {
+    // as when a connection is (re)opened while a gRPC call is being served
+    const servingCall = new AsyncLocalStorage<string>();
+    const seen: (string | undefined)[] = [];
+    const bus = buses.create('order-context');
+    bus.subscribe('order.ready', async () => {
+      seen.push(servingCall.getStore());
+    });
+    await servingCall.run('a gRPC call with its deadline', () => bus.start());
+    await bus.publish(newEvent('order.ready', { orderId: 'order-context' }));
+    await waitFor('the delivery', () => seen.length === 1);
+    assert.deepEqual(seen, [undefined]);
   });
 
   test('a queue deleted under a running consumer is declared again and consumed', async () => {

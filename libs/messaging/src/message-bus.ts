@@ -2,6 +2,7 @@ import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } fr
 import type { Registry } from 'prom-client';
 import type { Logger } from '@oms/logging';
 import { ConfirmPublisher } from './confirm-publisher';
+import { DELIVERY_SCOPE } from './delivery-scope';
 import { openBrokerConnection } from './connection';
 import { handleDelivery, type EventHandler, type Subscription } from './consumer';
 import { inspectDeadLetters, moveDeadLetters, type DeadLetterQueueReport } from './dead-letters';
@@ -345,6 +346,10 @@ export class MessageBus {
   }
 
   private onMessage(session: Session, subscription: Subscription, message: ConsumeMessage | null): void {
+    DELIVERY_SCOPE.runInAsyncScope(() => this.deliver(session, subscription, message));
+  }
+
+  private deliver(session: Session, subscription: Subscription, message: ConsumeMessage | null): void {
     if (message === null) {
       // The broker cancelled the consumer: its queue was deleted. A new session re-declares it.
       if (!this.closing)
