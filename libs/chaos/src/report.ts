@@ -9,7 +9,15 @@ export interface ChaosReport {
   minutes: number;
   ratePerSecond: number;
   startedAt: string;
-  orders: { accepted: number; completed: number; cancelled: number; failed: number; open: number };
+  orders: {
+    accepted: number;
+    completed: number;
+    cancelled: number;
+    failed: number;
+    open: number;
+    /** Failed orders by the reason their last history entry gives. */
+    failedBecause: Record<string, number>;
+  };
   requests: {
     attempted: number;
     rejected: number;
@@ -17,6 +25,10 @@ export interface ChaosReport {
     replays: number;
     duplicateWebhooks: number;
   };
+  /** The load generator thread's nice value, or why it kept the default. */
+  generatorPriority: number | string;
+  /** Rounds of every fault. */
+  rounds: number;
   invariants: InvariantResult[];
   faults: FaultRecord[];
   timeline: Second[];
@@ -29,14 +41,21 @@ export function reportMarkdown(report: ChaosReport): string {
     `# Chaos run of ${report.startedAt}`,
     '',
     `Seed ${report.seed}, ${report.minutes} min at ${report.ratePerSecond} orders/s: **${report.passed ? 'PASSED' : 'FAILED'}**.`,
-    `Reproduce: \`npm run chaos -- --minutes ${report.minutes} --rate ${report.ratePerSecond} --seed ${report.seed}\`.`,
+    `Reproduce: \`npm run chaos -- --minutes ${report.minutes} --rate ${report.ratePerSecond} --seed ${report.seed} --rounds ${report.rounds}\`.`,
     '',
     '| orders | accepted (201) | completed (ready) | cancelled | failed | still open |',
     '|---|---|---|---|---|---|',
     `| count | ${orders.accepted} | ${orders.completed} | ${orders.cancelled} | ${orders.failed} | ${orders.open} |`,
     '',
+    `Failed, by reason: ${
+      Object.entries(orders.failedBecause)
+        .sort((a, b) => b[1] - a[1])
+        .map(([reason, n]) => `${reason} ${n}`)
+        .join('; ') || 'none'
+    }.`,
+    '',
     `Create attempts ${requests.attempted} (${(requests.attempted / (report.minutes * 60)).toFixed(1)}/s started of the ` +
-      `${report.ratePerSecond}/s asked for: the load generator shares the machine, and falls behind when it is saturated); ` +
+      `${report.ratePerSecond}/s asked for, by a load generator on a thread of its own at priority ${report.generatorPriority}); ` +
       `refused with a documented 4xx ${requests.rejected}; never answered 201 through ` +
       `the client's retries ${requests.unanswered}; idempotent replays ${requests.replays}; duplicate webhooks ${requests.duplicateWebhooks}.`,
     '',

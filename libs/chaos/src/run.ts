@@ -12,13 +12,17 @@ import { call, sleep } from './http';
 import { checkInvariants, readStores, settle, type DeadLetterQueue } from './invariants';
 import type { ChaosReport } from './report';
 import { CHAOS_SERVICES, faultSchedule } from './schedule';
-import { seedMenu, Traffic } from './traffic';
+import { seedMenu } from './traffic';
+import { TrafficThread } from './traffic-thread';
 
 export interface ChaosOptions {
   minutes: number;
   ratePerSecond: number;
   seed: number;
-  /** Rounds of every fault; by default one per two minutes, at least one. */
+  /**
+   * Rounds of every fault; by default one per three minutes, at least one. Denser schedules keep
+   * the system recovering all the time, and then the run shows little but recovery.
+   */
   rounds?: number;
   log?: (line: string) => void;
 }
@@ -64,23 +68,24 @@ async function runOnSystem(
   log: (line: string) => void,
 ): Promise<ChaosReport> {
   const seconds = Math.round(options.minutes * 60);
-  const rounds = options.rounds ?? Math.max(1, Math.floor(options.minutes / 2));
+  const rounds = options.rounds ?? Math.max(1, Math.floor(options.minutes / 3));
   for (const service of CHAOS_SERVICES) await system.add(service as SystemServiceName, env);
   const gateways = () => system.running('gateway').map((g) => `http://127.0.0.1:${g.port}`);
   const initialStock = Math.ceil((options.ratePerSecond * seconds * 3) / ITEMS.length) + 100;
   await seedMenu(gateways()[0]!, ITEMS, initialStock);
   log(`system ${system.deployment} up: 2 × ${CHAOS_SERVICES.join(', ')}; ${initialStock} of each item`);
 
-  const traffic = new Traffic({
+  const traffic = new TrafficThread({
     seed: options.seed,
     ratePerSecond: options.ratePerSecond,
     items: ITEMS,
     gateways,
   });
+  const generatorPriority = await traffic.started;
+  log(`load generator on its own thread, priority ${generatorPriority}`);
   const rss = new Map<string, number[]>();
   const sampler = setInterval(() => sampleRss(system, rss), 5000);
   const startedAt = Date.now();
-  traffic.start();
   const faults = await runFaults(new FaultInjector(system, broker, env, options.seed), {
     schedule: faultSchedule(options.seed, seconds * 0.7, rounds),
     startedAt,
@@ -88,36 +93,44 @@ async function runOnSystem(
   });
   await sleep(Math.max(0, startedAt + seconds * 1000 - Date.now()));
   log('traffic stops; waiting for the flows under way');
-  await traffic.stop();
+  const outcome = await traffic.stop();
   clearInterval(sampler);
   const settled = await settle(mongoUrl, system.deployment, 120_000);
   log(settled ? 'settled' : 'did not settle within 120 s; checking anyway');
   const stores = await readStores(mongoUrl, system.deployment);
   const deadLetters = await listDeadLetters(gateways()[0]!);
-  const invariants = checkInvariants({ ...stores, known: traffic.orders, initialStock, deadLetters, rss });
-  if (traffic.violations.length > 0)
+  const invariants = checkInvariants({ ...stores, known: outcome.orders, initialStock, deadLetters, rss });
+  if (outcome.violations.length > 0)
     invariants.push({
       name: 'the traffic saw no contradiction',
       passed: false,
-      failures: traffic.violations,
+      failures: outcome.violations,
     });
   const count = (status: string) => stores.orders.filter((o) => o.status === status).length;
+  const failedBecause: Record<string, number> = {};
+  for (const order of stores.orders.filter((o) => o.status === 'failed')) {
+    const reason = order.history.at(-1)?.reason ?? 'no reason recorded';
+    failedBecause[reason] = (failedBecause[reason] ?? 0) + 1;
+  }
   return {
     seed: options.seed,
     minutes: options.minutes,
     ratePerSecond: options.ratePerSecond,
     startedAt: new Date(startedAt).toISOString(),
     orders: {
-      accepted: traffic.orders.size,
+      accepted: outcome.orders.size,
       completed: count('ready'),
       cancelled: count('cancelled'),
       failed: count('failed'),
       open: stores.orders.length - count('ready') - count('cancelled') - count('failed'),
+      failedBecause,
     },
-    requests: { ...traffic.counts },
+    requests: { ...outcome.counts },
+    generatorPriority,
+    rounds,
     invariants,
     faults,
-    timeline: traffic.seconds,
+    timeline: outcome.seconds,
     passed: invariants.every((i) => i.passed) && faults.every((f) => !f.error),
   };
 }
