@@ -7,14 +7,20 @@ import { kitchenHandlers } from './handlers';
 import { KITCHEN_IDLE_POLL_MS, KitchenLine } from './kitchen-line';
 import { TicketStore } from './ticket-store';
 
+/**
+ * The kitchen line's pace: tickets prepared at once, the (simulated) time each takes, and how often
+ * the line looks for more.
+ */
+const KITCHEN_LINE_CONFIG = Type.Object({
+  KITCHEN_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
+  KITCHEN_PREP_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 3000 }),
+  KITCHEN_POLL_MS: Type.Integer({ minimum: 20, maximum: 60_000, default: 250 }),
+});
+
 void runGrpcService({
   name: 'kitchen',
   telemetry,
-  config: Type.Object({
-    KITCHEN_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
-    KITCHEN_PREP_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 3000 }),
-    KITCHEN_POLL_MS: Type.Integer({ minimum: 20, maximum: 60_000, default: 250 }),
-  }),
+  config: KITCHEN_LINE_CONFIG,
   async setup({ config, database, logger, instance, messaging, every }) {
     const store = await TicketStore.open(await database(), messaging.relayOutbox);
     const polls = every(

@@ -7,15 +7,8 @@ import {
   type TicketEventData,
   TicketStatus,
 } from '@oms/contracts';
-import {
-  newEvent,
-  openOutboxCollection,
-  stageEvents,
-  type OutboxFields,
-  type OutboxHandOff,
-  type RelayOutbox,
-} from '@oms/messaging';
-import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
+import { newEvent, OutboxStore, stageEvents, type OutboxFields, type RelayOutbox } from '@oms/messaging';
+import { isDuplicateKeyError, type Versioned } from '@oms/persistence';
 import { withCapturedTraceContext } from '@oms/telemetry';
 
 /** A ticket's status as its document stores it (and the list filter names it): the lowercase name. */
@@ -66,26 +59,21 @@ const ticketEvent = (type: string, doc: { _id: string; orderId: string }) =>
  * Kitchen tickets, one per paid order (a unique key). A cook claims a ticket with one conditional
  * update (still queued, or its lease lapsed) and only the lease holder can mark it ready.
  */
-export class TicketStore {
-  private constructor(
-    private readonly tickets: VersionedCollection<TicketDocument>,
-    private readonly outbox: OutboxHandOff,
-  ) {}
-
+export class TicketStore extends OutboxStore<TicketDocument> {
   static async open(db: Db, relayOutbox: RelayOutbox<TicketDocument>): Promise<TicketStore> {
-    const { documents, outbox } = await openOutboxCollection(db, 'tickets', relayOutbox, [
+    const opened = await this.openCollection(db, 'tickets', relayOutbox, [
       // One ticket per order, however often the paid event is delivered.
       { keys: { orderId: 1 }, options: { unique: true } },
       // The line asks for one status at a time ('queued', 'preparing'): equalities the index serves.
       { keys: { status: 1, createdAt: 1 } },
     ]);
-    return new TicketStore(documents, outbox);
+    return new TicketStore(opened);
   }
 
   /** Creates the order's ticket; false when it already has one. */
   async createForPaidOrder(order: OrderPaidData, traceContext: Record<string, string>): Promise<boolean> {
     try {
-      await this.tickets.insertOne({
+      await this.documents.insertOne({
         _id: `tkt_${randomUUID()}`,
         orderId: order.orderId,
         status: 'queued',
@@ -108,7 +96,7 @@ export class TicketStore {
     const query: Record<string, string> = {};
     if (filter.status) query.status = filter.status;
     if (filter.orderId) query.orderId = filter.orderId;
-    const docs = await this.tickets.collection
+    const docs = await this.documents.collection
       .find(query, { projection: { outbox: 0 } })
       .sort({ createdAt: -1 })
       .limit(500)
@@ -118,7 +106,7 @@ export class TicketStore {
 
   /** Takes the oldest queued ticket, and stages `kitchen.ticket_started` in the same write. */
   async claimQueued(cook: string, leaseMs: number): Promise<TicketDocument | null> {
-    const candidate = await this.tickets.collection
+    const candidate = await this.documents.collection
       .find({ status: 'queued' }, { projection: { orderId: 1, traceContext: 1 } })
       .sort({ createdAt: 1 })
       .limit(1)
@@ -144,7 +132,7 @@ export class TicketStore {
   /** Takes over a ticket whose cook stopped (crashed or shut down) mid-preparation. */
   async claimAbandoned(cook: string, leaseMs: number): Promise<TicketDocument | null> {
     const now = new Date();
-    const abandoned = await this.tickets.collection
+    const abandoned = await this.documents.collection
       .find({ status: 'preparing', leaseUntil: { $lt: now } }, { projection: { _id: 1 } })
       .limit(1)
       .next();
@@ -157,7 +145,7 @@ export class TicketStore {
 
   /** Marks it ready (only the lease holder can) and stages `kitchen.ticket_ready`. */
   async markReady(ticket: TicketDocument, cook: string): Promise<boolean> {
-    const ready = await this.tickets.findOneAndUpdate(
+    const ready = await this.documents.findOneAndUpdate(
       { _id: ticket._id, status: 'preparing', leaseOwner: cook },
       {
         $set: {
@@ -175,10 +163,10 @@ export class TicketStore {
 
   /** On shutdown: hand unfinished tickets back at once instead of waiting for the lease to lapse. */
   async releaseLeases(cook: string): Promise<void> {
-    for (const ticket of await this.tickets.collection
+    for (const ticket of await this.documents.collection
       .find({ status: 'preparing', leaseOwner: cook }, { projection: { _id: 1 } })
       .toArray()) {
-      await this.tickets.updateOne(
+      await this.documents.updateOne(
         { _id: ticket._id, status: 'preparing', leaseOwner: cook },
         { $set: { leaseUntil: new Date(0) } },
       );
@@ -189,7 +177,7 @@ export class TicketStore {
     filter: Filter<TicketDocument>,
     set: Record<string, unknown>,
   ): Promise<TicketDocument | null> {
-    const claimed = await this.tickets.findOneAndUpdate(filter, { $set: set });
+    const claimed = await this.documents.findOneAndUpdate(filter, { $set: set });
     if (claimed?.outboxPending) this.outbox.handOff(claimed);
     return claimed;
   }

@@ -4,12 +4,24 @@ import { status } from '@grpc/grpc-js';
 import { OrderStatus, ReservationStatus, type Order, type StockServiceService } from '@oms/contracts';
 import { DomainError } from '@oms/domain';
 import { RpcError, type RpcClient } from '@oms/rpc';
-import { OrderDomain } from './order-domain';
+import { OrderDomain, type OrderDomainDependencies } from './order-domain';
 import { STATUS_NAMES } from './order-rules';
 import type { NewOrder, OrderStore } from './order-store';
 
 const refusal = (reason: string) => (error: unknown) =>
   error instanceof DomainError && error.kind === 'precondition_failed' && error.reason === reason;
+
+/** A domain over these fakes, with an empty menu, no expiry schedule and a silent logger unless given. */
+const domainOver = (
+  fakes: Pick<OrderDomainDependencies, 'store' | 'stock'> & Partial<OrderDomainDependencies>,
+) =>
+  new OrderDomain({
+    menu: { items: async () => [] },
+    reservationTtlSeconds: 900,
+    expiries: { dueBy: () => undefined },
+    logger: { warn: () => undefined },
+    ...fakes,
+  });
 
 test('an order lapses when its reservation does, however late the reservation answered', async () => {
   const reservationExpiresAt = '2026-11-29T08:00:00.000Z';
@@ -32,15 +44,13 @@ test('an order lapses when its reservation does, however late the reservation an
       return { id: order.id };
     },
   } as unknown as OrderStore;
-  const domain = new OrderDomain({
+  const domain = domainOver({
     store,
     stock,
     menu: {
       items: async () => [{ id: 'pizza', name: 'Pizza', description: '', priceCents: 900, currency: 'usd' }],
     },
-    reservationTtlSeconds: 900,
     expiries: { dueBy: (at) => announced.push(at) },
-    logger: { warn: () => undefined },
   });
 
   await domain.create('alice', [{ itemId: 'pizza', quantity: 1 }], 'request-1');
@@ -90,12 +100,9 @@ function paymentFixture(
       return {};
     },
   } as unknown as RpcClient<typeof StockServiceService>;
-  const domain = new OrderDomain({
+  const domain = domainOver({
     store,
     stock,
-    menu: { items: async () => [] },
-    reservationTtlSeconds: 900,
-    expiries: { dueBy: () => undefined },
     logger: { warn: (...args: unknown[]) => void warnings.push(args) },
   });
   return { domain, calls, order, warnings };
@@ -171,14 +178,7 @@ test('an event about an order that had already ended releases nothing', async ()
   const stock = {
     release: async () => void calls.push('release'),
   } as unknown as RpcClient<typeof StockServiceService>;
-  const domain = new OrderDomain({
-    store,
-    stock,
-    menu: { items: async () => [] },
-    reservationTtlSeconds: 900,
-    expiries: { dueBy: () => undefined },
-    logger: { warn: () => undefined },
-  });
+  const domain = domainOver({ store, stock });
   const order = await domain.advance('ord_1', OrderStatus.ORDER_STATUS_FAILED, { reason: 'late' });
   assert.equal(order?.status, OrderStatus.ORDER_STATUS_CANCELLED);
   assert.deepEqual(calls, []);

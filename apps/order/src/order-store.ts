@@ -10,15 +10,14 @@ import {
 } from '@oms/contracts';
 import {
   newEvent,
-  openOutboxCollection,
+  OutboxStore,
   stageEvents,
   stageEventsForInsert,
   type DomainEvent,
   type OutboxFields,
-  type OutboxHandOff,
   type RelayOutbox,
 } from '@oms/messaging';
-import { findDueByStatus, isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
+import { findDueByStatus, isDuplicateKeyError, type Versioned } from '@oms/persistence';
 import { STATUS_NAMES, statusesBefore } from './order-rules';
 
 type StatusName = string;
@@ -112,20 +111,15 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefin
   return undefined;
 }
 
-export class OrderStore {
-  private constructor(
-    private readonly orders: VersionedCollection<OrderDocument>,
-    private readonly outbox: OutboxHandOff,
-  ) {}
-
+export class OrderStore extends OutboxStore<OrderDocument> {
   static async open(db: Db, relayOutbox: RelayOutbox<OrderDocument>): Promise<OrderStore> {
-    const { documents, outbox } = await openOutboxCollection(db, 'orders', relayOutbox, [
+    const opened = await this.openCollection(db, 'orders', relayOutbox, [
       { keys: { customerId: 1, createdAt: -1 } },
       // The sweeper asks for one status at a time, and for releasePending: equalities an index serves.
       { keys: { status: 1, expiresAt: 1 } },
       { keys: { releasePending: 1 } },
     ]);
-    return new OrderStore(documents, outbox);
+    return new OrderStore(opened);
   }
 
   /** Inserts a pending order with its order.created event; a repeated id returns the existing one. */
@@ -153,10 +147,10 @@ export class OrderStore {
     };
     const staged = { ...doc, ...stageEventsForInsert([newEvent(EventTypes.orderCreated, created)]) };
     try {
-      await this.orders.insertOne(staged);
+      await this.documents.insertOne(staged);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      const existing = await this.orders.collection.findOne({ _id: order.id });
+      const existing = await this.documents.collection.findOne({ _id: order.id });
       if (!existing) throw error;
       return toOrder(existing);
     }
@@ -165,7 +159,7 @@ export class OrderStore {
   }
 
   async get(orderId: string): Promise<Order | undefined> {
-    const doc = await this.orders.collection.findOne({ _id: orderId }, { projection: { outbox: 0 } });
+    const doc = await this.documents.collection.findOne({ _id: orderId }, { projection: { outbox: 0 } });
     return doc ? toOrder(doc) : undefined;
   }
 
@@ -183,7 +177,7 @@ export class OrderStore {
         { createdAt: after.createdAt, _id: { $lt: after.id } },
       ];
     }
-    const docs = await this.orders.collection
+    const docs = await this.documents.collection
       .find(filter, { projection: { outbox: 0 } })
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit + 1)
@@ -202,7 +196,7 @@ export class OrderStore {
    * time, so that its payment can be finished. False when the order is past payment or has ended.
    */
   async claimForPayment(orderId: string, now = new Date()): Promise<boolean> {
-    const { matchedCount } = await this.orders.updateOne(
+    const { matchedCount } = await this.documents.updateOne(
       {
         _id: orderId,
         status: { $in: UNPAID },
@@ -240,13 +234,16 @@ export class OrderStore {
     // order.paid carries the lines, which never change after creation: read them first.
     const lines =
       next === OrderStatus.ORDER_STATUS_PAID
-        ? await this.orders.collection.findOne({ _id: orderId }, { projection: { customerId: 1, items: 1 } })
+        ? await this.documents.collection.findOne(
+            { _id: orderId },
+            { projection: { customerId: 1, items: 1 } },
+          )
         : null;
     const events = lines ? eventsFor(next, lines) : [];
     const step = changes.reason
       ? { status: statusName(next), at: now, reason: changes.reason }
       : { status: statusName(next), at: now };
-    const doc = await this.orders.findOneAndUpdate(
+    const doc = await this.documents.findOneAndUpdate(
       { _id: orderId, status: { $in: statusesBefore(next).map(statusName) }, ...paymentClaim },
       {
         $set: { ...set, ...stageEvents(events).$set },
@@ -260,7 +257,10 @@ export class OrderStore {
   }
 
   async markStockReleased(orderId: string): Promise<void> {
-    await this.orders.updateOne({ _id: orderId, releasePending: true }, { $unset: { releasePending: '' } });
+    await this.documents.updateOne(
+      { _id: orderId, releasePending: true },
+      { $unset: { releasePending: '' } },
+    );
   }
 
   /**
@@ -268,7 +268,7 @@ export class OrderStore {
    * until then rather than asking every second. One query per status (each an index lookup).
    */
   async findExpired(now: Date, limit: number): Promise<{ expired: Order[]; nextExpiry?: Date }> {
-    const { due, nextDue } = await findDueByStatus(this.orders.collection, {
+    const { due, nextDue } = await findDueByStatus(this.documents.collection, {
       statuses: UNPAID,
       dueField: 'expiresAt',
       now,
@@ -280,7 +280,7 @@ export class OrderStore {
 
   /** Cancelled or failed orders whose stock release has not been confirmed yet. */
   async findUnreleased(limit: number): Promise<Order[]> {
-    const docs = await this.orders.collection
+    const docs = await this.documents.collection
       .find({ releasePending: true }, { limit, projection: { outbox: 0 } })
       .toArray();
     return docs.map(toOrder);

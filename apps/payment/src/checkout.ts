@@ -1,13 +1,6 @@
 import type Stripe from 'stripe';
-import {
-  circuitBreaker,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  handleWhen,
-  retry,
-  wrap,
-  type IPolicy,
-} from 'cockatiel';
+import { wrap, type IPolicy } from 'cockatiel';
+import { retryAndBreaker } from '@oms/resilience';
 import type { PaymentDocument } from './payment-store';
 
 /** Failures a later attempt can cure: Stripe unreachable, overloaded or erring on its side. */
@@ -42,17 +35,16 @@ export class Checkout {
     private readonly options: CheckoutOptions,
     breakerHalfOpenMs = 5000,
   ) {
-    this.breaker = circuitBreaker(handleWhen(isTransientStripeError), {
-      halfOpenAfter: breakerHalfOpenMs,
-      breaker: new ConsecutiveBreaker(3),
+    const { retries, breaker } = retryAndBreaker({
+      retryWhen: isTransientStripeError,
+      breakWhen: isTransientStripeError,
+      retryAttempts: 2,
+      backoffMs: { initial: 100, max: 1000 },
+      breakerFailures: 3,
+      breakerHalfOpenMs,
     });
-    this.policy = wrap(
-      retry(handleWhen(isTransientStripeError), {
-        maxAttempts: 2,
-        backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }),
-      }),
-      this.breaker,
-    );
+    this.breaker = breaker;
+    this.policy = wrap(retries, breaker);
   }
 
   breakerState(): string {

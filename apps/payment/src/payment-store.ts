@@ -10,14 +10,13 @@ import {
 } from '@oms/contracts';
 import {
   newEvent,
-  openOutboxCollection,
+  OutboxStore,
   stageEvents,
   stageEventsForInsert,
   type OutboxFields,
-  type OutboxHandOff,
   type RelayOutbox,
 } from '@oms/messaging';
-import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
+import { isDuplicateKeyError, type Versioned } from '@oms/persistence';
 
 /** A payment's status as its document stores it: the lowercase name, as orders store theirs. */
 export type PaymentStatusName = 'session_pending' | 'awaiting_payment' | 'paid' | 'failed';
@@ -93,18 +92,13 @@ const sessionCreatedEvent = (orderId: string, session: { id: string; url: string
  * Payments, one per order. Every state change is one conditional update whose filter holds the
  * statuses it may leave, and stages its event in the same write.
  */
-export class PaymentStore {
-  private constructor(
-    private readonly payments: VersionedCollection<PaymentDocument>,
-    private readonly outbox: OutboxHandOff,
-  ) {}
-
+export class PaymentStore extends OutboxStore<PaymentDocument> {
   static async open(db: Db, relayOutbox: RelayOutbox<PaymentDocument>): Promise<PaymentStore> {
-    const { documents, outbox } = await openOutboxCollection(db, 'payments', relayOutbox, [
+    const opened = await this.openCollection(db, 'payments', relayOutbox, [
       // The retry loop asks for status 'session_pending': an equality the index serves.
       { keys: { status: 1, nextAttemptAt: 1 } },
     ]);
-    return new PaymentStore(documents, outbox);
+    return new PaymentStore(opened);
   }
 
   async get(orderId: string): Promise<Payment | undefined> {
@@ -113,13 +107,13 @@ export class PaymentStore {
   }
 
   async document(orderId: string): Promise<PaymentDocument | null> {
-    return this.payments.collection.findOne({ _id: orderId }, { projection: { outbox: 0 } });
+    return this.documents.collection.findOne({ _id: orderId }, { projection: { outbox: 0 } });
   }
 
   /** Records a payment whose session could not be created yet; an existing payment is left as it is. */
   async recordPending(payment: Omit<PaymentDocument, 'v'>): Promise<void> {
     try {
-      await this.payments.insertOne(payment);
+      await this.documents.insertOne(payment);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
@@ -141,7 +135,7 @@ export class PaymentStore {
       ...stageEventsForInsert([sessionCreatedEvent(payment._id, session)]),
     };
     try {
-      await this.payments.insertOne(doc);
+      await this.documents.insertOne(doc);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       return this.sessionCreated(payment._id, session);
@@ -165,7 +159,7 @@ export class PaymentStore {
 
   /** Orders still waiting for a Checkout Session whose retry time has come. */
   async dueForSession(now: Date, limit: number): Promise<PaymentDocument[]> {
-    return this.payments.collection
+    return this.documents.collection
       .find({ status: 'session_pending', nextAttemptAt: { $lte: now } }, { projection: { outbox: 0 } })
       .limit(limit)
       .toArray();
@@ -173,7 +167,7 @@ export class PaymentStore {
 
   /** When the earliest pending session attempt is due (only payments that met a Stripe outage). */
   async nextSessionAttemptAt(): Promise<Date | undefined> {
-    const [next] = await this.payments.collection
+    const [next] = await this.documents.collection
       .find({ status: 'session_pending' }, { projection: { nextAttemptAt: 1 } })
       .sort({ nextAttemptAt: 1 })
       .limit(1)
@@ -204,7 +198,7 @@ export class PaymentStore {
     amountCents: number | null,
     currency: string | null,
   ): Promise<void> {
-    await this.payments.updateOne(
+    await this.documents.updateOne(
       { _id: orderId, 'mismatches.eventId': { $ne: eventId } },
       {
         $push: { mismatches: { eventId, amountCents, currency, at: new Date() } },
@@ -219,7 +213,7 @@ export class PaymentStore {
     from: PaymentStatusName[],
     changes: Record<string, unknown>,
   ): Promise<boolean> {
-    const moved = await this.payments.findOneAndUpdate(
+    const moved = await this.documents.findOneAndUpdate(
       { _id: orderId, status: { $in: from } },
       { $set: { ...changes, updatedAt: new Date() } },
     );

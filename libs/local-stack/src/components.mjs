@@ -173,19 +173,29 @@ function run(command, args, { logFile, timeoutMs }) {
 // only check it), `probe(addr)` (false, or details of what answers), `ports(addr)` (must be
 // free before starting), `prepare(addr, ctx)` (the command to start), `where(addr, info)`.
 
+/**
+ * What a component at one address needs of it: the address is `envVar` (or its default), and the
+ * port to keep free is the address's own, or `defaultPort` when the address names none.
+ */
+function atOneUrl(envVar, defaultPort, scheme = 'http') {
+  return {
+    envVars: [envVar],
+    addresses: (env) => ({ url: componentAddresses(env)[envVar] }),
+    external: (env) => (overridden(env, envVar) ? envVar : undefined),
+    ports: ({ url }) => {
+      const u = parseUrl(url, scheme);
+      return [{ host: u.hostname, port: Number(u.port || defaultPort) }];
+    },
+  };
+}
+
 const consul = {
   name: 'consul',
-  envVars: ['CONSUL_URL'],
+  ...atOneUrl('CONSUL_URL', 8500),
   markers: ['consul'],
   healthTimeoutMs: 60_000,
-  addresses: (env) => ({ url: componentAddresses(env).CONSUL_URL }),
-  external: (env) => (overridden(env, 'CONSUL_URL') ? 'CONSUL_URL' : undefined),
   probeLabel: 'GET /v1/status/leader returns a leader',
   probe: async ({ url }) => ((await consulHealthy(url)) ? {} : false),
-  ports: ({ url }) => {
-    const u = parseUrl(url);
-    return [{ host: u.hostname, port: Number(u.port || 8500) }];
-  },
   async prepare({ url }, ctx) {
     const u = parseUrl(url);
     return {
@@ -210,11 +220,9 @@ const consul = {
 
 const rabbitmq = {
   name: 'rabbitmq',
-  envVars: ['AMQP_URL'],
+  ...atOneUrl('AMQP_URL', 5672, 'amqp'),
   markers: ['rabbitmq-server', 'beam.smp'],
   healthTimeoutMs: 180_000,
-  addresses: (env) => ({ url: componentAddresses(env).AMQP_URL }),
-  external: (env) => (overridden(env, 'AMQP_URL') ? 'AMQP_URL' : undefined),
   probeLabel: 'an AMQP connection with login',
   async probe({ url }) {
     const amqp = await amqpHealthy(url);
@@ -223,10 +231,6 @@ const rabbitmq = {
     const management = `http://${u.hostname}:15672`;
     const { status } = await httpGet(management, { timeoutMs: 1_000 });
     return { version: amqp.version, management: status > 0 ? management : undefined };
-  },
-  ports: ({ url }) => {
-    const u = parseUrl(url, 'amqp');
-    return [{ host: u.hostname, port: Number(u.port || 5672) }];
   },
   async prepare({ url }, ctx) {
     // Our own node (own name, ports, data and logs under .stack/), never the machine's broker.
@@ -353,18 +357,12 @@ const postgres = {
 
 const mongo = {
   name: 'mongo',
-  envVars: ['MONGO_URL'],
+  ...atOneUrl('MONGO_URL', 27017, 'mongodb'),
   markers: ['mongod', 'ferretdb'],
   dependsOn: ['postgres'],
   healthTimeoutMs: 60_000,
-  addresses: (env) => ({ url: componentAddresses(env).MONGO_URL }),
-  external: (env) => (overridden(env, 'MONGO_URL') ? 'MONGO_URL' : undefined),
   probeLabel: 'a MongoDB driver ping',
   probe: ({ url }) => mongoHealthy(url),
-  ports: ({ url }) => {
-    const u = parseUrl(url, 'mongodb');
-    return [{ host: u.hostname, port: Number(u.port || 27017) }];
-  },
   /**
    * Runs on every `up` before anything is probed or started: for FerretDB, gets its PostgreSQL
    * database ready (ferretdb.sql), and restarts a FerretDB of ours that runs with other settings
@@ -479,17 +477,11 @@ const jaeger = {
 
 const stripeMock = {
   name: 'stripe-mock',
-  envVars: ['STRIPE_API_URL'],
+  ...atOneUrl('STRIPE_API_URL', 12111),
   markers: ['stripe-mock'],
   healthTimeoutMs: 30_000,
-  addresses: (env) => ({ url: componentAddresses(env).STRIPE_API_URL }),
-  external: (env) => (overridden(env, 'STRIPE_API_URL') ? 'STRIPE_API_URL' : undefined),
   probeLabel: 'GET /v1/customers with a test key answers 200',
   probe: async ({ url }) => ((await stripeHealthy(url)) ? {} : false),
-  ports: ({ url }) => {
-    const u = parseUrl(url);
-    return [{ host: u.hostname, port: Number(u.port || 12111) }];
-  },
   async prepare({ url }, ctx) {
     const u = parseUrl(url);
     const port = Number(u.port || 12111);

@@ -18,5 +18,10 @@ export {
   type RelayOutbox,
   type StagedDocument,
 } from './outbox';
-export { openOutboxCollection, type IndexDefinition } from './outbox-collection';
+export {
+  openOutboxCollection,
+  OutboxStore,
+  type IndexDefinition,
+  type OutboxCollection,
+} from './outbox-collection';
 export { Inbox } from './inbox';

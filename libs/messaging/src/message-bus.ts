@@ -50,15 +50,18 @@ export interface OnOptions {
   isPermanent?: (error: unknown) => boolean;
 }
 
-/** The channels of one live connection. Replaced wholesale after every reconnect. */
+/**
+ * The channels of one live connection. Replaced wholesale after every reconnect: only `open`
+ * changes, once, when the connection or a channel closes.
+ */
 interface Session {
-  connection: ChannelModel;
-  consumer: Channel;
-  publisher: ConfirmPublisher;
+  readonly connection: ChannelModel;
+  readonly consumer: Channel;
+  readonly publisher: ConfirmPublisher;
   /** Event type → consumer tag ('' while the consumer is being set up). */
-  consumerTags: Map<string, string>;
+  readonly consumerTags: Map<string, string>;
   /** Watch → consumer tag of its exclusive queue on this connection ('' while being set up). */
-  watching: Map<EventWatch, string>;
+  readonly watching: Map<EventWatch, string>;
   open: boolean;
 }
 

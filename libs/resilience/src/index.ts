@@ -1,5 +1,7 @@
 export {
   createTargetPolicy,
+  retryAndBreaker,
+  type RetryAndBreakerOptions,
   type TargetPolicy,
   type TargetPolicyOptions,
   type BreakerStateName,

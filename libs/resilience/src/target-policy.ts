@@ -7,7 +7,9 @@ import {
   handleWhen,
   retry,
   wrap,
+  type CircuitBreakerPolicy,
   type IPolicy,
+  type RetryPolicy,
 } from 'cockatiel';
 import { countsAgainstBreaker, isTransient } from './classify';
 
@@ -37,22 +39,57 @@ const STATE_NAMES: Record<CircuitState, BreakerStateName> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
+/** What `retryAndBreaker` builds its two policies from. */
+export interface RetryAndBreakerOptions extends Pick<
+  TargetPolicyOptions,
+  'retryAttempts' | 'breakerFailures' | 'breakerHalfOpenMs'
+> {
+  /** Failures another attempt may cure. */
+  retryWhen: (error: Error) => boolean;
+  /** Failures that count towards opening the breaker. */
+  breakWhen: (error: Error) => boolean;
+  /** The first and the longest pause between attempts; exponential with jitter in between. */
+  backoffMs: { initial: number; max: number };
+}
+
+/**
+ * A retry with exponential backoff, and a breaker that opens after consecutive failures. Wrapped
+ * retries outside (`wrap(retries, breaker)`), every attempt counts towards the breaker, and an open
+ * breaker fails the attempts left at once.
+ */
+export function retryAndBreaker(options: RetryAndBreakerOptions): {
+  retries: RetryPolicy;
+  breaker: CircuitBreakerPolicy;
+} {
+  return {
+    retries: retry(handleWhen(options.retryWhen), {
+      maxAttempts: options.retryAttempts,
+      backoff: new ExponentialBackoff({
+        initialDelay: options.backoffMs.initial,
+        maxDelay: options.backoffMs.max,
+      }),
+    }),
+    breaker: circuitBreaker(handleWhen(options.breakWhen), {
+      halfOpenAfter: options.breakerHalfOpenMs,
+      breaker: new ConsecutiveBreaker(options.breakerFailures),
+    }),
+  };
+}
+
 /**
  * bulkhead → retry (transient errors of idempotent methods only, exponential backoff with jitter)
  * → circuit breaker. The deadline (total budget) is carried by the gRPC call itself, so every
  * attempt shares it and a retry never outlives the caller.
  */
 export function createTargetPolicy(options: TargetPolicyOptions): TargetPolicy {
-  const breaker = circuitBreaker(handleWhen(countsAgainstBreaker), {
-    halfOpenAfter: options.breakerHalfOpenMs,
-    breaker: new ConsecutiveBreaker(options.breakerFailures),
+  const { retries, breaker } = retryAndBreaker({
+    ...options,
+    retryWhen: isTransient,
+    breakWhen: countsAgainstBreaker,
+    backoffMs: { initial: 25, max: 500 },
   });
   breaker.onStateChange((state) => options.onBreakerStateChange?.(STATE_NAMES[state]));
   const limiter = bulkhead(options.bulkheadLimit, options.bulkheadQueue);
-  const retries = retry(handleWhen(isTransient), {
-    maxAttempts: options.retryAttempts,
-    backoff: new ExponentialBackoff({ initialDelay: 25, maxDelay: 500 }),
-  });
   const idempotentPolicy: IPolicy = wrap(limiter, retries, breaker);
   const onceOnlyPolicy: IPolicy = wrap(limiter, breaker);
   return {

@@ -6,18 +6,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { render, withField, type Entries } from './hostile-bodies';
-import {
-  deepValue,
-  hostileKey,
-  idString,
-  INVALID_UTF8,
-  jsonText,
-  notAnInteger,
-  notAString,
-  operatorValue,
-  pollutionValue,
-  type JsonText,
-} from './hostile-values';
+import * as hostile from './hostile-values';
 
 /** How the Stripe-Signature header is made once the body is final. */
 export type SigningMode =
@@ -43,8 +32,8 @@ const EVENT_TYPES = [
 /** A genuine-looking event about an order that does not exist: accepting it changes nothing. */
 export const plausibleEvent = fc
   .tuple(
-    idString(16, 24),
-    idString(8, 16),
+    hostile.idString(16, 24),
+    hostile.idString(8, 16),
     fc.constantFrom(...EVENT_TYPES),
     fc.integer({ min: 0, max: 100_000 }),
   )
@@ -52,13 +41,13 @@ export const plausibleEvent = fc
     const eventId = `evt_hostile_${eventSuffix}`;
     const orderId = `ord_hostile_${orderSuffix}`;
     const session: Entries = [
-      ['"id"', jsonText(`cs_hostile_${orderSuffix}`)],
+      ['"id"', hostile.jsonText(`cs_hostile_${orderSuffix}`)],
       ['"object"', '"checkout.session"'],
-      ['"client_reference_id"', jsonText(orderId)],
+      ['"client_reference_id"', hostile.jsonText(orderId)],
       [
         '"metadata"',
         render([
-          ['"orderId"', jsonText(orderId)],
+          ['"orderId"', hostile.jsonText(orderId)],
           ['"customerId"', '"hostile"'],
         ]),
       ],
@@ -67,9 +56,9 @@ export const plausibleEvent = fc
       ['"payment_status"', type === EVENT_TYPES[0] ? '"paid"' : '"unpaid"'],
     ];
     const event: Entries = [
-      ['"id"', jsonText(eventId)],
+      ['"id"', hostile.jsonText(eventId)],
       ['"object"', '"event"'],
-      ['"type"', jsonText(type)],
+      ['"type"', hostile.jsonText(type)],
       ['"created"', '1700000000'],
       ['"data"', render([['"object"', render(session)]])],
     ];
@@ -82,20 +71,24 @@ const withSession = ({ event }: Plausible, session: Entries) =>
   withField(event, 'data', render([['"object"', render(session)]]));
 
 /** Fields of the session an event handler reads, and values no genuine event has there. */
-const SESSION_FIELD_ATTACKS: Record<string, fc.Arbitrary<JsonText>> = {
+const SESSION_FIELD_ATTACKS: Record<string, fc.Arbitrary<hostile.JsonText>> = {
   metadata: fc.oneof(
-    notAString.filter((v) => !v.startsWith('{')),
-    operatorValue,
-    pollutionValue,
+    hostile.notAString.filter((v) => !v.startsWith('{')),
+    hostile.operatorValue,
+    hostile.pollutionValue,
   ),
-  client_reference_id: fc.oneof(operatorValue, pollutionValue, fc.constantFrom('1', 'true', '[]', '{}')),
+  client_reference_id: fc.oneof(
+    hostile.operatorValue,
+    hostile.pollutionValue,
+    fc.constantFrom('1', 'true', '[]', '{}'),
+  ),
   amount_total: fc.oneof(
-    notAnInteger.filter((v) => v !== 'null'),
-    operatorValue,
+    hostile.notAnInteger.filter((v) => v !== 'null'),
+    hostile.operatorValue,
   ),
-  currency: fc.oneof(operatorValue, fc.constantFrom('1', 'true', '[]', '{}')),
-  payment_status: fc.oneof(operatorValue, fc.constantFrom('1', 'true', '[]', '{}')),
-  id: fc.oneof(operatorValue, fc.constantFrom('1', 'true', '[]', '{}')),
+  currency: fc.oneof(hostile.operatorValue, fc.constantFrom('1', 'true', '[]', '{}')),
+  payment_status: fc.oneof(hostile.operatorValue, fc.constantFrom('1', 'true', '[]', '{}')),
+  id: fc.oneof(hostile.operatorValue, fc.constantFrom('1', 'true', '[]', '{}')),
 };
 
 const sessionFieldAttack = fc
@@ -109,7 +102,7 @@ const sessionFieldAttack = fc
   );
 
 const orderIdAttack = fc
-  .tuple(plausibleEvent, fc.oneof(operatorValue, pollutionValue, notAString))
+  .tuple(plausibleEvent, fc.oneof(hostile.operatorValue, hostile.pollutionValue, hostile.notAString))
   .map(([plausible, orderId]) => ({
     attack: 'webhook:bad-metadata-orderId',
     body: render(
@@ -123,9 +116,9 @@ const eventFieldAttack = fc
   .chain(([plausible, field]) =>
     fc
       .oneof(
-        operatorValue,
-        pollutionValue,
-        notAString.filter((v) => field !== 'data' || !v.startsWith('{')),
+        hostile.operatorValue,
+        hostile.pollutionValue,
+        hostile.notAString.filter((v) => field !== 'data' || !v.startsWith('{')),
       )
       .map((value) => ({
         attack: `webhook:bad-event-${field}`,
@@ -143,10 +136,10 @@ const notAnEvent = fc.oneof(
     '{"id":"evt_hostile_d","type":"checkout.session.expired","data":{"object":null}}',
     '{"id":"evt_hostile_e","type":"checkout.session.completed","data":{"object":"cs"}}',
   ),
-  fc.constantFrom(...INVALID_UTF8).map((bytes) => `{"id":"evt_${bytes}","type":"x"}`),
-  deepValue,
-  pollutionValue,
-  operatorValue,
+  fc.constantFrom(...hostile.INVALID_UTF8).map((bytes) => `{"id":"evt_${bytes}","type":"x"}`),
+  hostile.deepValue,
+  hostile.pollutionValue,
+  hostile.operatorValue,
 );
 
 /** Events of a genuine shape that no handler acts on: unknown types, hostile strings, pollution keys. */
@@ -156,17 +149,20 @@ const harmlessEvent = fc.oneof(
       plausibleEvent,
       fc.constantFrom('customer.created', '$where', '__proto__', 'checkout.session.completed '),
     )
-    .map(([plausible, type]) => ({ plausible, event: withField(plausible.event, 'type', jsonText(type)) })),
+    .map(([plausible, type]) => ({
+      plausible,
+      event: withField(plausible.event, 'type', hostile.jsonText(type)),
+    })),
   fc
     .tuple(plausibleEvent, fc.constantFrom('$gt', '{"$gt":""}', '../../x', '', ' ', 'x'.repeat(300)))
     .map(([plausible, orderId]) => ({
       plausible,
       event: withSession(
         plausible,
-        withField(plausible.session, 'metadata', render([['"orderId"', jsonText(orderId)]])),
+        withField(plausible.session, 'metadata', render([['"orderId"', hostile.jsonText(orderId)]])),
       ),
     })),
-  fc.tuple(plausibleEvent, hostileKey).map(([plausible, key]) => ({
+  fc.tuple(plausibleEvent, hostile.hostileKey).map(([plausible, key]) => ({
     plausible,
     event: [...plausible.event, [key, '{"isAdmin":true}']] as Entries,
   })),

@@ -4,6 +4,7 @@ import type { SessionInfo } from '../app';
 import { clock, duration, money, statusLabel, timeline } from '../format';
 import { live, useLive } from '../live';
 import { Link, tracesHref } from '../router';
+import { ColumnHeads } from './column-heads';
 
 type Detail = Answer<'/console/api/orders/{customerId}/{orderId}'>;
 type Action = 'cancel' | 'pay' | 'expire';
@@ -150,14 +151,7 @@ function Items({ order }: { order: Detail['order'] }) {
     <section class="panel" aria-labelledby="items-title">
       <h2 id="items-title">Items</h2>
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Item</th>
-            <th scope="col">Quantity</th>
-            <th scope="col">Unit price</th>
-            <th scope="col">Total</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Item', 'Quantity', 'Unit price', 'Total']} />
         <tbody>
           {order.items.map((line) => (
             <tr key={line.itemId}>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, describeError, type Answer } from '../api';
 import { percent } from '../format';
+import { ColumnHeads } from './column-heads';
 
 type Listing = Answer<'/console/api/services'>;
 type Instance = Listing['services'][number]['instances'][number];
@@ -44,17 +45,7 @@ export function Services() {
       {error && <p class="error">{error}</p>}
       {listing && (
         <table class="services">
-          <thead>
-            <tr>
-              <th scope="col">Service</th>
-              <th scope="col">Instance</th>
-              <th scope="col">Health</th>
-              <th scope="col">Requests/s</th>
-              <th scope="col">Errors</th>
-              <th scope="col">p99</th>
-              <th scope="col">Breakers</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Service', 'Instance', 'Health', 'Requests/s', 'Errors', 'p99', 'Breakers']} />
           <tbody>
             {listing.services.flatMap(({ name, instances }) =>
               instances.length === 0

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, describeError, type Answer } from '../api';
+import { ColumnHeads } from './column-heads';
 
 type StockItem = Answer<'/console/api/stock'>['items'][number];
 
@@ -30,15 +31,7 @@ export function Stock() {
       {error && <p class="error">{error}</p>}
       {items && (
         <table class="stock">
-          <thead>
-            <tr>
-              <th scope="col">Item</th>
-              <th scope="col">Available</th>
-              <th scope="col">Held</th>
-              <th scope="col">Committed</th>
-              <th scope="col">Set available</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Item', 'Available', 'Held', 'Committed', 'Set available']} />
           <tbody>
             {items.map((item) => (
               <Row key={item.itemId} item={item} onSaved={load} />

@@ -1,5 +1,5 @@
 import Consul from 'consul';
-import type { ServiceName } from '@oms/service-kit';
+import { SERVICE_PORTS, type ServiceName } from '@oms/service-kit';
 import {
   breakerStates,
   figuresBetween,
@@ -9,14 +9,8 @@ import {
   type RequestCounters,
 } from './prometheus';
 
-export const CONSOLE_SERVICES: readonly ServiceName[] = [
-  'gateway',
-  'order',
-  'stock',
-  'menu',
-  'payment',
-  'kitchen',
-];
+/** The services the console shows: every one, in the order SERVICE_PORTS names them. */
+export const CONSOLE_SERVICES = Object.keys(SERVICE_PORTS) as readonly ServiceName[];
 
 /** The Consul registration meta key under which each instance publishes its METRICS_PORT. */
 export const METRICS_PORT_META = 'metricsPort';
