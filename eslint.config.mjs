@@ -27,9 +27,6 @@ const moduleBoundaries = (depConstraints, allow = []) => [
   {
     depConstraints,
     allow,
-    // The graph does not tell test files apart: resilience's tests use @oms/testing, whose
-    // TestSystem calls services through @oms/resilience. No code that ships is in that cycle.
-    ignoredCircularDependencies: [['resilience', 'testing']],
     // Nothing is split into lazily loaded bundles here: a test's `await import('@oms/...')` is
     // about load order, and must not forbid static imports of that lib elsewhere.
     checkDynamicDependenciesExceptions: ['@oms/*'],

@@ -189,13 +189,24 @@ function atOneUrl(envVar, defaultPort, scheme = 'http') {
   };
 }
 
+/**
+ * A component that one HTTP request tells healthy, at the address `envVar` gives (its default
+ * port from DEFAULT_ADDRESSES), running as a process of its own name.
+ */
+function httpComponent(name, envVar, { healthTimeoutMs, healthy }) {
+  const defaultPort = Number(new URL(DEFAULT_ADDRESSES[envVar]).port);
+  return {
+    name,
+    ...atOneUrl(envVar, defaultPort),
+    markers: [name],
+    healthTimeoutMs,
+    probe: async ({ url }) => ((await healthy(url)) ? {} : false),
+  };
+}
+
 const consul = {
-  name: 'consul',
-  ...atOneUrl('CONSUL_URL', 8500),
-  markers: ['consul'],
-  healthTimeoutMs: 60_000,
+  ...httpComponent('consul', 'CONSUL_URL', { healthTimeoutMs: 60_000, healthy: consulHealthy }),
   probeLabel: 'GET /v1/status/leader returns a leader',
-  probe: async ({ url }) => ((await consulHealthy(url)) ? {} : false),
   async prepare({ url }, ctx) {
     const u = parseUrl(url);
     return {
@@ -476,12 +487,9 @@ const jaeger = {
 };
 
 const stripeMock = {
-  name: 'stripe-mock',
-  ...atOneUrl('STRIPE_API_URL', 12111),
-  markers: ['stripe-mock'],
-  healthTimeoutMs: 30_000,
+  ...httpComponent('stripe-mock', 'STRIPE_API_URL', { healthTimeoutMs: 30_000, healthy: stripeHealthy }),
   probeLabel: 'GET /v1/customers with a test key answers 200',
-  probe: async ({ url }) => ((await stripeHealthy(url)) ? {} : false),
+  where: ({ url }) => url,
   async prepare({ url }, ctx) {
     const u = parseUrl(url);
     const port = Number(u.port || 12111);
@@ -495,7 +503,6 @@ const stripeMock = {
       ],
     };
   },
-  where: ({ url }) => url,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call, describeError, type Answer } from '../api';
 import type { SessionInfo } from '../app';
@@ -10,6 +11,12 @@ type Detail = Answer<'/console/api/orders/{customerId}/{orderId}'>;
 type Action = 'cancel' | 'pay' | 'expire';
 
 /** One order: its steps and the time in each, items, payment, kitchen ticket, traces, actions. */
+/** Stand-ins for Stripe's answers, offered only by a development gateway. */
+const DEVELOPMENT_ACTIONS: readonly { action: Action; label: string }[] = [
+  { action: 'pay', label: 'Pay (development)' },
+  { action: 'expire', label: 'Expire (development)' },
+];
+
 export function OrderDetail({
   customerId,
   orderId,
@@ -84,24 +91,17 @@ export function OrderDetail({
         <button type="button" disabled={!waiting} onClick={() => void act('cancel')}>
           Cancel order
         </button>
-        {info.development && (
-          <>
+        {info.development &&
+          DEVELOPMENT_ACTIONS.map(({ action, label }) => (
             <button
+              key={action}
               type="button"
               disabled={order.status !== 'awaiting_payment'}
-              onClick={() => void act('pay')}
+              onClick={() => void act(action)}
             >
-              Pay (development)
+              {label}
             </button>
-            <button
-              type="button"
-              disabled={order.status !== 'awaiting_payment'}
-              onClick={() => void act('expire')}
-            >
-              Expire (development)
-            </button>
-          </>
-        )}
+          ))}
         <Link href={tracesHref(order.id)} class="button-link">
           Traces
         </Link>
@@ -167,13 +167,42 @@ function Items({ order }: { order: Detail['order'] }) {
   );
 }
 
+/** The panels of the detail page that show what another service answered. */
+const PANELS = {
+  payment: { id: 'payment-title', title: 'Payment', emptyText: 'No payment yet.' },
+  tickets: {
+    id: 'ticket-title',
+    title: 'Kitchen ticket',
+    emptyText: 'No ticket yet (one is made once the order is paid).',
+  },
+} as const;
+
+/** A panel of the detail page: what its service answered, why it could not, or that it is empty. */
+function Panel({
+  of: { id, title, emptyText },
+  error,
+  isEmpty,
+  children,
+}: {
+  of: (typeof PANELS)[keyof typeof PANELS];
+  error: string | null;
+  isEmpty: boolean;
+  children: ComponentChildren;
+}) {
+  return (
+    <section class="panel" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {error && <p class="error">Could not be read: {error}</p>}
+      {isEmpty && !error && <p>{emptyText}</p>}
+      {children}
+    </section>
+  );
+}
+
 function Payment({ detail }: { detail: Detail }) {
   const { payment, paymentError } = detail;
   return (
-    <section class="panel" aria-labelledby="payment-title">
-      <h2 id="payment-title">Payment</h2>
-      {paymentError && <p class="error">Could not be read: {paymentError}</p>}
-      {!payment && !paymentError && <p>No payment yet.</p>}
+    <Panel of={PANELS.payment} error={paymentError} isEmpty={!payment}>
       {payment && (
         <dl>
           <dt>Status</dt>
@@ -198,17 +227,14 @@ function Payment({ detail }: { detail: Detail }) {
           </dd>
         </dl>
       )}
-    </section>
+    </Panel>
   );
 }
 
 function Tickets({ detail }: { detail: Detail }) {
   const { tickets, ticketsError } = detail;
   return (
-    <section class="panel" aria-labelledby="ticket-title">
-      <h2 id="ticket-title">Kitchen ticket</h2>
-      {ticketsError && <p class="error">Could not be read: {ticketsError}</p>}
-      {tickets.length === 0 && !ticketsError && <p>No ticket yet (one is made once the order is paid).</p>}
+    <Panel of={PANELS.tickets} error={ticketsError} isEmpty={tickets.length === 0}>
       {tickets.map((ticket) => (
         <dl key={ticket.id} data-ticket-status={ticket.status}>
           <dt>Ticket</dt>
@@ -229,6 +255,6 @@ function Tickets({ detail }: { detail: Detail }) {
           <dd>{ticket.items.map((item) => `${item.quantity} × ${item.name}`).join(', ')}</dd>
         </dl>
       ))}
-    </section>
+    </Panel>
   );
 }
