@@ -56,12 +56,36 @@ const databases = (deployment: string) => ({
  * Waits until no work is in flight: nothing paid but unprepared, no release or step pending, and
  * no unpaid order more than a few seconds past its expiry.
  */
-export async function settle(mongoUrl: string, deployment: string, timeoutMs: number): Promise<boolean> {
+/** How the quiet period ended: settled, or given up with `left` orders and items still busy. */
+export interface Settling {
+  settled: boolean;
+  seconds: number;
+  left: number;
+}
+
+/**
+ * The quiet period after the traffic: waits until no order has work due and no item has a step
+ * in flight. A run that left a backlog (more accepted than the machine could finish) takes as long
+ * as the backlog does, so it is waited for while it shrinks; it is given up on once it has not
+ * shrunk for `stallMs`, or after `timeoutMs` in all.
+ */
+export async function settle(
+  mongoUrl: string,
+  deployment: string,
+  { timeoutMs, stallMs }: { timeoutMs: number; stallMs: number },
+): Promise<Settling> {
   const client = await MongoClient.connect(mongoUrl, { retryWrites: false });
+  const started = Date.now();
+  const result = (settled: boolean, left: number): Settling => ({
+    settled,
+    seconds: (Date.now() - started) / 1000,
+    left,
+  });
   try {
     const names = databases(deployment);
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+    let fewest = Number.POSITIVE_INFINITY;
+    let shrunkAt = started;
+    while (Date.now() - started < timeoutMs) {
       // Stricter than the invariant's slack, so an order cannot lapse past it between here and the check.
       const lapsed = { $lt: new Date(Date.now() - 5000) };
       const busyOrders = await client
@@ -77,11 +101,17 @@ export async function settle(mongoUrl: string, deployment: string, timeoutMs: nu
           ],
         });
       const items = await client.db(names.stock).collection<ItemDoc>('stock_items').find({}).toArray();
-      const stepsLeft = items.some((item) => Object.keys(item.steps ?? {}).length > 0);
-      if (busyOrders === 0 && !stepsLeft) return true;
+      const busy = busyOrders + items.filter((item) => Object.keys(item.steps ?? {}).length > 0).length;
+      if (busy === 0) return result(true, 0);
+      if (busy < fewest) {
+        fewest = busy;
+        shrunkAt = Date.now();
+      } else if (Date.now() - shrunkAt > stallMs) {
+        return result(false, busy);
+      }
       await sleep(1000);
     }
-    return false;
+    return result(false, fewest);
   } finally {
     await client.close();
   }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FaultRecord } from './faults';
-import type { InvariantResult } from './invariants';
+import type { InvariantResult, Settling } from './invariants';
 import type { Second } from './traffic';
 
 export interface ChaosReport {
@@ -29,6 +29,8 @@ export interface ChaosReport {
   generatorPriority: number | string;
   /** Rounds of every fault. */
   rounds: number;
+  /** The quiet period between the traffic's end and the checks. */
+  settling: Settling;
   invariants: InvariantResult[];
   faults: FaultRecord[];
   timeline: Second[];
@@ -46,6 +48,12 @@ export function reportMarkdown(report: ChaosReport): string {
     '| orders | accepted (201) | completed (ready) | cancelled | failed | still open |',
     '|---|---|---|---|---|---|',
     `| count | ${orders.accepted} | ${orders.completed} | ${orders.cancelled} | ${orders.failed} | ${orders.open} |`,
+    '',
+    `After the traffic stopped, the system ${
+      report.settling.settled
+        ? `settled in ${report.settling.seconds.toFixed(0)} s`
+        : `had not settled after ${report.settling.seconds.toFixed(0)} s (${report.settling.left} orders or items still busy)`
+    }; the invariants are checked after that.`,
     '',
     `Failed, by reason: ${
       Object.entries(orders.failedBecause)

@@ -95,8 +95,12 @@ async function runOnSystem(
   log('traffic stops; waiting for the flows under way');
   const outcome = await traffic.stop();
   clearInterval(sampler);
-  const settled = await settle(mongoUrl, system.deployment, 120_000);
-  log(settled ? 'settled' : 'did not settle within 120 s; checking anyway');
+  const settling = await settle(mongoUrl, system.deployment, { timeoutMs: 20 * 60_000, stallMs: 60_000 });
+  log(
+    settling.settled
+      ? `settled in ${settling.seconds.toFixed(0)} s`
+      : `did not settle (${settling.left} orders or items still busy after ${settling.seconds.toFixed(0)} s); checking anyway`,
+  );
   const stores = await readStores(mongoUrl, system.deployment);
   const deadLetters = await listDeadLetters(gateways()[0]!);
   const invariants = checkInvariants({ ...stores, known: outcome.orders, initialStock, deadLetters, rss });
@@ -128,6 +132,7 @@ async function runOnSystem(
     requests: { ...outcome.counts },
     generatorPriority,
     rounds,
+    settling,
     invariants,
     faults,
     timeline: outcome.seconds,

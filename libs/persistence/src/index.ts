@@ -1,6 +1,6 @@
 import { MongoClient, type Db } from 'mongodb';
 
-export { isDuplicateKeyError } from './errors';
+export { isDatabaseUnavailable, isDuplicateKeyError } from './errors';
 export {
   isWriteConflict,
   retryOnConflict,

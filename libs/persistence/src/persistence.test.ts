@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensureStack, stackAddresses, uniqueDeployment } from '@oms/testing';
-import { connectDatabase, databaseName, isDuplicateKeyError } from './index';
+import { createServer, type AddressInfo } from 'node:net';
+import { MongoClient, MongoServerError } from 'mongodb';
+import { connectDatabase, databaseName, isDatabaseUnavailable, isDuplicateKeyError } from './index';
 
 test('each service gets its own database per deployment', () => {
   assert.equal(databaseName('order', 'local'), 'order_local');
@@ -28,4 +30,25 @@ test('a duplicate _id on the real server is recognised as a duplicate key', asyn
     await database.db.dropDatabase();
     await database.close();
   }
+});
+
+test('a database that does not answer is recognised as unavailable; a refusal by a server that answers is not', async () => {
+  const closedPort = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const away = new MongoClient(`mongodb://127.0.0.1:${closedPort}`, { serverSelectionTimeoutMS: 300 });
+  const error = await away.connect().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  await away.close();
+  assert.ok(isDatabaseUnavailable(error), String(error));
+  assert.equal(
+    isDatabaseUnavailable(new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' })),
+    false,
+  );
+  assert.equal(isDatabaseUnavailable(new Error('other')), false);
 });

@@ -9,6 +9,9 @@ import { refused } from '@oms/domain';
 import { createTargetPolicy } from '@oms/resilience';
 import { createRpcClient, RpcError, unaryService, inboundDeadline, type RpcClient } from './index';
 
+/** Stands for what the service's classifier (the database is away) recognises. */
+class DatabaseAway extends Error {}
+
 let server: Server;
 let client: RpcClient<typeof MenuServiceService>;
 let seenDeadline: Date | undefined;
@@ -26,6 +29,7 @@ before(async () => {
         },
         getItem: async ({ id }) => {
           if (id === 'boom') throw new Error('secret internal detail');
+          if (id === 'db-away') throw new DatabaseAway('connect ECONNREFUSED 127.0.0.1:27017');
           if (id === 'gone') throw refused('item_withdrawn', `item ${id} is off the menu`, [{ itemId: id }]);
           throw new RpcError(status.FAILED_PRECONDITION, 'out_of_stock', 'not enough', [
             { itemId: id, available: 0 },
@@ -35,6 +39,7 @@ before(async () => {
         upsertItem: async (item) => item,
       },
       pino({ level: 'silent' }),
+      { unavailableWhen: (error) => error instanceof DatabaseAway },
     ),
   );
   const port = await new Promise<number>((resolve, reject) =>
@@ -87,6 +92,17 @@ test('an unexpected error becomes a bare INTERNAL that leaks nothing', async () 
     assert.ok(error instanceof RpcError);
     assert.equal(error.code, status.INTERNAL);
     assert.ok(!error.message.includes('secret'));
+    return true;
+  });
+});
+
+test('an error that means a dependency is away becomes UNAVAILABLE with a retry-after, leaking nothing', async () => {
+  await assert.rejects(client.getItem({ id: 'db-away' }), (error: unknown) => {
+    assert.ok(error instanceof RpcError);
+    assert.equal(error.code, status.UNAVAILABLE);
+    assert.equal(error.reason, 'dependency_unavailable');
+    assert.equal(error.retryAfterSeconds, 1);
+    assert.ok(!error.message.includes('ECONNREFUSED'));
     return true;
   });
 });

@@ -37,23 +37,37 @@ export interface UnaryServiceOptions {
   admission?: (method: string) => Admission;
   /** Called for each call refused at capacity (metrics). */
   onRefused?: (method: string) => void;
+  /**
+   * Errors that mean a dependency is away (the database unreachable): answered UNAVAILABLE with
+   * a retry-after, so that callers retry later, instead of INTERNAL.
+   */
+  unavailableWhen?: (error: unknown) => boolean;
 }
 
 /** A call is refused before any work: the caller may retry it elsewhere or later. */
 const atCapacity = (service: string) =>
   new RpcError(status.UNAVAILABLE, 'overloaded', `${service} is at capacity; retry later`, [], 1).toStatus();
 
+const dependencyAway = (service: string) =>
+  new RpcError(
+    status.UNAVAILABLE,
+    'dependency_unavailable',
+    `${service} cannot reach its database; retry later`,
+    [],
+    1,
+  );
+
 /**
  * Adapts async handlers to grpc-js: a call beyond the method's admission limit is refused at once
  * (UNAVAILABLE, reason `overloaded`, retry after 1 s), the inbound deadline becomes the budget of
- * outgoing calls, RpcErrors keep their status and reason, anything else is logged and becomes a
- * bare INTERNAL.
+ * outgoing calls, RpcErrors keep their status and reason, a dependency that is away (see
+ * `unavailableWhen`) becomes UNAVAILABLE, anything else is logged and becomes a bare INTERNAL.
  */
 export function unaryService<D extends ServiceDefinition>(
   definition: D,
   handlers: UnaryHandlers<D>,
   logger: Logger,
-  { observe, admission, onRefused }: UnaryServiceOptions = {},
+  { observe, admission, onRefused, unavailableWhen }: UnaryServiceOptions = {},
 ): UntypedServiceImplementation {
   const implementation: UntypedServiceImplementation = {};
   for (const name of Object.keys(definition) as (keyof D & string)[]) {
@@ -82,6 +96,10 @@ export function unaryService<D extends ServiceDefinition>(
           },
           (error: unknown) => {
             if (error instanceof DomainError) error = fromDomainError(error);
+            if (unavailableWhen?.(error)) {
+              logger.warn({ err: error, rpc: definition[name]?.path }, 'a dependency is unavailable');
+              error = dependencyAway(service);
+            }
             if (error instanceof RpcError) {
               done(error.code);
               return callback(error.toStatus());

@@ -7,6 +7,7 @@ import type { Logger } from '@oms/logging';
 import type { MessageBus } from '@oms/messaging';
 import { AdaptiveConcurrencyLimit } from '@oms/resilience';
 import { unaryService, type UnaryHandlers } from '@oms/rpc';
+import { isDatabaseUnavailable } from '@oms/persistence';
 import { deadLetterHandlers } from './dead-letter-service';
 import type { ServiceMetrics } from './metrics';
 
@@ -60,6 +61,7 @@ export async function listenGrpc(options: {
         return limit;
       },
       onRefused: (method) => metrics.observeRefused(method),
+      unavailableWhen: isDatabaseUnavailable,
     });
     server.addService(definition, admitted);
   }
