@@ -39,6 +39,8 @@ await stack.up();
 const results = [];
 let testsPassed = 0;
 let testsFailed = 0;
+// The names of failed tests, repeated in the summary so that its last lines say what failed.
+const failures = new Set();
 const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 for (const [title, command, args] of steps) {
   console.log(`\n=== ${title}: ${command} ${args.join(' ')}`);
@@ -47,6 +49,8 @@ for (const [title, command, args] of steps) {
     const count = /ℹ (pass|fail) (\d+)\s*$/.exec(line.replace(ANSI_COLOR, ''));
     if (count?.[1] === 'pass') testsPassed += Number(count[2]);
     if (count?.[1] === 'fail') testsFailed += Number(count[2]);
+    const plain = line.replace(ANSI_COLOR, '').trim();
+    if (plain.includes('✖ ') && !plain.includes('✖ failing tests')) failures.add(plain.slice(0, 200));
   });
   results.push({ title, ok: status === 0 });
   if (status !== 0) break;
@@ -54,5 +58,6 @@ for (const [title, command, args] of steps) {
 if (ownStack && !process.env.OMS_KEEP_STACK) await stack.down();
 const failed = results.filter((r) => !r.ok);
 console.log(`\n${results.map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.title}`).join('\n')}`);
+if (failures.size > 0) console.log(`failed:\n${[...failures].slice(0, 40).join('\n')}`);
 console.log(`tests: ${testsPassed} passed, ${testsFailed} failed`);
 process.exit(failed.length === 0 ? 0 : 1);

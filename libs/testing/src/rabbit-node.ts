@@ -41,6 +41,8 @@ export class RabbitNode {
     );
     writeFileSync(resolve(this.dir, 'rabbitmq-env.conf'), '');
     this.process = spawn(DEBIAN_SCRIPT, [], {
+      // Erlang writes erl_crash.dump and MnesiaCore files into its working directory.
+      cwd: this.dir,
       stdio: 'ignore',
       detached: true,
       env: {
