@@ -2,15 +2,23 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '@oms/logging';
 import type { ConfirmPublisher } from './confirm-publisher';
 import { decodeEvent, PermanentError, type DomainEvent } from './event';
-import { copyOptions, failedAttempts, failureHeaders } from './message-copy';
+import { copyOptions, failedAttempts, failureHeaders, wasReplayed } from './message-copy';
 import type { ConsumeOutcome, MessagingMetrics } from './metrics';
 import type { SubscriptionQueues } from './topology';
 import { annotateWithEvent, errorMessage, recordFailure, withConsumeSpan } from './tracing';
 
-export type EventHandler<T = unknown> = (
-  event: DomainEvent<T>,
-  delivery: { attempt: number },
-) => Promise<unknown>;
+export type EventHandler<T = unknown> = (event: DomainEvent<T>, delivery: Delivery) => Promise<unknown>;
+
+export interface Delivery {
+  /** 1 for the first try; a retry through the tiers counts up. */
+  attempt: number;
+  /**
+   * The event reaches this consumer for the first time as far as the broker can tell: not
+   * redelivered (after a consumer died or its channel closed unacknowledged), not a retry, not a
+   * replay from the dead letters.
+   */
+  firstDelivery: boolean;
+}
 
 export interface Subscription {
   eventType: string;
@@ -74,7 +82,8 @@ export async function handleDelivery(
     }
     annotateWithEvent(span, event);
     try {
-      await subscription.handler(event, { attempt });
+      const firstDelivery = !message.fields.redelivered && previousFailures === 0 && !wasReplayed(headers);
+      await subscription.handler(event, { attempt, firstDelivery });
     } catch (error) {
       recordFailure(span, error);
       const retryTier = error instanceof PermanentError ? undefined : queues.retries[previousFailures];

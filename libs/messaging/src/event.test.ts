@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message } from 'amqplib';
 import { assertEventType, decodeEvent, encodeEvent, MalformedEventError, newEvent } from './event';
-import { copyOptions, failedAttempts, failureHeaders, REPLAY_HEADERS } from './message-copy';
+import { copyOptions, failedAttempts, failureHeaders, REPLAY_HEADERS, wasReplayed } from './message-copy';
 import { eventsExchangeName, subscriptionQueues } from './topology';
 import { traceIdFromHeaders } from './tracing';
 
@@ -74,7 +74,9 @@ test('a copy keeps body properties and trace context, drops broker bookkeeping, 
   assert.equal(traceIdFromHeaders(retried.headers), '0af7651916cd43dd8448eb211c80319c');
 
   const replayed = copyOptions(message, REPLAY_HEADERS);
-  assert.deepEqual(replayed.headers, { traceparent });
+  assert.deepEqual(replayed.headers, { traceparent, 'x-oms-replayed': 1 });
+  assert.equal(wasReplayed(replayed.headers), true);
+  assert.equal(wasReplayed(retried.headers), false);
   assert.equal(failedAttempts(replayed.headers), 0);
   assert.equal(traceIdFromHeaders({}), '');
 });

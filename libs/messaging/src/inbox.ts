@@ -22,8 +22,12 @@ interface AppliedEvent {
  * - two deliveries of one event running at the same moment both pass the check; those are likewise
  *   serialized by the handlers' conditional writes, and only one record survives (unique _id).
  * The inbox turns "usually applied once" into "a duplicate costs one lookup"; the conditional
- * write is what makes it exactly once. Records older than INBOX_RETENTION_HOURS are forgotten
- * (`forgetAppliedBefore`, scheduled by the service bootstrap).
+ * write is what makes it exactly once. So a delivery that cannot be a repeat from the broker's
+ * point of view (its first, not redelivered: `firstDelivery`) skips the lookup: looking up every
+ * event cost a database command per event to spare work on the rare duplicate, which the
+ * conditional write makes harmless anyway (a copy the outbox relay published twice is such a
+ * duplicate, and is applied and recorded again without effect). Records older than
+ * INBOX_RETENTION_HOURS are forgotten (`forgetAppliedBefore`, scheduled by the service bootstrap).
  */
 export class Inbox {
   private readonly applied: Collection<AppliedEvent>;
@@ -42,10 +46,18 @@ export class Inbox {
     return inbox;
   }
 
-  /** Runs `apply` unless this consumer already applied `eventId`; records it after apply succeeds. False when skipped as a duplicate. */
-  async once(eventId: string, apply: () => Promise<void>): Promise<boolean> {
+  /**
+   * Runs `apply` unless this consumer already applied `eventId`; records it after apply succeeds.
+   * False when skipped as a duplicate. With `firstDelivery`, the caller knows this is the event's
+   * first delivery (see the class comment): `apply` runs without a lookup.
+   */
+  async once(
+    eventId: string,
+    apply: () => Promise<void>,
+    { firstDelivery = false }: { firstDelivery?: boolean } = {},
+  ): Promise<boolean> {
     const _id = `${this.consumer}:${eventId}`;
-    if (await this.applied.findOne({ _id }, { projection: { _id: 1 } })) return false;
+    if (!firstDelivery && (await this.applied.findOne({ _id }, { projection: { _id: 1 } }))) return false;
     await apply();
     try {
       await this.applied.insertOne({ _id, consumer: this.consumer, eventId, appliedAt: new Date() });

@@ -4,7 +4,7 @@ import type { Logger } from '@oms/logging';
 import { ConfirmPublisher } from './confirm-publisher';
 import { DELIVERY_SCOPE } from './delivery-scope';
 import { openBrokerConnection } from './connection';
-import { handleDelivery, type EventHandler, type Subscription } from './consumer';
+import { handleDelivery, type Delivery, type EventHandler, type Subscription } from './consumer';
 import { inspectDeadLetters, moveDeadLetters, type DeadLetterQueueReport } from './dead-letters';
 import { assertEventType, encodeEvent, PermanentError, type DomainEvent } from './event';
 import { assertWatchPatterns, startWatch, type EventWatch, type WatchHandler } from './event-watch';
@@ -42,7 +42,7 @@ export interface MessageBusOptions {
 
 /** What on() needs of an inbox (an Inbox is one). */
 export interface EventInbox {
-  once(eventId: string, apply: () => Promise<void>): Promise<boolean>;
+  once(eventId: string, apply: () => Promise<void>, options?: { firstDelivery?: boolean }): Promise<boolean>;
 }
 
 export interface OnOptions {
@@ -139,7 +139,7 @@ export class MessageBus {
    */
   subscribe<T>(
     eventType: string,
-    handler: (event: DomainEvent<T>, delivery: { attempt: number }) => Promise<unknown>,
+    handler: (event: DomainEvent<T>, delivery: Delivery) => Promise<unknown>,
   ): void {
     assertEventType(eventType);
     if (this.subscriptions.has(eventType))
@@ -161,9 +161,10 @@ export class MessageBus {
 
   /**
    * The one way a service consumes an event: a payload that `isPayload` refuses goes to the dead
-   * letters at once, `handler` is applied at most once per event (the inbox
-   * `<service>.<eventType>`), and an error `isPermanent` recognises is dead-lettered rather than
-   * retried. Anything else thrown is retried through the tiers.
+   * letters at once, a redelivered, retried or replayed event that `handler` already applied is
+   * skipped (the inbox `<service>.<eventType>`; `handler` must still be idempotent, see inbox.ts),
+   * and an error `isPermanent` recognises is dead-lettered rather than retried. Anything else
+   * thrown is retried through the tiers.
    */
   on<T>(
     eventType: string,
@@ -180,7 +181,7 @@ export class MessageBus {
         inbox = undefined;
         throw error;
       }));
-    this.subscribe<unknown>(eventType, async (event) => {
+    this.subscribe<unknown>(eventType, async (event, { firstDelivery }) => {
       const { data } = event;
       if (!isPayload(data)) throw new PermanentError(`${eventType} without a valid payload`);
       const apply = async () => {
@@ -192,7 +193,7 @@ export class MessageBus {
           throw error;
         }
       };
-      if (openInbox) await (await inboxNow(openInbox)).once(event.id, apply);
+      if (openInbox) await (await inboxNow(openInbox)).once(event.id, apply, { firstDelivery });
       else await apply();
     });
   }

@@ -60,8 +60,18 @@ export function failureHeaders(attempts: number, error: string): Record<string, 
   return { [ATTEMPTS_HEADER]: attempts, [LAST_ERROR_HEADER]: error.slice(0, MAX_ERROR_LENGTH) };
 }
 
+/** Marks a message moved back from the dead letters: it may have been applied before. */
+export const REPLAYED_HEADER = 'x-oms-replayed';
+
 /** A replayed message starts over: a full set of retries, no error. */
-export const REPLAY_HEADERS = { [ATTEMPTS_HEADER]: undefined, [LAST_ERROR_HEADER]: undefined };
+export const REPLAY_HEADERS = {
+  [ATTEMPTS_HEADER]: undefined,
+  [LAST_ERROR_HEADER]: undefined,
+  [REPLAYED_HEADER]: 1,
+};
+
+export const wasReplayed = (headers: MessageHeaders | undefined): boolean =>
+  headers?.[REPLAYED_HEADER] !== undefined;
 
 function definedOnly<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;

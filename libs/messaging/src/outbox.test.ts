@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trace } from '@opentelemetry/api';
-import type { Collection } from 'mongodb';
+import { MongoClient, type Collection } from 'mongodb';
 import { Registry } from 'prom-client';
 import { connectDatabase, VersionedCollection, type Database } from '@oms/persistence';
 import { uniqueDeployment, waitFor } from '@oms/testing';
@@ -277,9 +277,10 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
 
 describe('the inbox against the real FerretDB', () => {
   let database: Database;
+  let mongoUrl: string;
 
   before(async () => {
-    const { mongoUrl } = await brokerAndDatabase();
+    ({ mongoUrl } = await brokerAndDatabase());
     database = await connectDatabase({
       url: mongoUrl,
       service: 'inbox',
@@ -315,5 +316,33 @@ describe('the inbox against the real FerretDB', () => {
 
     assert.equal(await kitchen.forgetAppliedBefore(new Date(Date.now() + 60_000)), 2);
     assert.equal(await stock.once('event-1', apply), false, 'forgetting is per consumer');
+  });
+
+  test('a first delivery is applied without a lookup; a possible repeat is looked up', async () => {
+    const client = new MongoClient(mongoUrl, { monitorCommands: true, retryWrites: false });
+    const commands: string[] = [];
+    client.on('commandStarted', (started) => commands.push(started.commandName));
+    await client.connect();
+    try {
+      const db = client.db(database.db.databaseName);
+      const inbox = await Inbox.open(db, 'order.payment.session_created');
+      let applied = 0;
+      const apply = async () => {
+        applied++;
+      };
+      commands.length = 0;
+      assert.equal(await inbox.once('event-3', apply, { firstDelivery: true }), true);
+      assert.deepEqual(commands, ['insert'], 'applied and recorded, nothing looked up');
+      commands.length = 0;
+      assert.equal(await inbox.once('event-3', apply), false, 'a redelivery is skipped');
+      assert.deepEqual(commands, ['find']);
+      // A copy the outbox relay published twice looks new to the broker: it is applied again (the
+      // handler's conditional write makes that harmless) and stays recorded once.
+      assert.equal(await inbox.once('event-3', apply, { firstDelivery: true }), true);
+      assert.equal(applied, 2);
+      assert.equal(await db.collection('inbox').countDocuments({ eventId: 'event-3' }), 1);
+    } finally {
+      await client.close();
+    }
   });
 });
