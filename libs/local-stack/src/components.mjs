@@ -560,6 +560,23 @@ async function cleanUpAfterNomad(dataDir) {
   for (const mountPoint of mounts) spawnSync('umount', [mountPoint]);
 }
 
+/**
+ * Dev agents whose configuration file is gone: left running by a checkout that was deleted since.
+ * Such an agent still answers on its ports, so it would be reused, yet it cannot run a task (its
+ * data folder went with the checkout). Returns their pids and the data folders they used.
+ */
+export function orphanedNomadAgents() {
+  if (!fs.existsSync('/proc')) return [];
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map((entry) => ({ pid: Number(entry), argv: commandLine(Number(entry)) }))
+    .filter(({ argv }) => path.basename(argv[0] ?? '').startsWith('nomad') && argv.includes('agent'))
+    .map(({ pid, argv }) => ({ pid, config: argv[argv.indexOf('-config') + 1] }))
+    .filter(({ config }) => config !== undefined && !fs.existsSync(config))
+    .map(({ pid, config }) => ({ pid, dataDir: path.join(path.dirname(config), 'data') }));
+}
+
 const nomad = {
   name: 'nomad',
   optional: true,
@@ -590,6 +607,15 @@ const nomad = {
     const u = parseUrl(url);
     const http = Number(u.port || 4646);
     return [http, http + 1, http + 2].map((port) => ({ host: u.hostname, port }));
+  },
+  /** An orphaned agent (see orphanedNomadAgents) is stopped, with what it ran, so a working one starts. */
+  async reconcile(_addr, ctx) {
+    for (const orphan of orphanedNomadAgents()) {
+      ctx.log(`nomad: stopping agent pid ${orphan.pid}, left by a checkout that is gone`);
+      await stopProcess(orphan.pid, { graceMs: 10_000 });
+      await cleanUpAfterNomad(orphan.dataDir);
+    }
+    return true;
   },
   async prepare({ url, consul }, ctx) {
     const u = parseUrl(url);

@@ -3,11 +3,15 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 import { componentAddresses, status, up } from '../src/index.mjs';
-import { DEFAULT_ADDRESSES, redact } from '../src/components.mjs';
+import { DEFAULT_ADDRESSES, orphanedNomadAgents, redact } from '../src/components.mjs';
 import {
   FERRETDB_DATABASE,
   FERRETDB_POOL_MAX_CONNS,
@@ -278,3 +282,30 @@ function connects(host, port) {
     socket.on('error', reject);
   });
 }
+
+test('a Nomad agent whose checkout is gone is found as orphaned; one whose files are there is not', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'oms-nomad-'));
+  writeFileSync(join(dir, 'agent.hcl'), '');
+  // Stand-ins with a Nomad agent's command line (argv[0] nomad-…, `agent`, `-config <file>`).
+  const agent = (config) =>
+    spawn(
+      'bash',
+      [
+        '-c',
+        `exec -a nomad-v0 "${process.execPath}" -e 'setTimeout(() => {}, 60000)' agent -dev -config ${config}`,
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+  const kept = agent(join(dir, 'agent.hcl'));
+  const orphan = agent(join(dir, 'gone', 'agent.hcl'));
+  t.after(() => {
+    kept.kill();
+    orphan.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await sleep(500);
+  const found = orphanedNomadAgents().filter(({ pid }) => pid === kept.pid || pid === orphan.pid);
+  assert.deepEqual(found, [{ pid: orphan.pid, dataDir: join(dir, 'gone', 'data') }]);
+});
