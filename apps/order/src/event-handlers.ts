@@ -10,9 +10,9 @@ import { PermanentError, type MessageBus } from '@oms/messaging';
 import type { OrderDomain } from './order-domain';
 
 /**
- * How payment and kitchen events move orders. Each applies at most once (bus.on's inbox) and only
- * forward (the state machine), so redelivered, late or out-of-order events never move an order
- * backwards.
+ * How payment and kitchen events move orders. Each moves an order only forward (the state machine
+ * is the write's precondition), so a repeated, late or out-of-order event changes nothing; bus.on's
+ * inbox spares a redelivered one the work.
  */
 export function subscribeOrderEvents(bus: MessageBus, domain: Pick<OrderDomain, 'advance' | 'pay'>): void {
   /** An event about an order that does not exist is a bad event: retrying cannot fix it. */

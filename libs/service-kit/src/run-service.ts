@@ -49,7 +49,7 @@ export interface ServiceContext<C> {
   ): RpcClient<D>;
   /** Passing instances known for a service right now (readiness checks). */
   knownInstances(service: ServiceName): number | undefined;
-  /** Events over RabbitMQ: the bus (consume with bus.on, applied once through the inbox) and the outbox relay. */
+  /** Events over RabbitMQ: the bus (consume with bus.on; the inbox skips repeats) and the outbox relay. */
   messaging: ServiceMessaging;
   /**
    * Runs `round` in the background, paced by `timing`, until shutdown, which waits for the round

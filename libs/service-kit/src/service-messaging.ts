@@ -12,7 +12,8 @@ const INBOX_CLEANUP_INTERVAL_MS = 3_600_000;
 export interface ServiceMessaging {
   /**
    * The service's message bus, connected on first use and closed on shutdown. `bus.on(type,
-   * isPayload, handler)` consumes an event, applied at most once (this service's `inbox`).
+   * isPayload, handler)` consumes an event; a redelivered, retried or replayed one already applied
+   * is skipped (this service's `inbox`).
    */
   bus(): Promise<MessageBus>;
   /**
