@@ -39,8 +39,11 @@ await stack.up();
 const results = [];
 let testsPassed = 0;
 let testsFailed = 0;
-// The names of failed tests, repeated in the summary so that its last lines say what failed.
-const failures = new Set();
+// Failed tests with the first lines of their error, repeated in the summary so that its last
+// lines say what failed and why.
+const failures = new Map();
+const FAILURE_DETAIL_LINES = 8;
+let failing; // the failure whose error lines are being collected
 const ANSI_COLOR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 for (const [title, command, args] of steps) {
   console.log(`\n=== ${title}: ${command} ${args.join(' ')}`);
@@ -50,7 +53,12 @@ for (const [title, command, args] of steps) {
     if (count?.[1] === 'pass') testsPassed += Number(count[2]);
     if (count?.[1] === 'fail') testsFailed += Number(count[2]);
     const plain = line.replace(ANSI_COLOR, '').trim();
-    if (plain.includes('✖ ') && !plain.includes('✖ failing tests')) failures.add(plain.slice(0, 200));
+    if (plain.includes('✖ ') && !plain.includes('✖ failing tests')) {
+      failing = plain.slice(0, 200);
+      if (!failures.has(failing)) failures.set(failing, []);
+    } else if (failing && /[✔ℹ▶]/.test(plain)) failing = undefined;
+    else if (failing && plain.includes(' ') && failures.get(failing).length < FAILURE_DETAIL_LINES)
+      failures.get(failing).push(plain.slice(0, 200));
   });
   results.push({ title, ok: status === 0 });
   if (status !== 0) break;
@@ -58,6 +66,10 @@ for (const [title, command, args] of steps) {
 if (ownStack && !process.env.OMS_KEEP_STACK) await stack.down();
 const failed = results.filter((r) => !r.ok);
 console.log(`\n${results.map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.title}`).join('\n')}`);
-if (failures.size > 0) console.log(`failed:\n${[...failures].slice(0, 40).join('\n')}`);
+if (failures.size > 0) {
+  console.log('failed:');
+  for (const [failure, detail] of [...failures].slice(0, 20))
+    console.log([failure, ...detail.map((l) => `    ${l}`)].join('\n'));
+}
 console.log(`tests: ${testsPassed} passed, ${testsFailed} failed`);
 process.exit(failed.length === 0 ? 0 : 1);
