@@ -305,7 +305,9 @@ test('a Nomad agent whose checkout is gone is found as orphaned; one whose files
     orphan.kill();
     rmSync(dir, { recursive: true, force: true });
   });
-  await sleep(500);
+  const execd = () => [kept, orphan].every((child) => commandLine(child.pid)[0] === 'nomad-v0');
+  const deadline = Date.now() + 10_000;
+  while (!execd() && Date.now() < deadline) await sleep(50);
   const found = orphanedNomadAgents().filter(({ pid }) => pid === kept.pid || pid === orphan.pid);
   assert.deepEqual(found, [{ pid: orphan.pid, dataDir: join(dir, 'gone', 'data') }]);
 });
