@@ -31,7 +31,7 @@ export async function openBrokerConnection(
       ...RECONNECT_BACKOFF,
       // Resolve at once, so close() can stop a first connection that never succeeds.
       waitForConnect: false,
-      setup: options.onConnect,
+      setup: (fresh: ChannelModel) => setUp(fresh, options),
     },
   });
   connection.on('connect', () => logger.info({ connection: options.name }, 'connected to RabbitMQ'));
@@ -51,6 +51,28 @@ export async function openBrokerConnection(
   );
   connection.on('unblocked', () => logger.info('RabbitMQ unblocked publishing'));
   return connection;
+}
+
+/**
+ * Runs `onConnect` on a fresh connection. amqplib (2.3) listens for a fresh connection's errors only
+ * once its setup has succeeded: a socket error during setup (the broker restarting meanwhile)
+ * would be an 'error' event nobody listens to, which ends the process. It is logged here instead;
+ * the setup then fails and amqplib connects again.
+ */
+async function setUp(
+  fresh: ChannelModel,
+  { name, logger, onConnect }: BrokerConnectionOptions,
+): Promise<void> {
+  let settingUp = true;
+  fresh.on('error', (error: Error) => {
+    if (settingUp)
+      logger.warn({ err: error, connection: name }, 'RabbitMQ connection error while setting up');
+  });
+  try {
+    await onConnect(fresh);
+  } finally {
+    settingUp = false;
+  }
 }
 
 function withDefaultHeartbeat(url: string): string {
