@@ -49,10 +49,10 @@ for (const [title, command, args] of steps) {
   console.log(`\n=== ${title}: ${command} ${args.join(' ')}`);
   const status = await run(command, args, (line) => {
     // Node's test runner closes each project with `ℹ pass N` / `ℹ fail N`: add them up.
-    const count = /ℹ (pass|fail) (\d+)\s*$/.exec(line.replace(ANSI_COLOR, ''));
+    const plain = line.replace(ANSI_COLOR, '').trim();
+    const count = /ℹ (pass|fail) (\d+)$/.exec(plain);
     if (count?.[1] === 'pass') testsPassed += Number(count[2]);
     if (count?.[1] === 'fail') testsFailed += Number(count[2]);
-    const plain = line.replace(ANSI_COLOR, '').trim();
     if (plain.includes('✖ ') && !plain.includes('✖ failing tests')) {
       failing = plain.slice(0, 200);
       if (!failures.has(failing)) failures.set(failing, []);

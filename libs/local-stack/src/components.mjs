@@ -572,7 +572,10 @@ export function orphanedNomadAgents() {
     .filter((entry) => /^\d+$/.test(entry))
     .map((entry) => ({ pid: Number(entry), argv: commandLine(Number(entry)) }))
     .filter(({ argv }) => path.basename(argv[0] ?? '').startsWith('nomad') && argv.includes('agent'))
-    .map(({ pid, argv }) => ({ pid, config: argv[argv.indexOf('-config') + 1] }))
+    .map(({ pid, argv }) => ({
+      pid,
+      config: argv.includes('-config') ? argv[argv.indexOf('-config') + 1] : undefined,
+    }))
     .filter(({ config }) => config !== undefined && !fs.existsSync(config))
     .map(({ pid, config }) => ({ pid, dataDir: path.join(path.dirname(config), 'data') }));
 }
