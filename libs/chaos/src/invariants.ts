@@ -64,15 +64,27 @@ export interface Settling {
 }
 
 /**
- * The quiet period after the traffic: waits until no order has work due and no item has a step
- * in flight. A run that left a backlog (more accepted than the machine could finish) takes as long
+ * The quiet period after the traffic: waits until no order has work due, no item has a step in
+ * flight and no event waits in a queue. A run that left a backlog (more accepted than the machine could finish) takes as long
  * as the backlog does, so it is waited for while it shrinks; it is given up on once it has not
  * shrunk for `stallMs`, or after `timeoutMs` in all.
  */
 export async function settle(
   mongoUrl: string,
   deployment: string,
-  { timeoutMs, stallMs }: { timeoutMs: number; stallMs: number },
+  {
+    timeoutMs,
+    stallMs,
+    messagesPending,
+  }: {
+    timeoutMs: number;
+    stallMs: number;
+    /**
+     * Events still queued or waiting in a retry tier: the stores can look settled while an event
+     * that will change them waits out its retry delay.
+     */
+    messagesPending?: () => number;
+  },
 ): Promise<Settling> {
   const client = await MongoClient.connect(mongoUrl, { retryWrites: false });
   const started = Date.now();
@@ -101,7 +113,8 @@ export async function settle(
           ],
         });
       const items = await client.db(names.stock).collection<ItemDoc>('stock_items').find({}).toArray();
-      const busy = busyOrders + items.filter((item) => Object.keys(item.steps ?? {}).length > 0).length;
+      let busy = busyOrders + items.filter((item) => Object.keys(item.steps ?? {}).length > 0).length;
+      if (busy === 0 && messagesPending) busy = messagesPending();
       if (busy === 0) return result(true, 0);
       if (busy < fewest) {
         fewest = busy;

@@ -9,7 +9,7 @@ import {
 } from '@oms/testing';
 import { FaultInjector, type FaultRecord } from './faults';
 import { call, sleep } from './http';
-import { checkInvariants, readStores, settle, type DeadLetterQueue } from './invariants';
+import { checkInvariants, readStores, settle, type DeadLetterQueue, type Settling } from './invariants';
 import type { ChaosReport } from './report';
 import { CHAOS_SERVICES, faultSchedule } from './schedule';
 import { seedMenu } from './traffic';
@@ -95,12 +95,7 @@ async function runOnSystem(
   log('traffic stops; waiting for the flows under way');
   const outcome = await traffic.stop();
   clearInterval(sampler);
-  const settling = await settle(mongoUrl, system.deployment, { timeoutMs: 20 * 60_000, stallMs: 60_000 });
-  log(
-    settling.settled
-      ? `settled in ${settling.seconds.toFixed(0)} s`
-      : `did not settle (${settling.left} orders or items still busy after ${settling.seconds.toFixed(0)} s); checking anyway`,
-  );
+  const settling = await quietPeriod(mongoUrl, system.deployment, broker, log);
   const stores = await readStores(mongoUrl, system.deployment);
   const deadLetters = await listDeadLetters(gateways()[0]!);
   const invariants = checkInvariants({ ...stores, known: outcome.orders, initialStock, deadLetters, rss });
@@ -167,6 +162,36 @@ function sampleRss(system: TestSystem, rss: Map<string, number[]>): void {
       // exited: its samples so far stay
     }
   }
+}
+
+/** Waits for the work under way to finish, and says how that went. */
+async function quietPeriod(
+  mongoUrl: string,
+  deployment: string,
+  broker: RabbitNode,
+  log: (line: string) => void,
+): Promise<Settling> {
+  const settling = await settle(mongoUrl, deployment, {
+    timeoutMs: 20 * 60_000,
+    // Longer than the last retry tier (60 s), so an event waiting in it counts as work under way.
+    stallMs: 90_000,
+    messagesPending: () => eventsPending(broker, deployment),
+  });
+  log(
+    settling.settled
+      ? `settled in ${settling.seconds.toFixed(0)} s`
+      : `did not settle (${settling.left} orders or items still busy after ${settling.seconds.toFixed(0)} s); checking anyway`,
+  );
+  return settling;
+}
+
+/** Messages in the deployment's work and retry queues; the dead letters are checked as an invariant. */
+function eventsPending(broker: RabbitNode, deployment: string): number {
+  let pending = 0;
+  for (const [queue, messages] of broker.queueDepths()) {
+    if (queue.startsWith(`${deployment}.`) && !queue.endsWith('.dead')) pending += messages;
+  }
+  return pending;
 }
 
 async function listDeadLetters(gateway: string): Promise<DeadLetterQueue[]> {

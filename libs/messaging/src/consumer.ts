@@ -2,9 +2,9 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '@oms/logging';
 import type { ConfirmPublisher } from './confirm-publisher';
 import { decodeEvent, PermanentError, type DomainEvent } from './event';
-import { copyOptions, failedAttempts, failureHeaders, wasReplayed } from './message-copy';
+import { copyOptions, failedAttempts, failureHeaders, firstFailureAt, wasReplayed } from './message-copy';
 import type { ConsumeOutcome, MessagingMetrics } from './metrics';
-import type { SubscriptionQueues } from './topology';
+import type { RetryTier, SubscriptionQueues } from './topology';
 import { annotateWithEvent, errorMessage, recordFailure, withConsumeSpan } from './tracing';
 
 export type EventHandler<T = unknown> = (event: DomainEvent<T>, delivery: Delivery) => Promise<unknown>;
@@ -36,11 +36,19 @@ export interface DeliveryContext {
   service: string;
   logger: Logger;
   metrics: MessagingMetrics;
+  /**
+   * Failures that say a dependency is away (the database, another service) rather than that the
+   * message is bad. Outages in a row can outlast the tiers, and dead-lettering a good event for
+   * that would leave its order stuck until someone replays it; so such a failure stays in the last
+   * tier until `budgetMs` have passed since the message first failed.
+   */
+  dependencyAway?: { isAway(error: unknown): boolean; budgetMs: number };
 }
 
 /**
  * Handles one delivery to the end: ack on success; on failure a copy goes to the next retry tier
- * (or the dead letters after the last tier, for a PermanentError, or for a body that is no event),
+ * (or the dead letters after the last tier, for a PermanentError, or for a body that is no event;
+ * a dependency that is away keeps the message in the last tier, see `dependencyAway`),
  * and the original is acked only once the broker confirmed the copy. Nothing here waits out a
  * delay: the retry queue's TTL does, so the consumer keeps serving other messages.
  *
@@ -77,7 +85,7 @@ export async function handleDelivery(
         { err: error, queue: queues.work, messageId: spanDetails.messageId },
         'malformed message moved to the dead letters',
       );
-      await moveTo(channels, message, queues.dead, attempt, error);
+      await moveTo(channels, message, queues.dead, attempt, error, firstFailureAt(headers, Date.now()));
       return 'dead';
     }
     annotateWithEvent(span, event);
@@ -86,7 +94,9 @@ export async function handleDelivery(
       await subscription.handler(event, { attempt, firstDelivery });
     } catch (error) {
       recordFailure(span, error);
-      const retryTier = error instanceof PermanentError ? undefined : queues.retries[previousFailures];
+      const now = Date.now();
+      const firstFailedAt = firstFailureAt(headers, now);
+      const retryTier = nextRetryTier(context, queues, previousFailures, error, now - firstFailedAt);
       const destination = retryTier?.queue ?? queues.dead;
       const details = {
         err: error,
@@ -102,7 +112,7 @@ export async function handleDelivery(
           'event handling failed; will retry',
         );
       else context.logger.error(details, 'event handling failed; moved to the dead letters');
-      await moveTo(channels, message, destination, attempt, error);
+      await moveTo(channels, message, destination, attempt, error, firstFailedAt);
       return retryTier ? 'retry' : 'dead';
     }
     ackIfStillOpen(channels.consumer, message);
@@ -111,19 +121,36 @@ export async function handleDelivery(
   context.metrics.consumedMessage(queues.work, outcome, (performance.now() - startedAt) / 1000);
 }
 
+/** Where a failed message waits before its next attempt; undefined: the dead letters. */
+function nextRetryTier(
+  context: DeliveryContext,
+  queues: SubscriptionQueues,
+  previousFailures: number,
+  error: unknown,
+  failingForMs: number,
+): RetryTier | undefined {
+  if (error instanceof PermanentError) return undefined;
+  const tier = queues.retries[previousFailures];
+  if (tier) return tier;
+  const away = context.dependencyAway;
+  if (away?.isAway(error) && failingForMs < away.budgetMs) return queues.retries.at(-1);
+  return undefined;
+}
+
 async function moveTo(
   channels: DeliveryChannels,
   message: ConsumeMessage,
   queue: string,
   attempts: number,
   error: unknown,
+  firstFailedAt: number,
 ): Promise<void> {
   // Mandatory: if that queue were gone, the broker would drop the copy and we would lose the message.
   await channels.publisher.publish(
     '',
     queue,
     message.content,
-    copyOptions(message, failureHeaders(attempts, errorMessage(error))),
+    copyOptions(message, failureHeaders(attempts, errorMessage(error), firstFailedAt)),
     {
       mandatory: true,
     },

@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message } from 'amqplib';
 import { assertEventType, decodeEvent, encodeEvent, MalformedEventError, newEvent } from './event';
-import { copyOptions, failedAttempts, failureHeaders, REPLAY_HEADERS, wasReplayed } from './message-copy';
+import {
+  copyOptions,
+  failedAttempts,
+  failureHeaders,
+  firstFailureAt,
+  REPLAY_HEADERS,
+  wasReplayed,
+} from './message-copy';
 import { eventsExchangeName, subscriptionQueues } from './topology';
 import { traceIdFromHeaders } from './tracing';
 
@@ -59,7 +66,7 @@ test('a copy keeps body properties and trace context, drops broker bookkeeping, 
       headers: { traceparent, 'x-death': [{ count: 1 }], 'x-first-death-queue': 'q', 'x-oms-attempts': 1 },
     },
   } as unknown as Message;
-  const retried = copyOptions(message, failureHeaders(2, 'x'.repeat(2000)));
+  const retried = copyOptions(message, failureHeaders(2, 'x'.repeat(2000), 1_700_000_000_000));
   assert.equal(retried.persistent, true);
   assert.equal(retried.messageId, 'e-1');
   assert.equal(retried.type, 'order.paid');
@@ -67,8 +74,12 @@ test('a copy keeps body properties and trace context, drops broker bookkeeping, 
   assert.deepEqual(Object.keys(retried.headers as object).sort(), [
     'traceparent',
     'x-oms-attempts',
+    'x-oms-first-failure-at',
     'x-oms-last-error',
   ]);
+  assert.equal(firstFailureAt(retried.headers, Date.now()), 1_700_000_000_000);
+  assert.equal(firstFailureAt({}, 42), 42, 'no failure yet: it fails now');
+  assert.equal(firstFailureAt({ 'x-oms-first-failure-at': 'soon' }, 42), 42);
   assert.equal(failedAttempts(retried.headers), 2);
   assert.equal((retried.headers as Record<string, string>)['x-oms-last-error']!.length, 500);
   assert.equal(traceIdFromHeaders(retried.headers), '0af7651916cd43dd8448eb211c80319c');

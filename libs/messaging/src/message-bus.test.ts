@@ -228,6 +228,66 @@ describe('MessageBus against the real RabbitMQ', () => {
     });
   });
 
+  test('an event failing because a dependency is away outlasts the tiers, until its budget is spent', async () => {
+    class DependencyAway extends Error {}
+    const isDependencyAway = (error: unknown) => error instanceof DependencyAway;
+    // Two tiers (100 ms, 200 ms) on these test buses: five failures in a row outlast them.
+    const patient = buses.create('order', { isDependencyAway, dependencyAwayBudgetMs: 60_000 });
+    const impatient = buses.create('order-audit', { isDependencyAway, dependencyAwayBudgetMs: 500 });
+    const poisoned = buses.create('order-report', { isDependencyAway, dependencyAwayBudgetMs: 60_000 });
+    const patientAttempts: number[] = [];
+    const impatientAttempts: number[] = [];
+    const poisonedAttempts: number[] = [];
+    patient.subscribe('payment.succeeded', async (_event, { attempt }) => {
+      patientAttempts.push(attempt);
+      if (attempt <= 5) throw new DependencyAway('stock is unavailable (circuit open)');
+    });
+    impatient.subscribe('payment.succeeded', async (_event, { attempt }) => {
+      impatientAttempts.push(attempt);
+      throw new DependencyAway('connect ECONNREFUSED 127.0.0.1:27017');
+    });
+    poisoned.subscribe('payment.succeeded', async (_event, { attempt }) => {
+      poisonedAttempts.push(attempt);
+      throw new Error('cannot read properties of undefined');
+    });
+    await Promise.all([patient.start(), impatient.start(), poisoned.start()]);
+
+    const event = newEvent('payment.succeeded', { orderId: 'order-away' });
+    await patient.publish(event);
+
+    await waitFor('the event applied once the dependency is back', () => patientAttempts.includes(6));
+    assert.deepEqual(patientAttempts, [1, 2, 3, 4, 5, 6], 'retried past the two tiers, then applied');
+
+    const deadLettered = async (bus: MessageBus, service: string) => {
+      const dead = buses.queues(service, 'payment.succeeded').dead;
+      const reports = await bus.listDeadLetters(10);
+      return reports.find((report) => report.queue === dead && report.count === 1);
+    };
+    const poisonReport = await waitFor('the poison in the dead letters', () =>
+      deadLettered(poisoned, 'order-report'),
+    );
+    assert.deepEqual(
+      poisonedAttempts,
+      [1, 2, 3],
+      'a failure that is not a dependency away gets the tiers only',
+    );
+    assert.equal(poisonReport.newest[0]!.lastError, 'cannot read properties of undefined');
+
+    const awayReport = await waitFor('the event in the dead letters once its budget is spent', () =>
+      deadLettered(impatient, 'order-audit'),
+    );
+    assert.ok(
+      impatientAttempts.length > 3,
+      `kept retrying past the tiers while within its budget (${impatientAttempts.length} attempts)`,
+    );
+    assert.equal(awayReport.newest[0]!.attempts, impatientAttempts.length);
+    assert.equal(
+      (await patient.listDeadLetters(10)).find((r) => r.count > 0),
+      undefined,
+      'nothing of the patient consumer was dead-lettered',
+    );
+  });
+
   test('a PermanentError and a body that is not an event go straight to the dead letters', async () => {
     const bus = buses.create('payment-audit');
     const attempts: string[] = [];

@@ -4,7 +4,13 @@ import type { Logger } from '@oms/logging';
 import { ConfirmPublisher } from './confirm-publisher';
 import { DELIVERY_SCOPE } from './delivery-scope';
 import { openBrokerConnection } from './connection';
-import { handleDelivery, type Delivery, type EventHandler, type Subscription } from './consumer';
+import {
+  handleDelivery,
+  type Delivery,
+  type DeliveryContext,
+  type EventHandler,
+  type Subscription,
+} from './consumer';
 import { inspectDeadLetters, moveDeadLetters, type DeadLetterQueueReport } from './dead-letters';
 import { assertEventType, encodeEvent, PermanentError, type DomainEvent } from './event';
 import { assertWatchPatterns, startWatch, type EventWatch, type WatchHandler } from './event-watch';
@@ -29,6 +35,14 @@ export interface MessageBusOptions {
   prefetch?: number;
   /** Retry tiers: a failed message waits this long before its next attempt. Default 1 s, 10 s, 60 s. */
   retryDelaysMs?: number[];
+  /**
+   * Recognises a failure that means a dependency is away (database unreachable, a service
+   * unavailable): once the tiers are spent, such a message keeps retrying at the last tier's
+   * delay instead of going to the dead letters, for up to `dependencyAwayBudgetMs` (default 24 h)
+   * after its first failure. Without it, every failure is dead-lettered after the last tier.
+   */
+  isDependencyAway?: (error: unknown) => boolean;
+  dependencyAwayBudgetMs?: number;
   /** When given, messaging counters and histograms are registered here. */
   metrics?: Registry;
   /** How long close() waits for handlers in flight before closing anyway (they are redelivered). Default 10 s. */
@@ -66,6 +80,7 @@ interface Session {
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [1_000, 10_000, 60_000];
+const DEFAULT_DEPENDENCY_AWAY_BUDGET_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Domain events over RabbitMQ, at least once: confirmed publishes, manual acks, tiered retry queues,
@@ -76,6 +91,7 @@ export class MessageBus {
   private readonly exchange: string;
   private readonly logger: Logger;
   private readonly metrics: MessagingMetrics;
+  private readonly deliveryContext: DeliveryContext;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly watches = new Set<EventWatch>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -90,6 +106,16 @@ export class MessageBus {
     this.exchange = eventsExchangeName(options.deployment);
     this.logger = options.logger;
     this.metrics = new MessagingMetrics(options.metrics);
+    const { isDependencyAway } = options;
+    this.deliveryContext = {
+      service: options.service,
+      logger: options.logger,
+      metrics: this.metrics,
+      dependencyAway: isDependencyAway && {
+        isAway: isDependencyAway,
+        budgetMs: options.dependencyAwayBudgetMs ?? DEFAULT_DEPENDENCY_AWAY_BUDGET_MS,
+      },
+    };
   }
 
   /** True while a connection with its channels is up (for readiness checks). */
@@ -360,9 +386,8 @@ export class MessageBus {
         this.endSession(session, `consumer of ${subscription.queues.work} cancelled by the broker`);
       return;
     }
-    const context = { service: this.options.service, logger: this.logger, metrics: this.metrics };
     const handling = handleDelivery(
-      context,
+      this.deliveryContext,
       subscription,
       { consumer: session.consumer, publisher: session.publisher },
       message,

@@ -11,6 +11,8 @@ import type { MessageHeaders } from './tracing';
 export const ATTEMPTS_HEADER = 'x-oms-attempts';
 /** The last failure's message, truncated. */
 export const LAST_ERROR_HEADER = 'x-oms-last-error';
+/** When the first failed attempt happened (epoch ms): how long a dependency has been away. */
+export const FIRST_FAILURE_HEADER = 'x-oms-first-failure-at';
 
 const MAX_ERROR_LENGTH = 500;
 
@@ -56,8 +58,22 @@ export function copyOptions(
   });
 }
 
-export function failureHeaders(attempts: number, error: string): Record<string, string | number> {
-  return { [ATTEMPTS_HEADER]: attempts, [LAST_ERROR_HEADER]: error.slice(0, MAX_ERROR_LENGTH) };
+/** When the message first failed; `now` when it has not failed before (or the header is unreadable). */
+export function firstFailureAt(headers: MessageHeaders | undefined, now: number): number {
+  const value = Number(headers?.[FIRST_FAILURE_HEADER]);
+  return Number.isSafeInteger(value) && value > 0 && value <= now ? value : now;
+}
+
+export function failureHeaders(
+  attempts: number,
+  error: string,
+  firstFailedAt: number,
+): Record<string, string | number> {
+  return {
+    [ATTEMPTS_HEADER]: attempts,
+    [LAST_ERROR_HEADER]: error.slice(0, MAX_ERROR_LENGTH),
+    [FIRST_FAILURE_HEADER]: firstFailedAt,
+  };
 }
 
 /** Marks a message moved back from the dead letters: it may have been applied before. */
@@ -67,6 +83,7 @@ export const REPLAYED_HEADER = 'x-oms-replayed';
 export const REPLAY_HEADERS = {
   [ATTEMPTS_HEADER]: undefined,
   [LAST_ERROR_HEADER]: undefined,
+  [FIRST_FAILURE_HEADER]: undefined,
   [REPLAYED_HEADER]: 1,
 };
 

@@ -34,3 +34,15 @@ export function countsAgainstBreaker(error: unknown): boolean {
     code === status.DATA_LOSS
   );
 }
+
+/**
+ * The call found its target away, too busy, or too slow to answer in time, or the target said its
+ * own dependency is away: the same call can succeed later, however often it failed so far.
+ * Business answers and bugs (invalid, not found, internal) are not this.
+ */
+export function meansDependencyAway(error: unknown): boolean {
+  const code = codeOf(error);
+  return (
+    code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED || code === status.RESOURCE_EXHAUSTED
+  );
+}

@@ -6,7 +6,7 @@ export {
   type TargetPolicyOptions,
   type BreakerStateName,
 } from './target-policy';
-export { isTransient, countsAgainstBreaker } from './classify';
+export { isTransient, countsAgainstBreaker, meansDependencyAway } from './classify';
 export {
   AdaptiveConcurrencyLimit,
   type AdaptiveLimitOptions,

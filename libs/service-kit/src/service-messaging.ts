@@ -2,6 +2,8 @@ import type { Collection, Db, Document } from 'mongodb';
 import type { BaseServiceConfigType } from '@oms/config';
 import type { Logger } from '@oms/logging';
 import { Inbox, MessageBus, OutboxRelay, type OutboxHandOff } from '@oms/messaging';
+import { isDatabaseUnavailable } from '@oms/persistence';
+import { meansDependencyAway } from '@oms/resilience';
 import type { BackgroundLoops } from './background-loops';
 import { InboxRetention } from './inbox-retention';
 import type { ServiceMetrics } from './metrics';
@@ -88,6 +90,9 @@ export class ServiceEvents implements ServiceMessaging {
       logger: this.deps.logger,
       metrics: this.deps.metrics.registry,
       inbox: (consumer) => this.inboxes.inbox(consumer),
+      // An event that failed because our database or another service was away is not bad: it
+      // waits for them rather than for someone to replay it from the dead letters.
+      isDependencyAway: (error) => isDatabaseUnavailable(error) || meansDependencyAway(error),
     });
     await bus.start();
     return bus;

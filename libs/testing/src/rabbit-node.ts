@@ -103,6 +103,19 @@ export class RabbitNode {
     }
   }
 
+  /** Each queue's messages, ready or delivered but not yet acked, by queue name (through rabbitmqctl). */
+  queueDepths(): Map<string, number> {
+    const listing = spawnSync(
+      CTL_SCRIPT,
+      ['-n', `${this.name}@localhost`, '-q', 'list_queues', 'name', 'messages', '--formatter', 'json'],
+      { encoding: 'utf8', env: { ...process.env, HOME: this.dir }, timeout: 30_000 },
+    );
+    if (listing.status !== 0)
+      throw new Error(`rabbitmqctl list_queues failed: ${listing.stderr || listing.error?.message}`);
+    const rows = JSON.parse(listing.stdout) as { name: string; messages: number }[];
+    return new Map(rows.map((row) => [row.name, row.messages]));
+  }
+
   /** Stops the node (SIGTERM to its process group) and waits until it exited. */
   async stop(): Promise<void> {
     const child = this.process;
