@@ -397,6 +397,12 @@ const mongo = {
         ctx.log(`mongo: FerretDB pid ${pid} runs without ${missing.join(' ')}; restarting it`);
         return undefined; // the caller stops it
       }
+      // An older build of ours (before a patch changed it) is replaced by the current one.
+      const binary = await resolveBinary('ferretdb', ctx);
+      if (running.length > 0 && running[0] !== binary) {
+        ctx.log(`mongo: FerretDB pid ${pid} runs ${running[0]}, not ${binary}; restarting it`);
+        return undefined;
+      }
     }
     return pid;
   },

@@ -27,8 +27,11 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # A module whose go.mod has local `replace` directives cannot be `go install`ed: download it,
 # copy it somewhere writable, drop the local replaces and build the package from there.
 build_from_module_copy() {
-  local name="$1" module="$2" version="$3" pkg="$4" cgo="${5:-0}"
-  local out="$BIN_DIR/$name-$version"
+  # label: names a build that differs from upstream's (a patch that changes behaviour), so a
+  # binary cached before the patch is not taken for it
+  local name="$1" module="$2" version="$3" pkg="$4" cgo="${5:-0}" label="${6:+-$6}"
+  local patch="$SCRIPT_DIR/$name-$version.patch"
+  local out="$BIN_DIR/$name-$version$label"
   [[ -x "$out" ]] && { echo "$out"; return; }
   log "building $name $version from $module (first run only; this takes minutes)"
   local dir
@@ -44,7 +47,7 @@ build_from_module_copy() {
     ' | while read -r old; do go mod edit -dropreplace="$old"; done
     [[ $name == nomad ]] && go mod edit -require="github.com/hashicorp/nomad/api@$NOMAD_API_VERSION"
     go mod tidy >/dev/null 2>&1 || true
-    [[ $name == nomad ]] && GIT_CEILING_DIRECTORIES="$CACHE_DIR" git apply "$SCRIPT_DIR/nomad-$version.patch"
+    [[ -f $patch ]] && GIT_CEILING_DIRECTORIES="$CACHE_DIR" git apply "$patch"
     # FerretDB panics at start when its embedded version file is empty (it is in the module zip).
     [[ $name == ferretdb ]] && echo "$version" > build/version/version.txt
     # Nomad: the binary goes outside the module folder, which already has a nomad/ package.
@@ -87,7 +90,8 @@ provision() {
     chromium) apt_install /usr/bin/chromium chromium fonts-dejavu-core ;;
     consul) build_from_module_copy consul github.com/hashicorp/consul "$CONSUL_VERSION" . ;;
     jaeger) build_from_module_copy jaeger github.com/jaegertracing/jaeger "$JAEGER_VERSION" ./cmd/jaeger ;;
-    ferretdb) build_from_module_copy ferretdb github.com/FerretDB/FerretDB "$FERRETDB_VERSION" ./cmd/ferretdb ;;
+    # without its leak detector (ferretdb-v1.24.2.patch)
+    ferretdb) build_from_module_copy ferretdb github.com/FerretDB/FerretDB "$FERRETDB_VERSION" ./cmd/ferretdb 0 untracked ;;
     stripe-mock) go_install stripe-mock github.com/stripe/stripe-mock "$STRIPE_MOCK_VERSION" github.com/stripe/stripe-mock ;;
     # cgo on: the exec driver needs runc's nsenter
     nomad) build_from_module_copy nomad github.com/hashicorp/nomad "$NOMAD_VERSION" . 1 ;;

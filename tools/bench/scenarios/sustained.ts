@@ -19,6 +19,8 @@ export interface SustainedPhase {
   refusalsWithoutRetryAfter: number;
   p99CreatedMs: number;
   p99RefusedMs: number;
+  /** Refusals by the error message they carried: where they came from, and how slowly. */
+  refusalsByMessage: Record<string, { count: number; p99Ms: number }>;
   /** CPU ms per created order per process. */
   cpuMsPerCreated: Record<string, number>;
 }
@@ -33,16 +35,24 @@ export interface SustainedResult {
 
 const ITEM = 'bench-sustained-item';
 
-/** One create, its body read to the end; the answer's status and headers. */
-async function postCreate(url: string, body: string): Promise<Response> {
+/** One create, its body read to the end; the answer's status and headers, and its body. */
+async function postCreate(url: string, body: string): Promise<{ response: Response; text: string }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
     signal: AbortSignal.timeout(30_000),
   });
-  await response.arrayBuffer();
-  return response;
+  return { response, text: await response.text() };
+}
+
+function errorMessage(text: string): string {
+  try {
+    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+    return typeof message === 'string' ? message : 'no error message';
+  } catch {
+    return 'not JSON';
+  }
 }
 
 async function drive(
@@ -54,6 +64,7 @@ async function drive(
   const answers: Record<string, number> = {};
   const created: number[] = [];
   const refused: number[] = [];
+  const refusedBy: Record<string, number[]> = {};
   let refusalsWithoutRetryAfter = 0;
   const deadline = Date.now() + durationS * 1000;
   const client = async () => {
@@ -62,12 +73,13 @@ async function drive(
       let status = 'error';
       let waitS = 0;
       try {
-        const response = await postCreate(url, body);
+        const { response, text } = await postCreate(url, body);
         status = String(response.status);
         const ms = performance.now() - started;
         if (response.status === 201) created.push(ms);
         if (response.status === 503 || response.status === 429) {
           refused.push(ms);
+          (refusedBy[errorMessage(text)] ??= []).push(ms);
           const retryAfter = Number(response.headers.get('retry-after'));
           if (!(retryAfter > 0)) refusalsWithoutRetryAfter += 1;
           waitS = retryAfter > 0 ? retryAfter : 1;
@@ -88,6 +100,12 @@ async function drive(
     refusalsWithoutRetryAfter,
     p99CreatedMs: percentile(created, 0.99),
     p99RefusedMs: percentile(refused, 0.99),
+    refusalsByMessage: Object.fromEntries(
+      Object.entries(refusedBy).map(([message, ms]) => [
+        message,
+        { count: ms.length, p99Ms: percentile(ms, 0.99) },
+      ]),
+    ),
   };
 }
 
@@ -114,6 +132,8 @@ export async function sustained(ctx: BenchContext): Promise<SustainedResult> {
       `  ${clients} clients: ${figures.createdPerSecond.toFixed(1)} created/s, answers ${JSON.stringify(figures.answers)}, ` +
         `p99 created ${figures.p99CreatedMs.toFixed(0)} ms, p99 refused ${figures.p99RefusedMs.toFixed(0)} ms`,
     );
+    for (const [message, { count, p99Ms }] of Object.entries(figures.refusalsByMessage))
+      console.log(`    refused ${count} × "${message}", p99 ${p99Ms.toFixed(0)} ms`);
     return figures;
   };
 
@@ -122,7 +142,7 @@ export async function sustained(ctx: BenchContext): Promise<SustainedResult> {
   await sleep(recoveryS * 1000);
   const statuses: number[] = [];
   for (let i = 0; i < 5; i++) {
-    statuses.push((await postCreate(url, body)).status);
+    statuses.push((await postCreate(url, body)).response.status);
   }
   return {
     normal,
