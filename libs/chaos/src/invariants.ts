@@ -65,9 +65,9 @@ export interface Settling {
 
 /**
  * The quiet period after the traffic: waits until no order has work due, no item has a step in
- * flight and no event waits in a queue. A run that left a backlog (more accepted than the machine could finish) takes as long
- * as the backlog does, so it is waited for while it shrinks; it is given up on once it has not
- * shrunk for `stallMs`, or after `timeoutMs` in all.
+ * flight and no event waits in a queue. A run that left a backlog (more accepted than the machine
+ * could finish) takes as long as the backlog does, so it is waited for while it shrinks; it is
+ * given up on once it has not shrunk for `stallMs`, or after `timeoutMs` in all.
  */
 export async function settle(
   mongoUrl: string,
