@@ -4,6 +4,7 @@ import { OrderServiceService } from '@oms/contracts';
 import { AdaptiveConcurrencyLimit } from '@oms/resilience';
 import { waitFor } from '@oms/testing';
 import { buildTestApp, fakeBackends, fakeClient, sampleOrder } from '../test/test-support';
+import { refusalRetryAfterSeconds } from './admission';
 
 /** A limit of exactly `n` concurrent requests that never adapts (the target is never missed). */
 const fixedLimit = (n: number) =>
@@ -45,7 +46,7 @@ test('a write beyond the limit gets 503 with retry-after at once, and the admitt
   const third = await app.inject(create);
   assert.ok(Date.now() - started < 1000, 'the refusal does not wait for the work in flight');
   assert.equal(third.statusCode, 503);
-  assert.equal(third.headers['retry-after'], '1');
+  assert.match(String(third.headers['retry-after']), /^[123]$/);
   assert.equal(third.json().error.code, 'unavailable');
   assert.ok(third.headers['x-request-id'], 'a refusal is still stamped');
   assert.deepEqual(refused, ['writes']);
@@ -72,4 +73,19 @@ test('health, readiness and the API description are never refused', async () => 
     assert.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url);
   }
   assert.equal((await app.inject({ method: 'GET', url: '/v1/menu' })).statusCode, 503);
+});
+
+test('refused clients are told to come back after 1, 2 or 3 s, so that a crowd refused together spreads out', () => {
+  const cases: [number, number][] = [
+    [0, 1],
+    [0.34, 2],
+    [0.999, 3],
+  ];
+  for (const [random, seconds] of cases)
+    assert.equal(
+      refusalRetryAfterSeconds(() => random),
+      seconds,
+    );
+  const told = new Set(Array.from({ length: 200 }, () => refusalRetryAfterSeconds()));
+  assert.deepEqual([...told].sort(), [1, 2, 3]);
 });

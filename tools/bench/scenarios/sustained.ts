@@ -4,6 +4,7 @@
 // `retry-after` says before the next. (A closed loop that ignores retry-after turns every refusal
 // into another request at once, and measures the load generator as much as the system.)
 // Then, BENCH_RECOVERY_SECONDS after the load stops, a few creates must be served normally.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BenchContext } from '../context';
 import { msPer } from '../cpu-meter';
 import { percentile, sleep } from '../stats';
@@ -23,6 +24,8 @@ export interface SustainedPhase {
   refusalsByMessage: Record<string, { count: number; p99Ms: number }>;
   /** CPU ms per created order per process. */
   cpuMsPerCreated: Record<string, number>;
+  /** The load generator's own event-loop delay, p99 ms: time its answers waited to be seen. */
+  generatorLagP99Ms: number;
 }
 
 export interface SustainedResult {
@@ -60,7 +63,7 @@ async function drive(
   body: string,
   connections: number,
   durationS: number,
-): Promise<Omit<SustainedPhase, 'cpuMsPerCreated' | 'createdPerSecond'>> {
+): Promise<Omit<SustainedPhase, 'cpuMsPerCreated' | 'createdPerSecond' | 'generatorLagP99Ms'>> {
   const answers: Record<string, number> = {};
   const created: number[] = [];
   const refused: number[] = [];
@@ -121,16 +124,21 @@ export async function sustained(ctx: BenchContext): Promise<SustainedResult> {
     const meter = await ctx.meter(system);
     // Wall time, not the nominal duration: the last answers arrive after the deadline.
     const started = performance.now();
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     const { result, usage } = await meter.measure(() => drive(url, body, clients, sustainedS));
+    lag.disable();
     const elapsedS = (performance.now() - started) / 1000;
     const figures: SustainedPhase = {
       ...result,
       createdPerSecond: result.created / elapsedS,
       cpuMsPerCreated: msPer(usage, result.created),
+      generatorLagP99Ms: lag.percentile(99) / 1e6,
     };
     console.log(
       `  ${clients} clients: ${figures.createdPerSecond.toFixed(1)} created/s, answers ${JSON.stringify(figures.answers)}, ` +
-        `p99 created ${figures.p99CreatedMs.toFixed(0)} ms, p99 refused ${figures.p99RefusedMs.toFixed(0)} ms`,
+        `p99 created ${figures.p99CreatedMs.toFixed(0)} ms, p99 refused ${figures.p99RefusedMs.toFixed(0)} ms, ` +
+        `load generator's event-loop lag p99 ${figures.generatorLagP99Ms.toFixed(0)} ms`,
     );
     for (const [message, { count, p99Ms }] of Object.entries(figures.refusalsByMessage))
       console.log(`    refused ${count} × "${message}", p99 ${p99Ms.toFixed(0)} ms`);
