@@ -187,7 +187,7 @@ function sustainedSection(r: SustainedResult): string[] {
     `### Sustained overload`,
     '',
     `Creates for ${r.normal.durationS} s from each number of clients; each client sends one request at a time and, after a 503 or 429, waits what \`retry-after\` says. ` +
-      'The load generator shares the machine: its own event-loop lag is part of every latency it measures.',
+      `The clients run on a thread of their own (scheduling priority: nice ${r.overload.generatorPriority}); they share the machine all the same, and their own event-loop lag is part of every latency they measure.`,
     '',
     ...table(
       [

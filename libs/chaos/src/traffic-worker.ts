@@ -1,27 +1,11 @@
 // The entry of the traffic thread (see TrafficThread): runs Traffic and answers its outcome.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
+import { raiseThreadPriority } from '@oms/testing';
 import type { FromTraffic, ToTraffic } from './traffic-thread';
 import { Traffic } from './traffic';
 
 /** Scheduling priority asked for: the generator must get the CPU it needs before the system does. */
 const GENERATOR_NICE = -10;
-
-/**
- * Raises this thread's priority (Linux schedules threads one by one; /proc/thread-self names this
- * one's id). Processes spawned later from the main thread keep the normal priority. Where that is
- * not allowed (not root), the reason is reported and the run goes on.
- */
-function raiseOwnPriority(): number | string {
-  try {
-    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    setPriority(threadId, GENERATOR_NICE);
-    return GENERATOR_NICE;
-  } catch (error) {
-    return `default (${error instanceof Error ? error.message : String(error)})`;
-  }
-}
 
 const port = parentPort;
 if (!port) throw new Error('traffic-worker.ts runs as a worker thread (TrafficThread)');
@@ -33,7 +17,7 @@ port.on('message', (message: ToTraffic) => {
   switch (message.kind) {
     case 'start': {
       gateways = message.gateways;
-      const priority = raiseOwnPriority();
+      const priority = raiseThreadPriority(GENERATOR_NICE);
       traffic = new Traffic({ ...message.options, gateways: () => gateways });
       traffic.start();
       reply({ kind: 'started', priority });

@@ -31,3 +31,4 @@ export {
   type HostileRunSummary,
 } from './hostile-run';
 export { sendRawRequest, encodeRawRequest, type RawRequest, type RawAnswer } from './raw-http';
+export { raiseThreadPriority } from './thread-priority';

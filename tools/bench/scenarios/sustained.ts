@@ -3,11 +3,12 @@
 // clients should: one request at a time each, and after a 503 or 429 they wait what
 // `retry-after` says before the next. (A closed loop that ignores retry-after turns every refusal
 // into another request at once, and measures the load generator as much as the system.)
+// The clients run on a thread of their own at a raised priority (sustained-clients.ts).
 // Then, BENCH_RECOVERY_SECONDS after the load stops, a few creates must be served normally.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BenchContext } from '../context';
 import { msPer } from '../cpu-meter';
-import { percentile, sleep } from '../stats';
+import { sleep } from '../stats';
+import { driveOnGeneratorThread, postCreate } from './sustained-clients';
 
 export interface SustainedPhase {
   connections: number;
@@ -26,6 +27,8 @@ export interface SustainedPhase {
   cpuMsPerCreated: Record<string, number>;
   /** The load generator's own event-loop delay, p99 ms: time its answers waited to be seen. */
   generatorLagP99Ms: number;
+  /** The generator thread's nice value, or why it kept the default. */
+  generatorPriority: number | string;
 }
 
 export interface SustainedResult {
@@ -37,80 +40,6 @@ export interface SustainedResult {
 }
 
 const ITEM = 'bench-sustained-item';
-
-/** One create, its body read to the end; the answer's status and headers, and its body. */
-async function postCreate(url: string, body: string): Promise<{ response: Response; text: string }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  return { response, text: await response.text() };
-}
-
-function errorMessage(text: string): string {
-  try {
-    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
-    return typeof message === 'string' ? message : 'no error message';
-  } catch {
-    return 'not JSON';
-  }
-}
-
-async function drive(
-  url: string,
-  body: string,
-  connections: number,
-  durationS: number,
-): Promise<Omit<SustainedPhase, 'cpuMsPerCreated' | 'createdPerSecond' | 'generatorLagP99Ms'>> {
-  const answers: Record<string, number> = {};
-  const created: number[] = [];
-  const refused: number[] = [];
-  const refusedBy: Record<string, number[]> = {};
-  let refusalsWithoutRetryAfter = 0;
-  const deadline = Date.now() + durationS * 1000;
-  const client = async () => {
-    while (Date.now() < deadline) {
-      const started = performance.now();
-      let status = 'error';
-      let waitS = 0;
-      try {
-        const { response, text } = await postCreate(url, body);
-        status = String(response.status);
-        const ms = performance.now() - started;
-        if (response.status === 201) created.push(ms);
-        if (response.status === 503 || response.status === 429) {
-          refused.push(ms);
-          (refusedBy[errorMessage(text)] ??= []).push(ms);
-          const retryAfter = Number(response.headers.get('retry-after'));
-          if (!(retryAfter > 0)) refusalsWithoutRetryAfter += 1;
-          waitS = retryAfter > 0 ? retryAfter : 1;
-        }
-      } catch {
-        waitS = 1;
-      }
-      answers[status] = (answers[status] ?? 0) + 1;
-      if (waitS > 0) await sleep(Math.min(waitS * 1000, Math.max(0, deadline - Date.now())));
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, client));
-  return {
-    connections,
-    durationS,
-    created: created.length,
-    answers,
-    refusalsWithoutRetryAfter,
-    p99CreatedMs: percentile(created, 0.99),
-    p99RefusedMs: percentile(refused, 0.99),
-    refusalsByMessage: Object.fromEntries(
-      Object.entries(refusedBy).map(([message, ms]) => [
-        message,
-        { count: ms.length, p99Ms: percentile(ms, 0.99) },
-      ]),
-    ),
-  };
-}
 
 export async function sustained(ctx: BenchContext): Promise<SustainedResult> {
   const system = await ctx.system();
@@ -124,21 +53,19 @@ export async function sustained(ctx: BenchContext): Promise<SustainedResult> {
     const meter = await ctx.meter(system);
     // Wall time, not the nominal duration: the last answers arrive after the deadline.
     const started = performance.now();
-    const lag = monitorEventLoopDelay({ resolution: 10 });
-    lag.enable();
-    const { result, usage } = await meter.measure(() => drive(url, body, clients, sustainedS));
-    lag.disable();
+    const { result, usage } = await meter.measure(() =>
+      driveOnGeneratorThread({ url, body, connections: clients, durationS: sustainedS }),
+    );
     const elapsedS = (performance.now() - started) / 1000;
     const figures: SustainedPhase = {
       ...result,
       createdPerSecond: result.created / elapsedS,
       cpuMsPerCreated: msPer(usage, result.created),
-      generatorLagP99Ms: lag.percentile(99) / 1e6,
     };
     console.log(
       `  ${clients} clients: ${figures.createdPerSecond.toFixed(1)} created/s, answers ${JSON.stringify(figures.answers)}, ` +
         `p99 created ${figures.p99CreatedMs.toFixed(0)} ms, p99 refused ${figures.p99RefusedMs.toFixed(0)} ms, ` +
-        `load generator's event-loop lag p99 ${figures.generatorLagP99Ms.toFixed(0)} ms`,
+        `load generator's event-loop lag p99 ${figures.generatorLagP99Ms.toFixed(0)} ms (nice ${figures.generatorPriority})`,
     );
     for (const [message, { count, p99Ms }] of Object.entries(figures.refusalsByMessage))
       console.log(`    refused ${count} × "${message}", p99 ${p99Ms.toFixed(0)} ms`);
