@@ -203,6 +203,9 @@ function sustainedSection(r: SustainedResult): string[] {
       [row(r.normal), row(r.overload)],
     ),
     '',
+    `Ceiling, measured in the same run: the same ${r.refusalCeiling.connections} clients against a bare Fastify handler that refuses every request got ${r.refusalCeiling.refusals} refusals at p99 ${f(r.refusalCeiling.p99RefusedMs, 0)} ms ` +
+      `(the gateway's p99 refused at ${r.overload.connections} clients is ${f(r.overload.p99RefusedMs / r.refusalCeiling.p99RefusedMs, 1)}× that).`,
+    '',
     `Goodput at ${r.overload.connections} clients = ${f(r.goodputRatio * 100, 0)} % of the goodput at ${r.normal.connections}. ` +
       `${r.recovery.afterS} s after the load stopped, 5 creates answered ${r.recovery.statuses.join(', ')}` +
       `${r.recovery.servedNormally ? '' : ' (**not served normally**)'}.`,
@@ -401,7 +404,7 @@ function efficiencyTargetsSection(report: Report): string[] {
     check(
       `answers at ${r.overload.connections} clients`,
       '201, or 503/429 with retry-after, p99 < 100 ms',
-      `other: ${other.length === 0 ? 'none' : other.join(', ')}; without retry-after: ${r.overload.refusalsWithoutRetryAfter}; p99 refused ${f(r.overload.p99RefusedMs, 0)} ms`,
+      `other: ${other.length === 0 ? 'none' : other.join(', ')}; without retry-after: ${r.overload.refusalsWithoutRetryAfter}; p99 refused ${f(r.overload.p99RefusedMs, 0)} ms (a bare refusing handler: ${f(r.refusalCeiling.p99RefusedMs, 0)} ms)`,
       other.length === 0 && r.overload.refusalsWithoutRetryAfter === 0 && !(r.overload.p99RefusedMs >= 100),
     );
     check(

@@ -3,9 +3,12 @@
 // clients should: one request at a time each, and after a 503 or 429 they wait what
 // `retry-after` says before the next. (A closed loop that ignores retry-after turns every refusal
 // into another request at once, and measures the load generator as much as the system.)
-// The clients run on a thread of their own at a raised priority (sustained-clients.ts).
+// The clients run on a thread of their own at a raised priority (sustained-clients.ts). Their
+// ceiling is measured in the same run: the same clients against a bare Fastify handler that
+// refuses every request, which is the fastest refusal this machine and this client can see.
 // Then, BENCH_RECOVERY_SECONDS after the load stops, a few creates must be served normally.
 import type { BenchContext } from '../context';
+import { startCeiling } from '../ceilings';
 import { msPer } from '../cpu-meter';
 import { sleep } from '../stats';
 import { driveOnGeneratorThread, postCreate } from './sustained-clients';
@@ -31,7 +34,17 @@ export interface SustainedPhase {
   generatorPriority: number | string;
 }
 
+/** The same clients against a bare handler that refuses everything. */
+export interface RefusalCeiling {
+  connections: number;
+  refusals: number;
+  p99RefusedMs: number;
+  generatorLagP99Ms: number;
+}
+
 export interface SustainedResult {
+  /** Measured first, on the quiet machine. */
+  refusalCeiling: RefusalCeiling;
   normal: SustainedPhase;
   overload: SustainedPhase;
   /** overload goodput ÷ normal goodput. */
@@ -72,6 +85,11 @@ export async function sustained(ctx: BenchContext): Promise<SustainedResult> {
     return figures;
   };
 
+  const refusalCeiling = await measureRefusalCeiling(body, overloadConnections, sustainedS);
+  console.log(
+    `  ceiling, a bare handler refusing ${overloadConnections} clients: p99 refused ${refusalCeiling.p99RefusedMs.toFixed(0)} ms ` +
+      `(${refusalCeiling.refusals} refusals; load generator's event-loop lag p99 ${refusalCeiling.generatorLagP99Ms.toFixed(0)} ms)`,
+  );
   const normal = await phase(connections);
   const overload = await phase(overloadConnections);
   await sleep(recoveryS * 1000);
@@ -80,9 +98,30 @@ export async function sustained(ctx: BenchContext): Promise<SustainedResult> {
     statuses.push((await postCreate(url, body)).response.status);
   }
   return {
+    refusalCeiling,
     normal,
     overload,
     goodputRatio: normal.createdPerSecond > 0 ? overload.createdPerSecond / normal.createdPerSecond : 0,
     recovery: { afterS: recoveryS, statuses, servedNormally: statuses.every((s) => s === 201) },
   };
+}
+
+async function measureRefusalCeiling(
+  body: string,
+  connections: number,
+  durationS: number,
+): Promise<RefusalCeiling> {
+  const ceiling = await startCeiling('ceiling-http.mjs');
+  try {
+    const url = ceiling.info.url!.replace(/\/ceiling$/, '/refuse');
+    const phase = await driveOnGeneratorThread({ url, body, connections, durationS });
+    return {
+      connections,
+      refusals: phase.answers['503'] ?? 0,
+      p99RefusedMs: phase.p99RefusedMs,
+      generatorLagP99Ms: phase.generatorLagP99Ms,
+    };
+  } finally {
+    ceiling.stop();
+  }
 }
