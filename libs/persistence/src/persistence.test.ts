@@ -3,11 +3,41 @@ import assert from 'node:assert/strict';
 import { ensureStack, stackAddresses, uniqueDeployment } from '@oms/testing';
 import { createServer, type AddressInfo } from 'node:net';
 import { MongoClient, MongoServerError } from 'mongodb';
-import { connectDatabase, databaseName, isDatabaseUnavailable, isDuplicateKeyError } from './index';
+import {
+  connectDatabase,
+  databaseName,
+  isDatabaseUnavailable,
+  isDuplicateKeyError,
+  POOL_MAINTENANCE_INTERVAL_MS,
+} from './index';
 
 test('each service gets its own database per deployment', () => {
   assert.equal(databaseName('order', 'local'), 'order_local');
   assert.equal(databaseName('stock', 't-1a2b'), 'stock_t_1a2b');
+});
+
+test('the driver looks after the connection pool every few seconds, not ten times a second', async () => {
+  await ensureStack({ only: ['mongo'] });
+  const database = await connectDatabase({
+    url: (await stackAddresses()).MONGO_URL!,
+    service: 'persistence',
+    deployment: uniqueDeployment('db'),
+  });
+  try {
+    await database.db.command({ ping: 1 });
+    // Internals, on purpose: what counts is the interval the pool really runs with.
+    const topology = (
+      database.db.client as unknown as { topology?: { s: { servers: Map<string, unknown> } } }
+    ).topology;
+    const pools = [...(topology?.s.servers.values() ?? [])].map(
+      (server) => (server as { pool: { options: { minPoolSizeCheckFrequencyMS?: number } } }).pool,
+    );
+    assert.ok(pools.length > 0, 'the driver has a pool per server');
+    for (const pool of pools)
+      assert.equal(pool.options.minPoolSizeCheckFrequencyMS, POOL_MAINTENANCE_INTERVAL_MS);
+  } finally {
+    await database.close();
+  }
 });
 
 test('a duplicate _id on the real server is recognised as a duplicate key', async () => {
