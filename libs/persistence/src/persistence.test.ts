@@ -11,18 +11,23 @@ import {
   POOL_MAINTENANCE_INTERVAL_MS,
 } from './index';
 
+/** A database of its own on the stack's server, connected as the services connect. */
+async function connectOnStack() {
+  await ensureStack({ only: ['mongo'] });
+  return connectDatabase({
+    url: (await stackAddresses()).MONGO_URL!,
+    service: 'persistence',
+    deployment: uniqueDeployment('db'),
+  });
+}
+
 test('each service gets its own database per deployment', () => {
   assert.equal(databaseName('order', 'local'), 'order_local');
   assert.equal(databaseName('stock', 't-1a2b'), 'stock_t_1a2b');
 });
 
 test('the driver looks after the connection pool every few seconds, not ten times a second', async () => {
-  await ensureStack({ only: ['mongo'] });
-  const database = await connectDatabase({
-    url: (await stackAddresses()).MONGO_URL!,
-    service: 'persistence',
-    deployment: uniqueDeployment('db'),
-  });
+  const database = await connectOnStack();
   try {
     await database.db.command({ ping: 1 });
     // Internals, on purpose: what counts is the interval the pool really runs with.
@@ -41,12 +46,7 @@ test('the driver looks after the connection pool every few seconds, not ten time
 });
 
 test('a duplicate _id on the real server is recognised as a duplicate key', async () => {
-  await ensureStack({ only: ['mongo'] });
-  const database = await connectDatabase({
-    url: (await stackAddresses()).MONGO_URL!,
-    service: 'persistence',
-    deployment: uniqueDeployment('db'),
-  });
+  const database = await connectOnStack();
   try {
     const collection = database.db.collection<{ _id: string }>('things');
     await collection.insertOne({ _id: 'a' });
