@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient, MongoServerError, type Db, type ObjectId } from 'mongodb';
 import { ensureStack, stackAddresses, uniqueDeployment } from '@oms/testing';
 import { databaseName, isWriteConflict, retryOnConflict, VersionedCollection, type Versioned } from './index';
+import { serverNeedsTurns } from './document-turns';
 
 interface Item extends Versioned {
   _id: string;
@@ -103,8 +104,8 @@ describe('persistence contract', () => {
   });
 
   test('200 conditional decrements racing on 100: exactly 100 succeed, each on its own unit', async (t) => {
-    // Each writer is its own VersionedCollection, as if in its own process: writers in one process
-    // take turns (DocumentTurns), and this is about what the server lets through. 200 writers of
+    // Each writer is its own VersionedCollection, as if in its own process: on FerretDB writers in
+    // one process take turns (DocumentTurns), and this is about what the server lets through. 200 writers of
     // one document serialise on it: on a loaded 2-core CI machine the last of them can wait longer
     // than the services' 10-s budget. This test is about who wins, not how fast.
     const writer = () =>
@@ -133,7 +134,12 @@ describe('persistence contract', () => {
     t.diagnostic(`${server.name}: ${conflicts - before} write conflicts retried`);
   });
 
-  test('writers of one document in one process take turns instead of conflicting', async (t) => {
+  test('writes of one process wait for each other only on a server that does not serialise them', async () => {
+    // MongoDB serialises the writers of a document itself; FerretDB v1 reads and writes back.
+    assert.equal(await serverNeedsTurns(client), server.ferretdb);
+  });
+
+  test('writers of one document in one process never conflict: they take turns, or the server serialises them', async (t) => {
     const items = new VersionedCollection(db.collection<Item>('turns'));
     await items.insertOne({ _id: 'hot', n: 50 });
     const before = conflicts;

@@ -1,3 +1,5 @@
+import type { MongoClient } from 'mongodb';
+
 /**
  * Writes to one document from one process, one after another.
  *
@@ -6,8 +8,8 @@
  * retryOnConflict runs the loser again. N writers of one hot document (every order of the same
  * pizza reserves on its stock record) then cost O(N²) attempts, each several commands and a
  * PostgreSQL transaction. Taking turns inside the process leaves conflicts only between
- * processes. On MongoDB, which serialises writers of a document itself, it only moves the
- * waiting from the server to the client.
+ * processes. MongoDB serialises the writers of a document itself, so against it no write waits in the
+ * process (see `serverNeedsTurns`).
  */
 export class DocumentTurns {
   /** The last write queued per document; a document is forgotten once its queue empties. */
@@ -44,4 +46,27 @@ export function documentKeyOf(filter: object): string | undefined {
   )
     return `o:${(id as { toHexString(): string }).toHexString()}`;
   return undefined;
+}
+
+/** Per client: whether its server applies updates by read-then-write (see serverNeedsTurns). */
+const needsTurnsByClient = new WeakMap<MongoClient, Promise<boolean>>();
+
+/**
+ * True when the server behind `client` is FerretDB, which reports itself in `buildInfo` and
+ * applies an update by reading the document and writing it back; false for MongoDB, which
+ * serialises the writers of a document itself. Asked once per client. While the server cannot be
+ * asked, the answer is true (taking turns is always safe) and it is asked again next time.
+ */
+export function serverNeedsTurns(client: MongoClient): Promise<boolean> {
+  const known = needsTurnsByClient.get(client);
+  if (known) return known;
+  const asked = client
+    .db('admin')
+    .command({ buildInfo: 1 })
+    .then((info) => typeof info.ferretdbVersion === 'string');
+  needsTurnsByClient.set(client, asked);
+  return asked.catch(() => {
+    needsTurnsByClient.delete(client);
+    return true;
+  });
 }

@@ -10,6 +10,7 @@ import {
   isDuplicateKeyError,
   POOL_MAINTENANCE_INTERVAL_MS,
 } from './index';
+import { serverNeedsTurns } from './document-turns';
 
 /** A database of its own on the stack's server, connected as the services connect. */
 async function connectOnStack() {
@@ -81,4 +82,13 @@ test('a database that does not answer is recognised as unavailable; a refusal by
     false,
   );
   assert.equal(isDatabaseUnavailable(new Error('other')), false);
+});
+
+test('writes take turns in the process while the server cannot be asked what it is', async () => {
+  const client = new MongoClient('mongodb://127.0.0.1:1', { serverSelectionTimeoutMS: 200 });
+  try {
+    assert.equal(await serverNeedsTurns(client), true);
+  } finally {
+    await client.close();
+  }
 });

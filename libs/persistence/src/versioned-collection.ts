@@ -9,7 +9,7 @@ import type {
   UpdateResult,
   WithId,
 } from 'mongodb';
-import { DocumentTurns, documentKeyOf } from './document-turns';
+import { DocumentTurns, documentKeyOf, serverNeedsTurns } from './document-turns';
 import { retryOnConflict, type ConflictRetryOptions } from './write-conflicts';
 
 /** A document changed under optimistic concurrency: every write of it adds one to `v`. */
@@ -29,7 +29,7 @@ export function withVersionBump<T extends Document>(update: UpdateFilter<T>): Up
  * state by `retryOnConflict`. Reads go straight to `collection`.
  */
 export class VersionedCollection<T extends Document & Versioned> {
-  /** Writers of one document in this process take turns (see DocumentTurns for why). */
+  /** On FerretDB, writers of one document in this process take turns (see DocumentTurns for why). */
   private readonly turns = new DocumentTurns();
 
   /** `conflictRetry` tunes how long a write keeps retrying a hot document (see retryOnConflict). */
@@ -53,7 +53,7 @@ export class VersionedCollection<T extends Document & Versioned> {
     update: UpdateFilter<T>,
     options: Omit<FindOneAndUpdateOptions, 'includeResultMetadata'> = {},
   ): Promise<WithId<T> | null> {
-    return this.turns.run(documentKeyOf(filter), () =>
+    return this.inTurn(filter, () =>
       retryOnConflict(
         () =>
           this.collection.findOneAndUpdate(filter, withVersionBump(update), {
@@ -70,11 +70,16 @@ export class VersionedCollection<T extends Document & Versioned> {
     update: UpdateFilter<T>,
     options: UpdateOptions = {},
   ): Promise<UpdateResult<T>> {
-    return this.turns.run(documentKeyOf(filter), () =>
+    return this.inTurn(filter, () =>
       retryOnConflict(() => this.collection.updateOne(filter, withVersionBump(update), options), {
         ...this.conflictRetry,
         retryDuplicateKey: options.upsert === true,
       }),
     );
+  }
+
+  private async inTurn<R>(filter: Filter<T>, write: () => Promise<R>): Promise<R> {
+    if (!(await serverNeedsTurns(this.collection.db.client))) return write();
+    return this.turns.run(documentKeyOf(filter), write);
   }
 }
