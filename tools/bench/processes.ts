@@ -34,6 +34,12 @@ const portOf = (url: string, fallback: number) => {
   return parsed.port ? Number(parsed.port) : fallback;
 };
 
+/** The port a libpq URL names: its `port` parameter (a Unix-socket URL has no host) or its host's. */
+const postgresPortOf = (url: string) => {
+  const parameter = /[?&]port=(\d+)/.exec(url)?.[1];
+  return parameter ? Number(parameter) : portOf(url.replace(/^postgres(ql)?:\/\//, 'http://'), 5432);
+};
+
 export interface Infrastructure {
   groups: ProcessGroup[];
   /** The MongoDB-wire server's process name: `ferretdb`, `mongod`, … */
@@ -73,8 +79,7 @@ export async function findInfrastructure(): Promise<Infrastructure> {
     const debug = flag('--debug-addr=');
     if (debug && debug !== '-') found.ferretDebugAddress = debug;
     const postgresUrl = flag('--postgresql-url=');
-    if (postgresUrl)
-      add('postgres', portOf(postgresUrl.replace(/^postgres(ql)?:\/\//, 'http://'), 5432), true);
+    if (postgresUrl) add('postgres', postgresPortOf(postgresUrl), true);
   }
   add('rabbitmq', portOf(a.AMQP_URL!.replace(/^amqps?:\/\//, 'http://'), 5672), true);
   add('consul', portOf(a.CONSUL_URL!, 8500), false);

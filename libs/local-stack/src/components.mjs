@@ -15,7 +15,7 @@ import {
 import {
   binariesFor,
   dataDirFor,
-  FERRETDB_POOL_MAX_CONNS,
+  ferretdbBackendUrl,
   ferretdbDatabaseUrl,
   initCluster,
   PostgresMissingError,
@@ -438,7 +438,7 @@ function ferretdbArgs({ url }, ctx, pgPort, { debugFree = false } = {}) {
   const u = parseUrl(url, 'mongodb');
   return [
     '--handler=postgresql',
-    `--postgresql-url=${ferretdbDatabaseUrl(pgPort)}?pool_max_conns=${FERRETDB_POOL_MAX_CONNS}`,
+    `--postgresql-url=${ferretdbBackendUrl(pgPort)}`,
     `--listen-addr=${u.hostname}:${u.port || 27017}`,
     `--state-dir=${path.join(ctx.dataDir, 'ferretdb-state')}`,
     '--telemetry=disable',

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URLSearchParams } from 'node:url';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -40,9 +40,30 @@ export function postgresPort(env = process.env) {
   return port;
 }
 
-/** The libpq URL of FerretDB's database, without pool options. */
+/** The libpq URL of FerretDB's database over loopback TCP, without pool options (psql, display). */
 export function ferretdbDatabaseUrl(port) {
   return `postgres://${POSTGRES_USER}@127.0.0.1:${port}/${FERRETDB_DATABASE}`;
+}
+
+/**
+ * Where the cluster also listens on a Unix socket (`.s.PGSQL.<port>` in it): the system's temporary
+ * folder, short enough for the 107-byte socket path limit wherever the project lives.
+ */
+export const POSTGRES_SOCKET_DIR = os.tmpdir();
+
+/**
+ * The URL FerretDB reaches its database by: the Unix socket. Over TCP its pool of up to
+ * FERRETDB_POOL_MAX_CONNS connections held as many loopback ports from the ephemeral range, where the
+ * services' fixed ports are (a service failed to start on 50052, taken by FerretDB's connection to
+ * PostgreSQL); a socket also spares each command the loopback TCP stack.
+ */
+export function ferretdbBackendUrl(port) {
+  const query = new URLSearchParams({
+    host: POSTGRES_SOCKET_DIR,
+    port: String(port),
+    pool_max_conns: String(FERRETDB_POOL_MAX_CONNS),
+  });
+  return `postgres://${POSTGRES_USER}@/${FERRETDB_DATABASE}?${query}`;
 }
 
 const isExecutable = (file) => {
@@ -218,7 +239,7 @@ export function serverArgs({ dataDir, port }) {
   const settings = {
     listen_addresses: '127.0.0.1',
     port: String(port),
-    unix_socket_directories: '', // TCP only: no socket path to collide or outgrow 107 bytes
+    unix_socket_directories: POSTGRES_SOCKET_DIR, // FerretDB's way in (ferretdbBackendUrl)
     max_connections: String(POSTGRES_MAX_CONNECTIONS),
     // Like a standalone mongod, which acknowledges a write before its journal is flushed: a crash
     // can lose the last fraction of a second, never corrupt. It spares a disk flush per command.

@@ -123,7 +123,10 @@ test("mongo on FerretDB: its PostgreSQL is the stack's, and its pool is sized on
   );
   if (mongo.pid) {
     const argv = commandLine(mongo.pid).join(' ');
-    assert.match(argv, new RegExp(`--postgresql-url=postgres://\\S+@127\\.0\\.0\\.1:${port}/`));
+    // over the cluster's Unix socket: a pool of TCP connections would hold ports from the ephemeral
+    // range, where the services' fixed ports are
+    assert.match(argv, new RegExp(`--postgresql-url=postgres://\\S+@/${FERRETDB_DATABASE}\\?\\S*host=%2F`));
+    assert.match(argv, new RegExp(`[?&]port=${port}\\b`));
     assert.match(argv, new RegExp(`pool_max_conns=${FERRETDB_POOL_MAX_CONNS}\\b`));
   }
 });
