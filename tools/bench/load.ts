@@ -4,7 +4,8 @@ import autocannon from 'autocannon';
 import { MongoClient } from 'mongodb';
 import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
 import { ECHO_SERVICE } from './ceiling-grpc.mjs';
-import { percentile } from './stats';
+import { percentile, sleep } from './stats';
+import { usageBetween, type CpuMeter, type CpuUsage } from './cpu-meter';
 
 export interface Measurement {
   /** Requests per second (all answers). */
@@ -52,60 +53,150 @@ export async function httpLoad(settings: LoadSettings, options: autocannon.Optio
   };
 }
 
+/** The answers that arrived in one window of a continuous run. */
+export class Window {
+  private readonly latencies: number[] = [];
+  private ok = 0;
+  private readonly failures: Record<string, number> = {};
+
+  answer(status: number, latencyMs: number): void {
+    this.latencies.push(latencyMs);
+    if (status >= 200 && status < 300) this.ok += 1;
+    else this.fail(String(status));
+  }
+
+  fail(kind: string): void {
+    this.failures[kind] = (this.failures[kind] ?? 0) + 1;
+  }
+
+  measurement(seconds: number): Measurement {
+    const failed = Object.values(this.failures).reduce((a, b) => a + b, 0);
+    const answers = this.latencies.length + (this.failures.errors ?? 0);
+    return {
+      rps: answers / seconds,
+      p50: percentile(this.latencies, 0.5),
+      p90: percentile(this.latencies, 0.9),
+      p99: percentile(this.latencies, 0.99),
+      errors: failed,
+      requests: answers,
+      ok: this.ok,
+      okPerSecond: this.ok / seconds,
+      failures: { ...this.failures },
+    };
+  }
+}
+
+/** Where a running load reports each answer: the window open when it arrives. */
+export interface AnswerSink {
+  current: Window;
+}
+
+/** A load that runs until stopped. */
+export type ContinuousLoad = (sink: AnswerSink) => { stop(): Promise<void> };
+
 /**
- * `connections` loops calling `call` back to back for `durationS` seconds. `call` resolves true
- * for a good answer; a false or a throw counts as an error.
+ * One continuous run: a warm-up window, then `rounds` windows of `durationS` each, with every
+ * process's CPU read at each window's edges and each answer counted in the window it arrives in.
+ * Separate runs per round would start each one beside the work the previous one left in flight
+ * (64 abandoned creates and their asynchronous tails, at 2 s each), whose CPU then counted against
+ * answers it never produced: about half again on create-order's CPU per request here.
  */
-async function closedLoop(settings: LoadSettings, call: () => Promise<boolean>): Promise<Measurement> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const deadline = Date.now() + settings.durationS * 1000;
-  const worker = async () => {
-    while (Date.now() < deadline) {
-      const started = performance.now();
-      const good = await call().catch(() => false);
-      if (!good) errors += 1;
-      latencies.push(performance.now() - started);
+export async function measureWindows(
+  settings: LoadSettings & { rounds: number },
+  meter: CpuMeter,
+  start: ContinuousLoad,
+): Promise<{ result: Measurement; usage: CpuUsage }[]> {
+  const sink: AnswerSink = { current: new Window() };
+  const load = start(sink);
+  const windows: { result: Measurement; usage: CpuUsage }[] = [];
+  try {
+    await sleep(settings.durationS * 1000); // warm-up, not counted
+    let before = meter.read();
+    sink.current = new Window();
+    for (let i = 0; i < settings.rounds; i++) {
+      await sleep(settings.durationS * 1000);
+      const after = meter.read();
+      const window = sink.current;
+      sink.current = new Window();
+      const usage = usageBetween(before, after);
+      windows.push({ result: window.measurement(usage.seconds), usage });
+      before = after;
     }
-  };
-  await Promise.all(Array.from({ length: settings.connections }, worker));
-  return {
-    rps: latencies.length / settings.durationS,
-    p50: percentile(latencies, 0.5),
-    p90: percentile(latencies, 0.9),
-    p99: percentile(latencies, 0.99),
-    errors,
-    requests: latencies.length,
-    ok: latencies.length - errors,
-    okPerSecond: (latencies.length - errors) / settings.durationS,
-    failures: errors > 0 ? { errors } : {},
+  } finally {
+    await load.stop();
+  }
+  return windows;
+}
+
+/** autocannon at `connections`, until stopped. */
+export function continuousHttp(connections: number, options: autocannon.Options): ContinuousLoad {
+  return (sink) => {
+    let finished: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    // far longer than any run: measureWindows stops it
+    const instance = autocannon({ connections, duration: 3600, ...options }, () => finished());
+    instance.on('response', (_client: unknown, status: number, _bytes: number, latencyMs: number) =>
+      sink.current.answer(status, latencyMs),
+    );
+    instance.on('reqError', () => sink.current.fail('errors'));
+    return {
+      stop: async () => {
+        instance.stop();
+        await done;
+      },
+    };
   };
 }
 
-export async function grpcEchoLoad(settings: LoadSettings, target: string): Promise<Measurement> {
+/** `connections` loops of `call` back to back, until stopped; `call` resolves true for a good answer. */
+function continuousLoop(
+  connections: number,
+  call: () => Promise<boolean>,
+  close: () => Promise<void> | void = () => undefined,
+): ContinuousLoad {
+  return (sink) => {
+    let stopped = false;
+    const worker = async () => {
+      while (!stopped) {
+        const started = performance.now();
+        const good = await call().catch(() => false);
+        if (good) sink.current.answer(200, performance.now() - started);
+        else sink.current.fail('errors');
+      }
+    };
+    const workers = Promise.all(Array.from({ length: connections }, worker));
+    return {
+      stop: async () => {
+        stopped = true;
+        await workers;
+        await close();
+      },
+    };
+  };
+}
+
+/** A bare grpc-js unary echo at `connections`, until stopped. */
+export function continuousGrpcEcho(connections: number, target: string): ContinuousLoad {
   const Echo = makeGenericClientConstructor(ECHO_SERVICE as never, 'Echo');
   const client = new Echo(target, credentials.createInsecure()) as unknown as Client & {
     echo(request: Buffer, callback: (error: Error | null) => void): void;
   };
   const payload = Buffer.from('x'.repeat(64));
-  try {
-    return await closedLoop(
-      settings,
-      () => new Promise<boolean>((done) => client.echo(payload, (error) => done(!error))),
-    );
-  } finally {
-    client.close();
-  }
+  return continuousLoop(
+    connections,
+    () => new Promise<boolean>((done) => client.echo(payload, (error) => done(!error))),
+    () => client.close(),
+  );
 }
 
-/** `connections` concurrent loops of findOne({_id}) on one small document, in the bench process. */
-export async function mongoFindLoad(settings: LoadSettings, url: string): Promise<Measurement> {
-  const client = new MongoClient(url, { maxPoolSize: settings.connections });
-  try {
-    const collection = client.db('bench_ceiling').collection<{ _id: string; n: number }>('docs');
-    await collection.updateOne({ _id: 'one' }, { $set: { n: 1 } }, { upsert: true });
-    return await closedLoop(settings, async () => (await collection.findOne({ _id: 'one' })) !== null);
-  } finally {
-    await client.close();
-  }
+/** findOne({_id}) on one small document through the official driver at `connections`, until stopped. */
+export async function continuousMongoFind(connections: number, url: string): Promise<ContinuousLoad> {
+  const client = new MongoClient(url, { maxPoolSize: connections });
+  const collection = client.db('bench_ceiling').collection<{ _id: string; n: number }>('docs');
+  await collection.updateOne({ _id: 'one' }, { $set: { n: 1 } }, { upsert: true });
+  return continuousLoop(
+    connections,
+    async () => (await collection.findOne({ _id: 'one' })) !== null,
+    () => client.close(),
+  );
 }

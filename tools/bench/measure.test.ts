@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { msPer, usageBetween, type CpuReading } from './cpu-meter';
+import { CpuMeter, msPer, usageBetween, type CpuReading } from './cpu-meter';
+import { measureWindows, type ContinuousLoad } from './load';
 import {
   diffCounts,
   parseFerretMetrics,
@@ -150,4 +151,32 @@ test('options: --only picks scenarios, growth only when asked', () => {
   assert.equal(only.partial, true);
   assert.throws(() => parseOptions(['--only=nope'], {}), /unknown scenario nope/);
   assert.throws(() => parseOptions([], { BENCH_ROUNDS: 'x' }), /BENCH_ROUNDS=x/);
+});
+
+test('a continuous run counts each answer in the window it arrives in, leaves the warm-up out, and stops the load', async () => {
+  let sent = 0;
+  let stopped = false;
+  const load: ContinuousLoad = (sink) => {
+    const timer = setInterval(() => {
+      sent += 1;
+      sink.current.answer(sent % 4 === 0 ? 503 : 201, 3);
+    }, 5);
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        stopped = true;
+      },
+    };
+  };
+  const windows = await measureWindows({ connections: 1, durationS: 0.2, rounds: 3 }, new CpuMeter([]), load);
+  assert.equal(stopped, true);
+  assert.equal(windows.length, 3);
+  const counted = windows.reduce((sum, w) => sum + w.result.requests, 0);
+  // the warm-up window's answers (about a quarter of them) are not in any window
+  assert.ok(counted > 0 && counted < sent, `${counted} counted of ${sent} sent`);
+  for (const { result, usage } of windows) {
+    assert.ok(result.ok > 0 && result.failures['503']! > 0);
+    assert.equal(result.requests, result.ok + result.failures['503']!);
+    assert.ok(Math.abs(result.okPerSecond - result.ok / usage.seconds) < 1e-9);
+  }
 });

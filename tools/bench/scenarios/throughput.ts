@@ -1,12 +1,19 @@
 // Throughput at BENCH_CONNECTIONS: two ceilings measured in the same run on the same machine (a
 // bare Fastify handler, a bare grpc-js echo), then create-order and get-order through the
-// gateway. One warm-up round, then BENCH_ROUNDS rounds; around every round, the CPU time of each
-// process of the system, divided by the 2xx answers of that round.
+// gateway. Each is one continuous run: a warm-up window, then BENCH_ROUNDS windows; around every
+// window, the CPU time of each process of the system, divided by the 2xx answers of that window.
 import type { BenchContext } from '../context';
 import { createOrder } from '../context';
 import { msPer } from '../cpu-meter';
 import { startCeiling } from '../ceilings';
-import { grpcEchoLoad, httpLoad, mongoFindLoad, type Measurement } from '../load';
+import {
+  continuousGrpcEcho,
+  continuousHttp,
+  continuousMongoFind,
+  measureWindows,
+  type ContinuousLoad,
+  type Measurement,
+} from '../load';
 import { stackAddresses } from '@oms/testing';
 import { residentMb } from '../proc';
 import { median, medianByKey } from '../stats';
@@ -63,32 +70,29 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
       { label: 'ceiling (grpc-js)', kind: 'ceiling', pid: grpcCeiling.child.pid!, tree: false },
     ]);
 
-    const runs: Record<string, () => Promise<Measurement>> = {
-      [CEILING_HTTP]: () => httpLoad(settings, { url: httpCeiling.info.url! }),
-      [CEILING_GRPC]: () => grpcEchoLoad(settings, grpcCeiling.info.target!),
-      [CEILING_DB]: () => mongoFindLoad(settings, mongoUrl),
-      [CREATE]: () =>
-        httpLoad(settings, {
+    const { connections } = settings;
+    const runs: Record<string, () => Promise<ContinuousLoad>> = {
+      [CEILING_HTTP]: async () => continuousHttp(connections, { url: httpCeiling.info.url! }),
+      [CEILING_GRPC]: async () => continuousGrpcEcho(connections, grpcCeiling.info.target!),
+      [CEILING_DB]: () => continuousMongoFind(connections, mongoUrl),
+      [CREATE]: async () =>
+        continuousHttp(connections, {
           url: `${system.gatewayUrl}/v1/customers/bench/orders`,
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: createBody,
         }),
-      [GET]: () =>
-        httpLoad(settings, { url: `${system.gatewayUrl}/v1/customers/bench/orders/${existing.id}` }),
+      [GET]: async () =>
+        continuousHttp(connections, { url: `${system.gatewayUrl}/v1/customers/bench/orders/${existing.id}` }),
     };
     const scenarios: Record<string, ScenarioFigures> = {};
-    for (const [name, run] of Object.entries(runs)) {
+    for (const [name, load] of Object.entries(runs)) {
       await ctx.settle(system);
-      await run(); // warm-up round, not counted
-      const rounds: Measurement[] = [];
-      const cpu: Record<string, number>[] = [];
-      for (let i = 0; i < ctx.options.rounds; i++) {
-        const { result, usage } = await meter.measure(run);
-        rounds.push(result);
-        cpu.push(msPer(usage, result.ok));
-      }
-      scenarios[name] = medianOf(rounds, cpu);
+      const windows = await measureWindows({ ...settings, rounds: ctx.options.rounds }, meter, await load());
+      scenarios[name] = medianOf(
+        windows.map((w) => w.result),
+        windows.map((w) => msPer(w.usage, w.result.ok)),
+      );
       const s = scenarios[name]!;
       console.log(
         `  ${name}: ${s.okPerSecond.toFixed(0)} 2xx/s (${s.rps.toFixed(0)} answers/s), p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ` +

@@ -5,7 +5,7 @@ import type { TestSystem } from '@oms/testing';
 import type { BenchContext } from '../context';
 import { createOrder } from '../context';
 import { msPer } from '../cpu-meter';
-import { httpLoad, type Measurement } from '../load';
+import { continuousHttp, measureWindows, type ContinuousLoad } from '../load';
 import { median, medianByKey } from '../stats';
 
 export interface TracingFigures {
@@ -28,28 +28,26 @@ async function measure(ctx: BenchContext, system: TestSystem): Promise<TracingFi
   await system.addItem('bench-tracing-item', 1_000_000_000);
   const existing = await createOrder(system, 'bench-tracing', 'bench-tracing-item');
   const meter = await ctx.meter(system);
-  const rounds = async (run: () => Promise<Measurement>) => {
+  const rounds = async (load: ContinuousLoad) => {
     await ctx.settle(system);
-    await run(); // warm-up, not counted
-    const rates: number[] = [];
-    const cpu: Record<string, number>[] = [];
-    for (let i = 0; i < ctx.options.rounds; i++) {
-      const { result, usage } = await meter.measure(run);
-      rates.push(result.okPerSecond);
-      cpu.push(msPer(usage, result.ok));
-    }
-    return { rate: median(rates), cpuMs: medianByKey(cpu)['total (system)'] ?? NaN };
+    const windows = await measureWindows({ ...settings, rounds: ctx.options.rounds }, meter, load);
+    return {
+      rate: median(windows.map((w) => w.result.okPerSecond)),
+      cpuMs: medianByKey(windows.map((w) => msPer(w.usage, w.result.ok)))['total (system)'] ?? NaN,
+    };
   };
-  const create = await rounds(() =>
-    httpLoad(settings, {
+  const create = await rounds(
+    continuousHttp(settings.connections, {
       url: `${system.gatewayUrl}/v1/customers/bench-tracing/orders`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ items: [{ itemId: 'bench-tracing-item', quantity: 1 }] }),
     }),
   );
-  const get = await rounds(() =>
-    httpLoad(settings, { url: `${system.gatewayUrl}/v1/customers/bench-tracing/orders/${existing.id}` }),
+  const get = await rounds(
+    continuousHttp(settings.connections, {
+      url: `${system.gatewayUrl}/v1/customers/bench-tracing/orders/${existing.id}`,
+    }),
   );
   return {
     createPerSecond: create.rate,
