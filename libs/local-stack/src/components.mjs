@@ -426,7 +426,11 @@ const mongo = {
       args: ferretdbArgs(addr, ctx, ctx.results.postgres.addr.port, { debugFree }),
       // At the default GOGC=100 an eighth of its CPU was garbage-collector marking (pprof, create
       // load); it holds a few tens of MB, so collecting less often costs little memory.
-      env: { GOGC: '400' },
+      // GOMAXPROCS=1: its work is waiting on sockets, and with a second P the Go scheduler woke
+      // spinning threads for every goroutine handoff (futex and syscalls were the top of its
+      // profile); one P cut its CPU per order by about a fifth (bench dbcommands, 15.0–15.6 ms →
+      // 11.6–13.0 ms). It stays far from a core's worth at the system's peak rate.
+      env: { GOGC: '400', GOMAXPROCS: '1' },
       server: 'ferretdb',
     };
   },
