@@ -29,30 +29,6 @@ export interface LoadSettings {
   durationS: number;
 }
 
-export async function httpLoad(settings: LoadSettings, options: autocannon.Options): Promise<Measurement> {
-  const result = await autocannon({
-    connections: settings.connections,
-    duration: settings.durationS,
-    ...options,
-  });
-  const failures: Record<string, number> = {};
-  for (const [status, stats] of Object.entries(result.statusCodeStats ?? {}))
-    if (!status.startsWith('2') && stats?.count) failures[status] = stats.count;
-  if (result.errors > 0) failures.errors = result.errors;
-  if (result.timeouts > 0) failures.timeouts = result.timeouts;
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p90: result.latency.p90,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx,
-    requests: result.requests.total,
-    ok: result['2xx'],
-    okPerSecond: result['2xx'] / result.duration,
-    failures,
-  };
-}
-
 /** The answers that arrived in one window of a continuous run. */
 export class Window {
   private readonly latencies: number[] = [];

@@ -104,10 +104,10 @@ function throughputSection(r: ThroughputResult, settings: Report['settings']): s
   return [
     `### Throughput`,
     '',
-    `${settings.connections} connections, ${settings.durationS} s per round, median of ${settings.rounds} rounds after one warm-up round.`,
+    `${settings.connections} connections, one continuous run per scenario: a ${settings.durationS}-s warm-up window, then ${settings.rounds} windows of ${settings.durationS} s; medians of the windows. Answers count in the window they arrive in.`,
     '',
     ...table(
-      ['scenario', '2xx/s', 'p50 ms', 'p90 ms', 'p99 ms', 'not 2xx (per round)'],
+      ['scenario', '2xx/s', 'p50 ms', 'p90 ms', 'p99 ms', 'not 2xx (per window)'],
       names.map((n) => {
         const s = r.scenarios[n]!;
         const failures = Object.fromEntries(Object.entries(s.failures).map(([k, v]) => [k, Math.round(v)]));
@@ -119,7 +119,7 @@ function throughputSection(r: ThroughputResult, settings: Report['settings']): s
     '',
     `### CPU ms per request, per process`,
     '',
-    'utime+stime from `/proc/<pid>/stat` around each round, divided by the 2xx answers; median of rounds. ' +
+    'utime+stime from `/proc/<pid>/stat` at the edges of each window, divided by its 2xx answers; median of windows. ' +
       'PostgreSQL counts its postmaster and every backend; "other processes" is the rest of the machine.',
     '',
     ...table(

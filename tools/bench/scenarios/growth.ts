@@ -13,7 +13,7 @@ import { databaseName } from '@oms/persistence';
 import type { BenchContext } from '../context';
 import { createOrder, pollUntilStatus } from '../context';
 import { coreShare, type CpuMeter } from '../cpu-meter';
-import { httpLoad, type Measurement } from '../load';
+import { continuousHttp, measureWindows, type Measurement } from '../load';
 import { SEED_BATCH, SEED_CUSTOMERS, seedOrders, type SeededOrder } from '../seed-orders';
 import { median, medianByKey, percentile, sleep } from '../stats';
 
@@ -102,19 +102,17 @@ async function measurePhase(
     if (status !== 200) non200++;
   }
 
-  const create = () =>
-    httpLoad(
-      { connections, durationS },
-      {
-        url: `${system.gatewayUrl}/v1/customers/growth-load/orders`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ items: [{ itemId: ITEM, quantity: 1 }] }),
-      },
-    );
-  await create(); // warm-up
-  const creates: Measurement[] = [];
-  for (let i = 0; i < rounds; i++) creates.push(await create());
+  const windows = await measureWindows(
+    { connections, durationS, rounds },
+    meter,
+    continuousHttp(connections, {
+      url: `${system.gatewayUrl}/v1/customers/growth-load/orders`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ itemId: ITEM, quantity: 1 }] }),
+    }),
+  );
+  const creates: Measurement[] = windows.map((w) => w.result);
   const phase: GrowthPhase = {
     ordersStored,
     idle: {
