@@ -1,5 +1,6 @@
 export {
   createTargetPolicy,
+  executionSignal,
   retryAndBreaker,
   type RetryAndBreakerOptions,
   type TargetPolicy,

@@ -39,6 +39,14 @@ const STATE_NAMES: Record<CircuitState, BreakerStateName> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
+/**
+ * A signal of its own for one execution of a cockatiel policy. Without one, cockatiel hands every
+ * execution the same module-wide signal, and each gRPC call (libs/rpc) listens on it for
+ * cancellation while it runs: more than ten calls at once printed MaxListenersExceededWarning
+ * ("possible memory leak") under load, although every listener is removed again.
+ */
+export const executionSignal = (): AbortSignal => new AbortController().signal;
+
 /** What `retryAndBreaker` builds its two policies from. */
 export interface RetryAndBreakerOptions extends Pick<
   TargetPolicyOptions,
@@ -94,7 +102,10 @@ export function createTargetPolicy(options: TargetPolicyOptions): TargetPolicy {
   const onceOnlyPolicy: IPolicy = wrap(limiter, breaker);
   return {
     execute: (attempt, { idempotent }) =>
-      (idempotent ? idempotentPolicy : onceOnlyPolicy).execute(({ signal }) => attempt(signal)),
+      (idempotent ? idempotentPolicy : onceOnlyPolicy).execute(
+        ({ signal }) => attempt(signal),
+        executionSignal(),
+      ),
     breakerState: () => STATE_NAMES[breaker.state],
     halfOpenAfterMs: options.breakerHalfOpenMs,
   };
