@@ -1,12 +1,15 @@
-// Tracing on against off: the same create-order and get-order load at BENCH_CONNECTIONS, first on
-// a system that traces every request into Jaeger (as deployed), then on one started with
-// OTEL_SDK_DISABLED=true. Each system is the only one running while it is measured.
+// Tracing on against off: the same create-order and get-order load at BENCH_CONNECTIONS on a system
+// that traces every request into Jaeger (as deployed) and on one started with
+// OTEL_SDK_DISABLED=true. Both run side by side, and the load alternates between them (on, off,
+// off, on, …: a warm-up window and a measured window each time), so that whatever drifts on the
+// machine meanwhile (the database's background work after the scenarios before, say) falls on both
+// alike. Only one of them is loaded at a time.
 import type { TestSystem } from '@oms/testing';
 import type { BenchContext } from '../context';
 import { createOrder } from '../context';
-import { msPer } from '../cpu-meter';
+import { msPer, type CpuMeter } from '../cpu-meter';
 import { continuousHttp, measureWindows, type ContinuousLoad } from '../load';
-import { median, medianByKey } from '../stats';
+import { median } from '../stats';
 
 export interface TracingFigures {
   createPerSecond: number;
@@ -23,67 +26,87 @@ export interface TracingResult {
   throughputCost: { create: number; get: number };
 }
 
-async function measure(ctx: BenchContext, system: TestSystem): Promise<TracingFigures> {
-  const settings = { connections: ctx.options.connections, durationS: ctx.options.durationS };
+type Mode = 'on' | 'off';
+
+interface Deployed {
+  system: TestSystem;
+  meter: CpuMeter;
+  createLoad: ContinuousLoad;
+  getLoad: ContinuousLoad;
+}
+
+async function deploy(ctx: BenchContext, mode: Mode): Promise<Deployed> {
+  const system = await ctx.startSystem({
+    prefix: `bench-trace-${mode}`,
+    env: mode === 'off' ? { OTEL_SDK_DISABLED: 'true' } : {},
+  });
+  const { connections } = ctx.options;
   await system.addItem('bench-tracing-item', 1_000_000_000);
   const existing = await createOrder(system, 'bench-tracing', 'bench-tracing-item');
-  const meter = await ctx.meter(system);
-  const rounds = async (load: ContinuousLoad) => {
-    await ctx.settle(system);
-    const windows = await measureWindows({ ...settings, rounds: ctx.options.rounds }, meter, load);
-    return {
-      rate: median(windows.map((w) => w.result.okPerSecond)),
-      cpuMs: medianByKey(windows.map((w) => msPer(w.usage, w.result.ok)))['total (system)'] ?? NaN,
-    };
-  };
-  const create = await rounds(
-    continuousHttp(settings.connections, {
+  return {
+    system,
+    meter: await ctx.meter(system),
+    createLoad: continuousHttp(connections, {
       url: `${system.gatewayUrl}/v1/customers/bench-tracing/orders`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ items: [{ itemId: 'bench-tracing-item', quantity: 1 }] }),
     }),
-  );
-  const get = await rounds(
-    continuousHttp(settings.connections, {
+    getLoad: continuousHttp(connections, {
       url: `${system.gatewayUrl}/v1/customers/bench-tracing/orders/${existing.id}`,
     }),
-  );
-  return {
-    createPerSecond: create.rate,
-    getPerSecond: get.rate,
-    createCpuMs: create.cpuMs,
-    getCpuMs: get.cpuMs,
   };
 }
 
 export async function tracing(ctx: BenchContext): Promise<TracingResult> {
   await ctx.releaseSystem();
-  const figures: Partial<Record<'on' | 'off', TracingFigures>> = {};
-  for (const mode of ['on', 'off'] as const) {
-    const system = await ctx.startSystem({
-      prefix: `bench-trace-${mode}`,
-      env: mode === 'off' ? { OTEL_SDK_DISABLED: 'true' } : {},
+  const deployed: Record<Mode, Deployed> = { on: await deploy(ctx, 'on'), off: await deploy(ctx, 'off') };
+  try {
+    const settings = { connections: ctx.options.connections, durationS: ctx.options.durationS, rounds: 1 };
+    const alternate = async (load: (d: Deployed) => ContinuousLoad) => {
+      const windows: Record<Mode, { rate: number; cpuMs: number }[]> = { on: [], off: [] };
+      for (let round = 0; round < ctx.options.rounds; round++) {
+        for (const mode of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+          const d = deployed[mode];
+          await ctx.settle(deployed.on.system);
+          await ctx.settle(deployed.off.system);
+          const [window] = await measureWindows(settings, d.meter, load(d));
+          windows[mode].push({
+            rate: window!.result.okPerSecond,
+            cpuMs: msPer(window!.usage, window!.result.ok)['total (system)'] ?? NaN,
+          });
+        }
+      }
+      return windows;
+    };
+    const create = await alternate((d) => d.createLoad);
+    const get = await alternate((d) => d.getLoad);
+    const figuresOf = (mode: Mode): TracingFigures => ({
+      createPerSecond: median(create[mode].map((w) => w.rate)),
+      createCpuMs: median(create[mode].map((w) => w.cpuMs)),
+      getPerSecond: median(get[mode].map((w) => w.rate)),
+      getCpuMs: median(get[mode].map((w) => w.cpuMs)),
     });
-    try {
-      figures[mode] = await measure(ctx, system);
-    } finally {
-      await system.stop();
+    const on = figuresOf('on');
+    const off = figuresOf('off');
+    for (const [mode, f] of [
+      ['on', on],
+      ['off', off],
+    ] as const) {
+      console.log(
+        `  tracing ${mode}: create ${f.createPerSecond.toFixed(1)}/s (${f.createCpuMs.toFixed(1)} ms CPU), ` +
+          `get ${f.getPerSecond.toFixed(0)}/s (${f.getCpuMs.toFixed(2)} ms CPU)`,
+      );
     }
-    const f = figures[mode]!;
-    console.log(
-      `  tracing ${mode}: create ${f.createPerSecond.toFixed(1)}/s (${f.createCpuMs.toFixed(1)} ms CPU), ` +
-        `get ${f.getPerSecond.toFixed(0)}/s (${f.getCpuMs.toFixed(2)} ms CPU)`,
-    );
+    return {
+      on,
+      off,
+      throughputCost: {
+        create: off.createPerSecond > 0 ? 1 - on.createPerSecond / off.createPerSecond : NaN,
+        get: off.getPerSecond > 0 ? 1 - on.getPerSecond / off.getPerSecond : NaN,
+      },
+    };
+  } finally {
+    await Promise.all([deployed.on.system.stop(), deployed.off.system.stop()]);
   }
-  const on = figures.on!;
-  const off = figures.off!;
-  return {
-    on,
-    off,
-    throughputCost: {
-      create: off.createPerSecond > 0 ? 1 - on.createPerSecond / off.createPerSecond : NaN,
-      get: off.getPerSecond > 0 ? 1 - on.getPerSecond / off.getPerSecond : NaN,
-    },
-  };
 }
