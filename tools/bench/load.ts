@@ -124,15 +124,22 @@ export function continuousHttp(connections: number, options: autocannon.Options)
   };
 }
 
-/** `connections` loops of `call` back to back, until stopped; `call` resolves true for a good answer. */
-function continuousLoop(
-  connections: number,
-  call: () => Promise<boolean>,
-  close: () => Promise<void> | void = () => undefined,
-): ContinuousLoad {
+/** What a closed loop calls, opened when the load starts and closed when it stops. */
+interface LoopTarget {
+  /** Resolves true for a good answer. */
+  call(): Promise<boolean>;
+  close(): Promise<void> | void;
+  /** Set-up the loops wait for before their first call. */
+  ready?: Promise<unknown>;
+}
+
+/** `connections` loops of `call` back to back, until stopped. */
+function continuousLoop(connections: number, open: () => LoopTarget): ContinuousLoad {
   return (sink) => {
+    const { call, close, ready } = open();
     let stopped = false;
     const worker = async () => {
+      await ready;
       while (!stopped) {
         const started = performance.now();
         const good = await call().catch(() => false);
@@ -154,25 +161,27 @@ function continuousLoop(
 /** A bare grpc-js unary echo at `connections`, until stopped. */
 export function continuousGrpcEcho(connections: number, target: string): ContinuousLoad {
   const Echo = makeGenericClientConstructor(ECHO_SERVICE as never, 'Echo');
-  const client = new Echo(target, credentials.createInsecure()) as unknown as Client & {
-    echo(request: Buffer, callback: (error: Error | null) => void): void;
-  };
   const payload = Buffer.from('x'.repeat(64));
-  return continuousLoop(
-    connections,
-    () => new Promise<boolean>((done) => client.echo(payload, (error) => done(!error))),
-    () => client.close(),
-  );
+  return continuousLoop(connections, () => {
+    const client = new Echo(target, credentials.createInsecure()) as unknown as Client & {
+      echo(request: Buffer, callback: (error: Error | null) => void): void;
+    };
+    return {
+      call: () => new Promise<boolean>((done) => client.echo(payload, (error) => done(!error))),
+      close: () => client.close(),
+    };
+  });
 }
 
 /** findOne({_id}) on one small document through the official driver at `connections`, until stopped. */
-export async function continuousMongoFind(connections: number, url: string): Promise<ContinuousLoad> {
-  const client = new MongoClient(url, { maxPoolSize: connections });
-  const collection = client.db('bench_ceiling').collection<{ _id: string; n: number }>('docs');
-  await collection.updateOne({ _id: 'one' }, { $set: { n: 1 } }, { upsert: true });
-  return continuousLoop(
-    connections,
-    async () => (await collection.findOne({ _id: 'one' })) !== null,
-    () => client.close(),
-  );
+export function continuousMongoFind(connections: number, url: string): ContinuousLoad {
+  return continuousLoop(connections, () => {
+    const client = new MongoClient(url, { maxPoolSize: connections });
+    const collection = client.db('bench_ceiling').collection<{ _id: string; n: number }>('docs');
+    return {
+      ready: collection.updateOne({ _id: 'one' }, { $set: { n: 1 } }, { upsert: true }),
+      call: async () => (await collection.findOne({ _id: 'one' })) !== null,
+      close: () => client.close(),
+    };
+  });
 }

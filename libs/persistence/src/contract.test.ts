@@ -105,9 +105,9 @@ describe('persistence contract', () => {
 
   test('200 conditional decrements racing on 100: exactly 100 succeed, each on its own unit', async (t) => {
     // Each writer is its own VersionedCollection, as if in its own process: on FerretDB writers in
-    // one process take turns (DocumentTurns), and this is about what the server lets through. 200 writers of
-    // one document serialise on it: on a loaded 2-core CI machine the last of them can wait longer
-    // than the services' 10-s budget. This test is about who wins, not how fast.
+    // one process take turns (DocumentTurns), and this is about what the server lets through.
+    // 200 writers of one document serialise on it: on a loaded 2-core CI machine the last of them
+    // can wait longer than the services' 10-s budget. This test is about who wins, not how fast.
     const writer = () =>
       new VersionedCollection(db.collection<Item>('items'), { budgetMs: 50_000, maxAttempts: 10_000 });
     const items = writer();

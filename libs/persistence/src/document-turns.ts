@@ -60,13 +60,17 @@ const needsTurnsByClient = new WeakMap<MongoClient, Promise<boolean>>();
 export function serverNeedsTurns(client: MongoClient): Promise<boolean> {
   const known = needsTurnsByClient.get(client);
   if (known) return known;
+  // Every caller gets the settled answer, also those that came while the question was open.
   const asked = client
     .db('admin')
     .command({ buildInfo: 1 })
-    .then((info) => typeof info.ferretdbVersion === 'string');
+    .then(
+      (info) => typeof info.ferretdbVersion === 'string',
+      () => {
+        needsTurnsByClient.delete(client);
+        return true;
+      },
+    );
   needsTurnsByClient.set(client, asked);
-  return asked.catch(() => {
-    needsTurnsByClient.delete(client);
-    return true;
-  });
+  return asked;
 }

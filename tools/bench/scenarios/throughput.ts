@@ -71,24 +71,24 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
     ]);
 
     const { connections } = settings;
-    const runs: Record<string, () => Promise<ContinuousLoad>> = {
-      [CEILING_HTTP]: async () => continuousHttp(connections, { url: httpCeiling.info.url! }),
-      [CEILING_GRPC]: async () => continuousGrpcEcho(connections, grpcCeiling.info.target!),
-      [CEILING_DB]: () => continuousMongoFind(connections, mongoUrl),
-      [CREATE]: async () =>
-        continuousHttp(connections, {
-          url: `${system.gatewayUrl}/v1/customers/bench/orders`,
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: createBody,
-        }),
-      [GET]: async () =>
-        continuousHttp(connections, { url: `${system.gatewayUrl}/v1/customers/bench/orders/${existing.id}` }),
+    const runs: Record<string, ContinuousLoad> = {
+      [CEILING_HTTP]: continuousHttp(connections, { url: httpCeiling.info.url! }),
+      [CEILING_GRPC]: continuousGrpcEcho(connections, grpcCeiling.info.target!),
+      [CEILING_DB]: continuousMongoFind(connections, mongoUrl),
+      [CREATE]: continuousHttp(connections, {
+        url: `${system.gatewayUrl}/v1/customers/bench/orders`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: createBody,
+      }),
+      [GET]: continuousHttp(connections, {
+        url: `${system.gatewayUrl}/v1/customers/bench/orders/${existing.id}`,
+      }),
     };
     const scenarios: Record<string, ScenarioFigures> = {};
     for (const [name, load] of Object.entries(runs)) {
       await ctx.settle(system);
-      const windows = await measureWindows({ ...settings, rounds: ctx.options.rounds }, meter, await load());
+      const windows = await measureWindows({ ...settings, rounds: ctx.options.rounds }, meter, load);
       scenarios[name] = medianOf(
         windows.map((w) => w.result),
         windows.map((w) => msPer(w.usage, w.result.ok)),
