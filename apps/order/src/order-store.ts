@@ -17,7 +17,7 @@ import {
   type OutboxFields,
   type RelayOutbox,
 } from '@oms/messaging';
-import { findDueByStatus, isDuplicateKeyError, type Versioned } from '@oms/persistence';
+import { DueWork, isDuplicateKeyError, type Versioned } from '@oms/persistence';
 import { STATUS_NAMES, statusesBefore } from './order-rules';
 
 type StatusName = string;
@@ -122,6 +122,13 @@ export class OrderStore extends OutboxStore<OrderDocument> {
     return new OrderStore(opened);
   }
 
+  /** When unpaid orders lapse: known from this process's inserts, and from the database now and then. */
+  private readonly lapses = new DueWork(this.documents.collection, {
+    statuses: UNPAID,
+    dueField: 'expiresAt',
+    projection: { outbox: 0 },
+  });
+
   /** Inserts a pending order with its order.created event; a repeated id returns the existing one. */
   async insertPending(order: NewOrder): Promise<Order> {
     const now = new Date();
@@ -154,6 +161,7 @@ export class OrderStore extends OutboxStore<OrderDocument> {
       if (!existing) throw error;
       return toOrder(existing);
     }
+    this.lapses.noted(order.expiresAt);
     this.outbox.handOff({ ...staged, v: 0 });
     return toOrder({ ...doc, v: 0 });
   }
@@ -265,16 +273,10 @@ export class OrderStore extends OutboxStore<OrderDocument> {
 
   /**
    * Unpaid orders whose reservation lapsed, and when the next one lapses: the sweeper sleeps
-   * until then rather than asking every second. One query per status (each an index lookup).
+   * until then, and the database is asked only when an order may have lapsed (see DueWork).
    */
   async findExpired(now: Date, limit: number): Promise<{ expired: Order[]; nextExpiry?: Date }> {
-    const { due, nextDue } = await findDueByStatus(this.documents.collection, {
-      statuses: UNPAID,
-      dueField: 'expiresAt',
-      now,
-      limit,
-      projection: { outbox: 0 },
-    });
+    const { due, nextDue } = await this.lapses.find(now, limit);
     return { expired: due.map(toOrder), nextExpiry: nextDue };
   }
 

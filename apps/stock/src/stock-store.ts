@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import type { ItemStock } from '@oms/contracts';
-import { findDueByStatus, isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
+import { DueWork, isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
 import { byCodePoint, missing, type Line } from '@oms/domain';
 import {
   commitPlan,
@@ -107,6 +107,8 @@ export interface StockStoreOptions {
  */
 export class StockStore {
   private readonly stuckAfterMs: number;
+  /** When undecided reservations lapse: known from this process's Reserves, and from the database now and then. */
+  private readonly lapses: DueWork<ReservationDocument>;
 
   private constructor(
     private readonly items: VersionedCollection<ItemDocument>,
@@ -114,6 +116,10 @@ export class StockStore {
     options: StockStoreOptions,
   ) {
     this.stuckAfterMs = options.stuckAfterMs ?? 60_000;
+    this.lapses = new DueWork(reservations.collection, {
+      statuses: ['pending', 'reserved'],
+      dueField: 'expiresAt',
+    });
   }
 
   static async open(db: Db, options: StockStoreOptions = {}): Promise<StockStore> {
@@ -193,7 +199,9 @@ export class StockStore {
       updatedAt: now,
     };
     let doc = { ...fresh, v: 0 };
-    if (!(await this.insertReservation(fresh))) {
+    if (await this.insertReservation(fresh)) {
+      this.lapses.noted(fresh.expiresAt);
+    } else {
       doc = await this.mustFind(id);
       if (replayReserve(id, facts(doc), lines) === 'answer') return this.answerReserve(doc);
       // Still pending: another call is taking the holds, or stopped half-way.
@@ -257,18 +265,14 @@ export class StockStore {
 
   /**
    * Undecided reservations past their expiry (pending ones include those a crash left half-done),
-   * and when the next one expires: the sweeper sleeps until then.
+   * and when the next one expires: the sweeper sleeps until then, and the database is asked only
+   * when a reservation may have lapsed (see DueWork).
    */
   async findExpired(
     now: Date,
     limit: number,
   ): Promise<{ expired: ReservationDocument[]; nextExpiry?: Date }> {
-    const { due, nextDue } = await findDueByStatus(this.reservations.collection, {
-      statuses: ['pending', 'reserved'],
-      dueField: 'expiresAt',
-      now,
-      limit,
-    });
+    const { due, nextDue } = await this.lapses.find(now, limit);
     return { expired: due, nextExpiry: nextDue };
   }
 
