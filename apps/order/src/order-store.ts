@@ -161,7 +161,7 @@ export class OrderStore extends OutboxStore<OrderDocument> {
       if (!existing) throw error;
       return toOrder(existing);
     }
-    this.lapses.noted(order.expiresAt);
+    this.lapses.noted(order.id, order.expiresAt);
     this.outbox.handOff({ ...staged, v: 0 });
     return toOrder({ ...doc, v: 0 });
   }

@@ -200,7 +200,7 @@ export class StockStore {
     };
     let doc = { ...fresh, v: 0 };
     if (await this.insertReservation(fresh)) {
-      this.lapses.noted(fresh.expiresAt);
+      this.lapses.noted(id, fresh.expiresAt);
     } else {
       doc = await this.mustFind(id);
       if (replayReserve(id, facts(doc), lines) === 'answer') return this.answerReserve(doc);

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MongoClient, type Collection } from 'mongodb';
 import { ensureStack, stackAddresses, uniqueDeployment } from '@oms/testing';
-import { DueWork, findDueByStatus } from './index';
+import { DueWork, findDue } from './due-work';
 
 interface Job {
   _id: string;
@@ -11,7 +11,8 @@ interface Job {
 }
 
 let client: MongoClient;
-let finds = 0;
+/** find commands sent, by their filter's shape: `_id` lookups apart from status queries. */
+const finds = { byId: 0, byStatus: 0 };
 
 before(async () => {
   await ensureStack({ only: ['mongo'] });
@@ -20,7 +21,10 @@ before(async () => {
     retryWrites: false,
   });
   client.on('commandStarted', (event) => {
-    if (event.commandName === 'find') finds++;
+    if (event.commandName !== 'find') return;
+    const filter = (event.command as { filter?: Record<string, unknown> }).filter ?? {};
+    if ('_id' in filter) finds.byId++;
+    else finds.byStatus++;
   });
   await client.connect();
 });
@@ -35,83 +39,91 @@ async function jobs(): Promise<Collection<Job>> {
 
 const at = (base: Date, seconds: number) => new Date(base.getTime() + seconds * 1000);
 const options = { statuses: ['open', 'held'], dueField: 'dueAt' } as const;
+const ids = (docs: { _id: string }[]) => docs.map((doc) => doc._id).sort();
+const sent = () => ({ ...finds });
 
-test('findDueByStatus answers the due documents, and the soonest still to come only when none is due', async () => {
+test('findDue answers the documents of the statuses whose due date has passed', async () => {
   const collection = await jobs();
   const now = new Date();
   await collection.insertMany([
-    { _id: 'later', status: 'held', dueAt: at(now, 60) },
-    { _id: 'soon', status: 'open', dueAt: at(now, 30) },
-    { _id: 'done', status: 'closed', dueAt: at(now, -60) },
+    { _id: 'coming', status: 'held', dueAt: at(now, 60) },
+    { _id: 'lapsed', status: 'open', dueAt: at(now, -30) },
+    { _id: 'lapsed-too', status: 'held', dueAt: at(now, -1) },
+    { _id: 'closed', status: 'closed', dueAt: at(now, -60) },
   ]);
-  assert.deepEqual(await findDueByStatus(collection, { ...options, now, limit: 10 }), {
-    due: [],
-    nextDue: at(now, 30),
-  });
-
-  await collection.insertOne({ _id: 'lapsed', status: 'held', dueAt: at(now, -1) });
-  const found = await findDueByStatus(collection, { ...options, now, limit: 10 });
-  assert.deepEqual(
-    found.due.map((job) => job._id),
-    ['lapsed'],
-  );
-  assert.equal(found.nextDue, undefined, 'a sweeper that found work comes back at once: no need to ask');
+  assert.deepEqual(ids(await findDue(collection, { ...options, now, limit: 10 })), ['lapsed', 'lapsed-too']);
+  assert.equal((await findDue(collection, { ...options, now, limit: 1 })).length, 1);
 });
 
-test('DueWork asks the database only when something may be due, or when its answer is old', async () => {
+test('DueWork reads only what is due: the first round asks, later ones look up what fell due by _id', async () => {
   const collection = await jobs();
   const now = new Date();
   const work = new DueWork(collection, { ...options, recheckMs: 60_000 });
-  await collection.insertOne({ _id: 'a', status: 'open', dueAt: at(now, 30) });
+  await collection.insertMany([
+    { _id: 'a', status: 'open', dueAt: at(now, 30) },
+    { _id: 'lapsed', status: 'held', dueAt: at(now, -5) },
+  ]);
 
-  let before = finds;
-  assert.deepEqual(await work.find(now, 10), { due: [], nextDue: at(now, 30) });
-  assert.ok(finds > before, 'the first round asks');
+  let before = sent();
+  const first = await work.find(now, 10);
+  assert.deepEqual(ids(first.due), ['lapsed']);
+  assert.deepEqual(first.nextDue, at(now, 30), 'what comes was loaded');
+  assert.ok(finds.byStatus > before.byStatus, 'the first round asks');
+  await collection.updateOne({ _id: 'lapsed' }, { $set: { status: 'closed' } });
 
-  // Written by another process: not seen until the answer is old, or something known falls due.
+  // Written by another process after that: not seen until the answer is old.
   await collection.insertOne({ _id: 'b', status: 'open', dueAt: at(now, 5) });
-  before = finds;
-  assert.deepEqual(await work.find(at(now, 10), 10), { due: [], nextDue: at(now, 30) });
-  assert.equal(finds, before, 'nothing known is due and the answer is fresh: no query');
+  // Written by this process: noted.
+  await collection.insertOne({ _id: 'c', status: 'held', dueAt: at(now, 20) });
+  work.noted('c', at(now, 20));
 
-  // Written by this process: noted, so the round at that moment asks.
-  work.noted(at(now, 20));
-  assert.deepEqual(await work.find(at(now, 15), 10), { due: [], nextDue: at(now, 20) });
-  assert.equal(finds, before, 'still nothing due');
-  const due = await work.find(at(now, 20), 10);
-  assert.ok(finds > before, 'a noted due date came: it asks');
-  assert.deepEqual(
-    due.due.map((job) => job._id),
-    ['b'],
-  );
+  before = sent();
+  assert.deepEqual(await work.find(at(now, 10), 10), { due: [], nextDue: at(now, 20) });
+  assert.deepEqual(sent(), before, 'nothing known is due: nothing is read');
 
-  // Work found: the next round asks again, however soon.
-  before = finds;
-  await collection.updateOne({ _id: 'b' }, { $set: { status: 'closed' } });
-  assert.deepEqual(await work.find(at(now, 21), 10), { due: [], nextDue: at(now, 30) });
-  assert.ok(finds > before);
+  const c = await work.find(at(now, 20), 10);
+  assert.deepEqual(ids(c.due), ['c']);
+  assert.deepEqual(c.nextDue, at(now, 30));
+  assert.deepEqual(sent(), { byId: before.byId + 1, byStatus: before.byStatus }, 'one lookup by _id');
+  await collection.updateOne({ _id: 'c' }, { $set: { status: 'closed' } });
 
-  // Another process's work is found once the answer is older than recheckMs.
-  await collection.insertOne({ _id: 'c', status: 'held', dueAt: at(now, 25) });
-  before = finds;
-  assert.deepEqual(await work.find(at(now, 26), 10), { due: [], nextDue: at(now, 30) });
-  assert.equal(finds, before);
-  const recheck = await work.find(at(now, 21 + 60), 10);
-  assert.deepEqual(recheck.due.map((job) => job._id).sort(), ['a', 'c']);
+  // A known document that was settled meanwhile is looked up, and not answered.
+  await collection.updateOne({ _id: 'a' }, { $set: { status: 'closed' } });
+  assert.deepEqual(await work.find(at(now, 30), 10), { due: [], nextDue: undefined });
+
+  // Once the answer is older than recheckMs, another process's work is found.
+  before = sent();
+  assert.deepEqual(ids((await work.find(at(now, 61), 10)).due), ['b']);
+  assert.ok(finds.byStatus > before.byStatus);
 });
 
-test('DueWork keeps a due date noted while its query ran', async () => {
+test('DueWork asks again at once while more is due than a round takes', async () => {
+  const collection = await jobs();
+  const now = new Date();
+  await collection.insertMany(
+    ['x', 'y', 'z'].map((id, i) => ({ _id: id, status: 'open', dueAt: at(now, -10 + i) })),
+  );
+  const work = new DueWork(collection, { ...options, recheckMs: 60_000 });
+  const seen: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    const { due } = await work.find(at(now, round), 2);
+    seen.push(...due.map((doc) => doc._id));
+    await collection.updateMany({ _id: { $in: due.map((doc) => doc._id) } }, { $set: { status: 'closed' } });
+  }
+  assert.deepEqual(seen.sort(), ['x', 'y', 'z']);
+});
+
+test('a lookup that fails is tried again next round', async () => {
   const collection = await jobs();
   const now = new Date();
   const work = new DueWork(collection, { ...options, recheckMs: 60_000 });
-  const asking = work.find(now, 10);
-  // Noted while the query is in flight; its document is written after the query has read.
-  work.noted(at(now, 5));
-  assert.deepEqual((await asking).due, []);
-  await collection.insertOne({ _id: 'racing', status: 'open', dueAt: at(now, 5) });
-  const due = await work.find(at(now, 5), 10);
-  assert.deepEqual(
-    due.due.map((job) => job._id),
-    ['racing'],
-  );
+  await work.find(now, 10);
+  await collection.insertOne({ _id: 'd', status: 'open', dueAt: at(now, 1) });
+  work.noted('d', at(now, 1));
+  const failing = Object.assign(Object.create(collection) as Collection<Job>, {
+    findOne: () => Promise.reject(new Error('database away')),
+  });
+  const brokenWork = Object.assign(Object.create(work) as DueWork<Job>, { collection: failing });
+  await assert.rejects(brokenWork.find(at(now, 2), 10), /database away/);
+  assert.deepEqual(ids((await work.find(at(now, 2), 10)).due), ['d']);
 });

@@ -1,15 +1,15 @@
 import type { Collection, Document, Filter, WithId } from 'mongodb';
+import { Heap } from 'heap-js';
 
 /**
- * Documents in one of `statuses` whose `dueField` date has passed, and, when none has, the
- * soonest one still to come, so a sweeper can sleep until then (a sweeper that found work comes
- * back at once, so the soonest is not asked for then). One equality query per status: an index on
- * (status, dueField) serves each one, on FerretDB v1 too, which pushes no `$in` down.
+ * Documents in one of `statuses` whose `dueField` date has passed, at most `limit`. One equality
+ * query per status: an index on (status, dueField) serves each one, on FerretDB v1 too, which
+ * pushes no `$in` down (nor the range: there it reads every document of the status).
  */
-export async function findDueByStatus<T extends Document>(
+export async function findDue<T extends Document>(
   collection: Collection<T>,
   options: { statuses: readonly string[]; dueField: string; now: Date; limit: number; projection?: Document },
-): Promise<{ due: WithId<T>[]; nextDue?: Date }> {
+): Promise<WithId<T>[]> {
   const { statuses, dueField, now, limit, projection } = options;
   const due: WithId<T>[] = [];
   for (const status of statuses) {
@@ -17,23 +17,13 @@ export async function findDueByStatus<T extends Document>(
     const filter = statusAnd<T>(status, dueField, { $lte: now });
     due.push(...(await collection.find(filter, { limit: limit - due.length, projection }).toArray()));
   }
-  if (due.length > 0) return { due };
-  let nextDue: Date | undefined;
-  for (const status of statuses) {
-    const [next] = await collection
-      .find(statusAnd<T>(status, dueField, { $gt: now }), { projection: { [dueField]: 1 } })
-      .sort({ [dueField]: 1 })
-      .limit(1)
-      .toArray();
-    const at = next?.[dueField] as Date | undefined;
-    if (at && (!nextDue || at < nextDue)) nextDue = at;
-  }
-  return { due, nextDue };
+  return due;
 }
 
 /**
- * How long "nothing is due before T" is trusted for work another process wrote: an instance that
- * stopped for good has its lapsed work taken over within this long (a restarted one asks at once).
+ * How long what a full query saw is trusted for work another process wrote since: an instance
+ * that stopped for good has its lapsed work taken over within this long (a restarted one asks at
+ * once).
  */
 export const DUE_RECHECK_MS = 5 * 60_000;
 
@@ -42,61 +32,113 @@ export interface DueWorkOptions {
   dueField: string;
   projection?: Document;
   /**
-   * How long the answer "nothing is due before T" is trusted for work this process did not write
-   * itself (another instance's): the database is asked again after this long even when nothing
-   * this process knows of has fallen due. DUE_RECHECK_MS by default.
+   * How long what the last full query saw is trusted for work another process writes after it:
+   * the database is asked again after this long. DUE_RECHECK_MS by default.
    */
   recheckMs?: number;
 }
 
+/** At most this many coming due dates per status are loaded by a full query; past them it asks again. */
+const LOAD_LIMIT = 50_000;
+
+interface KnownDue {
+  at: number;
+  id: unknown;
+  key: string;
+}
+
 /**
- * A sweeper's view of when its collection next has work, so that it asks the database about the
- * future only when it must. The store tells it the due date of each document it writes (`noted`);
- * a query tells it the soonest of the rest. Until that soonest moment, or `recheckMs` after the
- * last query, a round costs nothing. Without it every round of an idle sweeper asks "what is due?"
- * and "when is the next?" of every open document: an index lookup on MongoDB, but a read of every
- * document of the status on FerretDB v1, which pushes no range down (about 2 s of its CPU per
- * query with 9,000 unpaid orders).
+ * When a collection's work falls due, kept in the process, so that a sweeper reads only what is
+ * due. The store tells it of each document it writes (`noted`); a full query now and then (at the
+ * first round, every `recheckMs`, and while more is due than a round takes) finds what is due and
+ * loads when the rest falls due. In between, a round looks up by `_id` only the documents whose
+ * moment has come, and a round with nothing due reads nothing.
+ *
+ * Asking "what is due?" every round costs an index lookup on MongoDB, but on FerretDB v1, which
+ * pushes no range down, it reads every document of the status: about 2 s of its CPU with 9,000
+ * unpaid orders, every second while orders lapse.
  */
 export class DueWork<T extends Document> {
-  private soonest?: Date;
+  private readonly known = new Heap<KnownDue>((a, b) => a.at - b.at);
+  /** The due date each known document is held under, so that it is looked up once. */
+  private readonly knownAt = new Map<string, number>();
+  /** From then on the database may hold due work that was not loaded (more than LOAD_LIMIT came). */
+  private unknownFrom?: number;
   private askedAt = Number.NEGATIVE_INFINITY;
-  /** The soonest due date noted while a query ran: the query may not have seen its document. */
-  private notedDuringQuery?: Date;
-  private querying = false;
+  /** The last full query found a round's worth: there may be more. */
+  private moreDue = false;
 
   constructor(
     private readonly collection: Collection<T>,
     private readonly options: DueWorkOptions,
   ) {}
 
-  /** A document of this process falls due at `at` (call it after the write). */
-  noted(at: Date): void {
-    this.soonest = earlier(this.soonest, at);
-    if (this.querying) this.notedDuringQuery = earlier(this.notedDuringQuery, at);
+  /** A document this process wrote falls due at `at` (call it after the write). */
+  noted(id: unknown, at: Date): void {
+    this.know(id, at.getTime());
   }
 
-  /** Due documents at `now` (at most `limit`), and when the next falls due if none is. */
+  /** Due documents at `now` (at most `limit`), and when the next falls due. */
   async find(now: Date, limit: number): Promise<{ due: WithId<T>[]; nextDue?: Date }> {
-    const trusted = now.getTime() - this.askedAt < (this.options.recheckMs ?? DUE_RECHECK_MS);
-    if (trusted && (this.soonest === undefined || now < this.soonest))
-      return { due: [], nextDue: this.soonest };
-    this.querying = true;
-    this.notedDuringQuery = undefined;
-    try {
-      const found = await findDueByStatus(this.collection, { ...this.options, now, limit });
-      this.askedAt = now.getTime();
-      // Work found: more may be due, so the next round asks again.
-      this.soonest = found.due.length > 0 ? now : earlier(found.nextDue, this.notedDuringQuery);
-      return found.due.length > 0 ? found : { due: [], nextDue: this.soonest };
-    } finally {
-      this.querying = false;
+    const t = now.getTime();
+    const stale = t - this.askedAt >= (this.options.recheckMs ?? DUE_RECHECK_MS);
+    const due =
+      stale || this.moreDue || (this.unknownFrom !== undefined && t >= this.unknownFrom)
+        ? await this.askAll(now, limit)
+        : await this.lookUpKnown(now, limit);
+    const next = Math.min(this.known.peek()?.at ?? Infinity, this.unknownFrom ?? Infinity);
+    return { due, nextDue: Number.isFinite(next) ? new Date(next) : undefined };
+  }
+
+  private async lookUpKnown(now: Date, limit: number): Promise<WithId<T>[]> {
+    const { statuses, dueField, projection } = this.options;
+    const due: WithId<T>[] = [];
+    for (let next = this.known.peek(); next && next.at <= now.getTime() && due.length < limit;) {
+      if (this.knownAt.get(next.key) === next.at) {
+        const filter = { _id: next.id, status: { $in: statuses }, [dueField]: { $lte: now } };
+        // Taken off only once looked up: a failed lookup is tried again next round.
+        const doc = await this.collection.findOne(filter as Filter<T>, { projection });
+        if (doc) due.push(doc);
+        this.knownAt.delete(next.key);
+      }
+      this.known.pop();
+      next = this.known.peek();
     }
+    return due;
+  }
+
+  private async askAll(now: Date, limit: number): Promise<WithId<T>[]> {
+    const due = await findDue(this.collection, { ...this.options, now, limit });
+    for (const doc of due) this.knownAt.delete(String(doc._id));
+    this.moreDue = due.length >= limit;
+    if (!this.moreDue) await this.loadComing(now);
+    return due;
+  }
+
+  private async loadComing(now: Date): Promise<void> {
+    const { statuses, dueField } = this.options;
+    this.unknownFrom = undefined;
+    for (const status of statuses) {
+      const coming = await this.collection
+        .find(statusAnd<T>(status, dueField, { $gt: now }), { projection: { [dueField]: 1 } })
+        .sort({ [dueField]: 1 })
+        .limit(LOAD_LIMIT)
+        .toArray();
+      for (const doc of coming) this.know(doc._id, (doc[dueField] as Date).getTime());
+      const last = coming.at(-1)?.[dueField] as Date | undefined;
+      if (last && coming.length === LOAD_LIMIT)
+        this.unknownFrom = Math.min(this.unknownFrom ?? Infinity, last.getTime());
+    }
+    this.askedAt = now.getTime();
+  }
+
+  private know(id: unknown, at: number): void {
+    const key = String(id);
+    if (this.knownAt.get(key) === at) return;
+    this.knownAt.set(key, at);
+    this.known.push({ at, id, key });
   }
 }
-
-const earlier = (a: Date | undefined, b: Date | undefined): Date | undefined =>
-  a === undefined ? b : b === undefined || a <= b ? a : b;
 
 /** The field is named at run time, so the filter is typed by hand. */
 const statusAnd = <T extends Document>(status: string, field: string, range: Document): Filter<T> =>

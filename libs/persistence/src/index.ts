@@ -7,7 +7,7 @@ export {
   WriteConflictError,
   type ConflictRetryOptions,
 } from './write-conflicts';
-export { DUE_RECHECK_MS, DueWork, findDueByStatus, type DueWorkOptions } from './due-work';
+export { DUE_RECHECK_MS, DueWork, type DueWorkOptions } from './due-work';
 export { VersionedCollection, withVersionBump, type Versioned } from './versioned-collection';
 
 export interface Database {
