@@ -35,6 +35,11 @@ export function countsAgainstBreaker(error: unknown): boolean {
   );
 }
 
+/** The call ran out of time: the target may be away, or only busy. */
+export function isDeadlineExceeded(error: unknown): boolean {
+  return codeOf(error) === status.DEADLINE_EXCEEDED;
+}
+
 /**
  * The call found its target away, too busy, or too slow to answer in time, or the target said its
  * own dependency is away: the same call can succeed later, however often it failed so far.

@@ -154,3 +154,44 @@ test('many calls at once through one policy, each listening for cancellation, ra
     process.off('warning', onWarning);
   }
 });
+
+test('calls that run out of time at a target that answers are overload, not an outage: the breaker stays closed', async () => {
+  let clock = 0;
+  const policy = createTargetPolicy({
+    ...options,
+    retryAttempts: 0,
+    answeredRecentlyMs: 10_000,
+    now: () => clock,
+  });
+  // Never answered: a target that only times out is hung, and the breaker opens.
+  for (let i = 0; i < 3; i++)
+    await assert.rejects(
+      policy.execute(async () => Promise.reject(grpcError(status.DEADLINE_EXCEEDED)), { idempotent: false }),
+    );
+  assert.equal(policy.breakerState(), 'open');
+
+  const busy = createTargetPolicy({
+    ...options,
+    retryAttempts: 0,
+    answeredRecentlyMs: 10_000,
+    now: () => clock,
+  });
+  await busy.execute(async () => 'answered', { idempotent: false });
+  clock += 9_000;
+  for (let i = 0; i < 10; i++)
+    await assert.rejects(
+      busy.execute(async () => Promise.reject(grpcError(status.DEADLINE_EXCEEDED)), { idempotent: false }),
+    );
+  assert.equal(busy.breakerState(), 'closed', 'it answered 9 s ago: its timeouts are its queue');
+
+  // A business answer shows the target is up too; silence for longer than the window does not.
+  await assert.rejects(
+    busy.execute(async () => Promise.reject(grpcError(status.NOT_FOUND)), { idempotent: false }),
+  );
+  clock += 10_001;
+  for (let i = 0; i < 3; i++)
+    await assert.rejects(
+      busy.execute(async () => Promise.reject(grpcError(status.DEADLINE_EXCEEDED)), { idempotent: false }),
+    );
+  assert.equal(busy.breakerState(), 'open', 'nothing answered for over 10 s: it is away');
+});

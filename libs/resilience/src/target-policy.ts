@@ -11,7 +11,7 @@ import {
   type IPolicy,
   type RetryPolicy,
 } from 'cockatiel';
-import { countsAgainstBreaker, isTransient } from './classify';
+import { countsAgainstBreaker, isDeadlineExceeded, isTransient } from './classify';
 
 export type BreakerStateName = 'closed' | 'open' | 'half_open' | 'isolated';
 
@@ -22,7 +22,19 @@ export interface TargetPolicyOptions {
   bulkheadLimit: number;
   bulkheadQueue: number;
   onBreakerStateChange?: (state: BreakerStateName) => void;
+  /** How long a target that answered counts as up (ANSWERED_RECENTLY_MS by default). */
+  answeredRecentlyMs?: number;
+  /** The clock, in ms (tests). */
+  now?: () => number;
 }
+
+/**
+ * A target that answered a call this recently is up: its calls that run out of time meanwhile
+ * waited in its queue, which is overload, and the admission limits deal with overload. They do not
+ * count towards opening the breaker, which is for a target that is away. One that answers nothing
+ * (a hung process) does open it once this long has passed without an answer.
+ */
+export const ANSWERED_RECENTLY_MS = 10_000;
 
 /** The composed call policy of one target service; shared by every call to it. */
 export interface TargetPolicy {
@@ -90,12 +102,29 @@ export function retryAndBreaker(options: RetryAndBreakerOptions): {
  * attempt shares it and a retry never outlives the caller.
  */
 export function createTargetPolicy(options: TargetPolicyOptions): TargetPolicy {
+  const now = options.now ?? (() => performance.now());
+  const answeredRecentlyMs = options.answeredRecentlyMs ?? ANSWERED_RECENTLY_MS;
+  let answeredAt = Number.NEGATIVE_INFINITY;
+  const overloaded = (error: Error) => isDeadlineExceeded(error) && now() - answeredAt < answeredRecentlyMs;
   const { retries, breaker } = retryAndBreaker({
     ...options,
     retryWhen: isTransient,
-    breakWhen: countsAgainstBreaker,
+    breakWhen: (error) => countsAgainstBreaker(error) && !overloaded(error),
     backoffMs: { initial: 25, max: 500 },
   });
+  /** Any answer the target composed, success or not, shows that it is up. */
+  const noteAnswer =
+    <T>(attempt: (signal: AbortSignal) => Promise<T>) =>
+    async (signal: AbortSignal): Promise<T> => {
+      try {
+        const result = await attempt(signal);
+        answeredAt = now();
+        return result;
+      } catch (error) {
+        if (!countsAgainstBreaker(error)) answeredAt = now();
+        throw error;
+      }
+    };
   breaker.onStateChange((state) => options.onBreakerStateChange?.(STATE_NAMES[state]));
   const limiter = bulkhead(options.bulkheadLimit, options.bulkheadQueue);
   const idempotentPolicy: IPolicy = wrap(limiter, retries, breaker);
@@ -103,7 +132,7 @@ export function createTargetPolicy(options: TargetPolicyOptions): TargetPolicy {
   return {
     execute: (attempt, { idempotent }) =>
       (idempotent ? idempotentPolicy : onceOnlyPolicy).execute(
-        ({ signal }) => attempt(signal),
+        ({ signal }) => noteAnswer(attempt)(signal),
         executionSignal(),
       ),
     breakerState: () => STATE_NAMES[breaker.state],
