@@ -137,17 +137,33 @@ async function ensure(c, ctx) {
   return start(c, ctx, addr);
 }
 
+/** How long a component found on its port is probed before it is taken for something else. */
+const TAKEN_PORT_PROBE_MS = 15_000;
+
+/**
+ * Before starting a component: when something already answers on one of its ports, the component
+ * itself (reused) if it passes the probe within `timeoutMs`, else an error that says what holds the
+ * port. Undefined when the ports are free. A healthy server can miss one probe while the machine is
+ * busy (the components start together on 2 cores): the machine's RabbitMQ once failed CI that way.
+ */
+export async function answeringOnItsPorts(c, addr, timeoutMs = TAKEN_PORT_PROBE_MS) {
+  for (const { host, port } of c.ports(addr)) {
+    if (!(await tcpOpen(host, port, 500))) continue;
+    const info = await pollUntil(() => c.probe(addr), { timeoutMs, intervalMs: 500 });
+    if (info) return { name: c.name, status: 'up', mode: 'reused', addr, info };
+    throw new Error(
+      `${host}:${port} is taken by a process that is not a healthy ${c.name} (${c.probeLabel} failed); stop it, or set ${c.portHint ?? `${c.envVars.join(' / ')} to a running ${c.name}`}`,
+    );
+  }
+  return undefined;
+}
+
 /** Starts a component whose ports are free and waits until it is healthy, or stops it again. */
 async function start(c, ctx, addr) {
   const { p, log } = ctx;
   const pidFile = pidFileOf(p, c);
-  for (const { host, port } of c.ports(addr)) {
-    if (await tcpOpen(host, port, 500)) {
-      throw new Error(
-        `${host}:${port} is taken by a process that is not a healthy ${c.name} (${c.probeLabel} failed); stop it, or set ${c.portHint ?? `${c.envVars.join(' / ')} to a running ${c.name}`}`,
-      );
-    }
-  }
+  const found = await answeringOnItsPorts(c, addr);
+  if (found) return found;
 
   const spec = await c.prepare(addr, ctx);
   const logFile = logFileOf(p, c);

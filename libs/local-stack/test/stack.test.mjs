@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
 import { componentAddresses, status, up } from '../src/index.mjs';
+import { answeringOnItsPorts } from '../src/stack.mjs';
 import { DEFAULT_ADDRESSES, orphanedNomadAgents, redact } from '../src/components.mjs';
 import {
   FERRETDB_DATABASE,
@@ -313,4 +314,40 @@ test('a Nomad agent whose checkout is gone is found as orphaned; one whose files
   while (!execd() && Date.now() < deadline) await sleep(50);
   const found = orphanedNomadAgents().filter(({ pid }) => pid === kept.pid || pid === orphan.pid);
   assert.deepEqual(found, [{ pid: orphan.pid, dataDir: join(dir, 'gone', 'data') }]);
+});
+
+test('a component on its port that misses a probe or two is reused; one that never passes is named as what holds the port', async () => {
+  const server = net.createServer((socket) => socket.destroy());
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  const component = (probe) => ({
+    name: 'broker',
+    probeLabel: 'a login',
+    envVars: ['BROKER_URL'],
+    ports: () => [{ host: '127.0.0.1', port }],
+    probe,
+  });
+  try {
+    let probes = 0;
+    const busyAtFirst = component(async () => (++probes >= 3 ? { version: '1' } : false));
+    const found = await answeringOnItsPorts(busyAtFirst, {}, 5_000);
+    assert.equal(found?.mode, 'reused');
+    assert.deepEqual(found?.info, { version: '1' });
+    assert.equal(probes, 3);
+
+    await assert.rejects(
+      answeringOnItsPorts(
+        component(async () => false),
+        {},
+        1_000,
+      ),
+      new RegExp(
+        `127\\.0\\.0\\.1:${port} is taken by a process that is not a healthy broker \\(a login failed\\)`,
+      ),
+    );
+  } finally {
+    server.close();
+  }
+  const free = component(async () => false);
+  assert.equal(await answeringOnItsPorts(free, {}, 1_000), undefined, 'a closed port: nothing there');
 });
