@@ -112,19 +112,20 @@ export function createTargetPolicy(options: TargetPolicyOptions): TargetPolicy {
     breakWhen: (error) => countsAgainstBreaker(error) && !overloaded(error),
     backoffMs: { initial: 25, max: 500 },
   });
-  /** Any answer the target composed, success or not, shows that it is up. */
-  const noteAnswer =
-    <T>(attempt: (signal: AbortSignal) => Promise<T>) =>
-    async (signal: AbortSignal): Promise<T> => {
-      try {
-        const result = await attempt(signal);
-        answeredAt = now();
-        return result;
-      } catch (error) {
-        if (!countsAgainstBreaker(error)) answeredAt = now();
-        throw error;
-      }
-    };
+  /** Runs one attempt; any answer the target composed, success or not, shows that it is up. */
+  const attemptNotingAnswer = async <T>(
+    attempt: (signal: AbortSignal) => Promise<T>,
+    signal: AbortSignal,
+  ): Promise<T> => {
+    try {
+      const result = await attempt(signal);
+      answeredAt = now();
+      return result;
+    } catch (error) {
+      if (!countsAgainstBreaker(error)) answeredAt = now();
+      throw error;
+    }
+  };
   breaker.onStateChange((state) => options.onBreakerStateChange?.(STATE_NAMES[state]));
   const limiter = bulkhead(options.bulkheadLimit, options.bulkheadQueue);
   const idempotentPolicy: IPolicy = wrap(limiter, retries, breaker);
@@ -132,7 +133,7 @@ export function createTargetPolicy(options: TargetPolicyOptions): TargetPolicy {
   return {
     execute: (attempt, { idempotent }) =>
       (idempotent ? idempotentPolicy : onceOnlyPolicy).execute(
-        ({ signal }) => noteAnswer(attempt)(signal),
+        ({ signal }) => attemptNotingAnswer(attempt, signal),
         executionSignal(),
       ),
     breakerState: () => STATE_NAMES[breaker.state],
