@@ -9,6 +9,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
+import { mongoStatement } from './mongo-statement';
 
 export interface ProcessIdentity {
   service: string;
@@ -95,7 +96,7 @@ export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process
       }),
       // Puts trace_id and span_id into every log line; the lines themselves stay on stdout.
       new PinoInstrumentation({ disableLogSending: true }),
-      new MongoDBInstrumentation({ requireParentSpan: true }),
+      new MongoDBInstrumentation({ requireParentSpan: true, dbStatementSerializer: mongoStatement }),
       // RabbitMQ spans come from @oms/messaging, which follows the messaging conventions itself.
     ],
   });
