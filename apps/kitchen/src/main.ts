@@ -40,10 +40,16 @@ void runGrpcService({
       polls,
     );
     const bus = await messaging.bus();
-    bus.on(EventTypes.orderPaid, isOrderPaid, async (order) => {
-      await store.createForPaidOrder(order, captureTraceContext());
-      line.kick();
-    });
+    // One ticket per order is a unique key: a repeat inserts nothing, so no inbox is needed.
+    bus.on(
+      EventTypes.orderPaid,
+      isOrderPaid,
+      async (order) => {
+        await store.createForPaidOrder(order, captureTraceContext());
+        line.kick();
+      },
+      { idempotentWrite: true },
+    );
     return {
       grpc: [{ definition: KitchenServiceService, handlers: kitchenHandlers(store) }],
       onDrain: () => line.stop(),

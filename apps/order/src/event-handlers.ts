@@ -11,8 +11,8 @@ import type { OrderDomain } from './order-domain';
 
 /**
  * How payment and kitchen events move orders. Each moves an order only forward (the state machine
- * is the write's precondition), so a repeated, late or out-of-order event changes nothing; bus.on's
- * inbox spares a redelivered one the work.
+ * is the write's precondition), so a repeated, late or out-of-order event changes nothing: these
+ * consumers need no inbox (`idempotentWrite`), which would cost a write for every event.
  */
 export function subscribeOrderEvents(bus: MessageBus, domain: Pick<OrderDomain, 'advance' | 'pay'>): void {
   /** An event about an order that does not exist is a bad event: retrying cannot fix it. */
@@ -21,7 +21,11 @@ export function subscribeOrderEvents(bus: MessageBus, domain: Pick<OrderDomain, 
   };
   const advance = (...args: Parameters<OrderDomain['advance']>) =>
     domain.advance(...args).then(mustExist(args[0]));
-  const on = bus.on.bind(bus);
+  const on = <T>(
+    type: string,
+    isPayload: (data: unknown) => data is T,
+    handler: (data: T) => Promise<unknown>,
+  ) => bus.on(type, isPayload, handler, { idempotentWrite: true });
 
   on(EventTypes.paymentSessionCreated, isPaymentSessionCreated, (data) =>
     advance(data.orderId, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT, { paymentUrl: data.paymentUrl }),

@@ -58,8 +58,13 @@ void runGrpcService({
     const events = await StripeEventHandler.open(db, store, logger);
 
     const bus = await messaging.bus();
-    bus.on(EventTypes.orderCreated, isOrderCreated, (order) =>
-      sessions.firstAttempt(newPayment(order, captureTraceContext())),
+    // A repeat asks Stripe again under the same idempotency key and finds the payment recorded
+    // (its _id is the order's): it changes nothing, so this consumer needs no inbox.
+    bus.on(
+      EventTypes.orderCreated,
+      isOrderCreated,
+      (order) => sessions.firstAttempt(newPayment(order, captureTraceContext())),
+      { idempotentWrite: true },
     );
 
     return {

@@ -390,6 +390,44 @@ describe('MessageBus against the real RabbitMQ', () => {
     assert.deepEqual([...new Set(inboxes)], ['kitchen-on.order.paid'], 'the inbox is keyed <service>.<type>');
   });
 
+  test('bus.on with idempotentWrite: the handler alone guards repeats, and no inbox is opened or written', async () => {
+    const inboxes: string[] = [];
+    const bus = buses.create('order-guarded', {
+      prefetch: 1,
+      inbox: (consumer) => {
+        inboxes.push(consumer);
+        return Inbox.open(database.db, consumer);
+      },
+    });
+    // A state-machine guard, as the order service writes it: only `pending` moves to `paid`.
+    const orders = database.db.collection<{ _id: string; status: string }>('guarded_orders');
+    await orders.insertOne({ _id: 'order-9', status: 'pending' });
+    let deliveries = 0;
+    bus.on(
+      'order.paid',
+      (data: unknown): data is { orderId: string } =>
+        typeof (data as { orderId?: unknown } | null)?.orderId === 'string',
+      async ({ orderId }) => {
+        deliveries += 1;
+        await orders.updateOne({ _id: orderId, status: 'pending' }, { $set: { status: 'paid' } });
+      },
+      { idempotentWrite: true },
+    );
+    await bus.start();
+
+    const paid = newEvent('order.paid', { orderId: 'order-9' });
+    await bus.publish(paid);
+    await bus.publish(paid);
+    await waitFor('both copies handled', () => deliveries === 2);
+    assert.equal((await orders.findOne({ _id: 'order-9' }))?.status, 'paid');
+    assert.deepEqual(inboxes, [], 'no inbox opened');
+    assert.equal(
+      await database.db.collection('inbox').countDocuments({ consumer: 'order-guarded.order.paid' }),
+      0,
+      'no inbox record written',
+    );
+  });
+
   test('a consumer killed mid-handling: the message is redelivered and applied once', async () => {
     const queues = buses.queues('kitchen-killed', 'order.paid');
     const inbox = await Inbox.open(database.db, queues.work);

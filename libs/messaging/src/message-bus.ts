@@ -62,6 +62,12 @@ export interface EventInbox {
 export interface OnOptions {
   /** Errors that retrying cannot fix (a domain refusal): they go to the dead letters at once. */
   isPermanent?: (error: unknown) => boolean;
+  /**
+   * The handler's own write makes a repeat change nothing: its filter carries the state it moves
+   * from, or it inserts under a unique key. Such a consumer goes without an inbox, whose record
+   * would cost a database write for every event to spare work only on the rare redelivery.
+   */
+  idempotentWrite?: boolean;
 }
 
 /**
@@ -188,7 +194,8 @@ export class MessageBus {
   /**
    * The one way a service consumes an event: a payload that `isPayload` refuses goes to the dead
    * letters at once, a redelivered, retried or replayed event that `handler` already applied is
-   * skipped (the inbox `<service>.<eventType>`; `handler` must still be idempotent, see inbox.ts),
+   * skipped (the inbox `<service>.<eventType>`, unless `idempotentWrite`; `handler` must still be
+   * idempotent, see inbox.ts),
    * and an error `isPermanent` recognises is dead-lettered rather than retried. Anything else
    * thrown is retried through the tiers.
    */
@@ -196,10 +203,10 @@ export class MessageBus {
     eventType: string,
     isPayload: (data: unknown) => data is T,
     handler: (data: T, event: DomainEvent<T>) => Promise<unknown>,
-    { isPermanent }: OnOptions = {},
+    { isPermanent, idempotentWrite = false }: OnOptions = {},
   ): void {
     const consumer = `${this.options.service}.${eventType}`;
-    const openInbox = this.options.inbox;
+    const openInbox = idempotentWrite ? undefined : this.options.inbox;
     let inbox: Promise<EventInbox> | undefined;
     // Opened on first use; one that failed to open (the database was away) is tried again.
     const inboxNow = (open: (consumer: string) => Promise<EventInbox>) =>
