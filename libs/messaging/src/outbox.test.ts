@@ -177,7 +177,14 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
   test('stagings racing a running relay are all published, once: the version check keeps every write', async () => {
     await orders.insertOne({ _id: 'order-7', status: 'new', v: 0 });
     const events = Array.from({ length: 20 }, (_, n) => newEvent('order.paid', { orderId: 'order-7', n }));
-    const running = new OutboxRelay({ collection: orders, bus, logger: testLogger(), intervalMs: 5 });
+    // No hand-offs here: the poll takes every staging at once (no grace), racing the writes.
+    const running = new OutboxRelay({
+      collection: orders,
+      bus,
+      logger: testLogger(),
+      intervalMs: 5,
+      handOffGraceMs: 0,
+    });
     running.start();
     try {
       await Promise.all(
@@ -226,6 +233,46 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
       assert.equal(cleared.v, 2, 'the write, then one write that removed the event and the flag');
     } finally {
       await running.stop();
+    }
+  });
+
+  test("the poll leaves a newly staged document to its write's hand-off for the grace, then takes it", async () => {
+    let pollRound: (() => Promise<number>) | undefined;
+    const polled = new OutboxRelay({
+      collection: orders,
+      bus,
+      logger: testLogger(),
+      handOffGraceMs: 50,
+      // The test runs the poll's rounds itself.
+      schedulePolls: (round) => {
+        pollRound = round;
+        return { wake: () => undefined };
+      },
+    });
+    polled.start();
+    try {
+      await orders.insertOne({ _id: 'order-10', status: 'new', v: 0 });
+      const paid = newEvent('order.paid', { orderId: 'order-10' });
+      await versioned.updateOne(
+        { _id: 'order-10' },
+        { $set: { status: 'paid', ...stageEvents([paid]).$set } },
+      );
+
+      const sleepMs = await pollRound!();
+      const left = await orders.findOne({ _id: 'order-10' });
+      assert.deepEqual(
+        Object.keys(left?.outbox ?? {}),
+        [paid.id],
+        'left staged: its hand-off may be on its way',
+      );
+      assert.ok(sleepMs <= 50, `the poll comes back when the grace ends (sleeps ${sleepMs} ms)`);
+
+      await new Promise((resolve) => setTimeout(resolve, 60)); // the grace passes: no hand-off came
+      await pollRound!();
+      await waitFor('the delivery', () => receivedIds().includes(paid.id));
+      assert.equal((await orders.findOne({ _id: 'order-10' }))?.outboxPending, undefined);
+    } finally {
+      await polled.stop();
     }
   });
 
