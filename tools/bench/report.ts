@@ -255,11 +255,14 @@ function growthSection(r: GrowthResult | undefined): string[] {
   return [
     `### Data growth`,
     '',
-    `Seeding: ${r.seeding} (${f(r.seedRatePerSecond, 0)} documents/s). Idle = no traffic; CPU as a share of one core.`,
+    `Seeding: ${r.seeding} (${f(r.seedRatePerSecond, 0)} documents/s). Idle = no traffic; CPU as a share of one core. ` +
+      `After each seeding the run waits until the database (the server, and PostgreSQL under FerretDB) uses under 5 % of a core over 2 s, ` +
+      `at least 10 s: a bulk insert leaves it work (autovacuum and analyze of the new rows) that orders arriving over weeks would have had done long ago.`,
     '',
     ...table(
       [
         'orders stored',
+        'database settled after s',
         'FerretDB idle',
         'PostgreSQL idle',
         'our services idle',
@@ -272,6 +275,9 @@ function growthSection(r: GrowthResult | undefined): string[] {
       ],
       r.phases.map((p) => [
         String(p.ordersStored),
+        p.databaseSettle
+          ? `${f(p.databaseSettle.seconds, 0)}${p.databaseSettle.settled ? '' : ' (still busy)'}`
+          : '–',
         pct(p.idle.ferretdb),
         pct(p.idle.postgres),
         pct(p.idle.services),
