@@ -61,16 +61,14 @@ export class BenchContext {
    * the next one's figures. Gives up after `timeoutMs` and says so.
    */
   async settle(system: TestSystem, threshold = 0.3, timeoutMs = 60_000): Promise<number> {
-    const meter = new CpuMeter(serviceGroups(system));
-    const started = Date.now();
-    await sleep(1_000);
-    while (Date.now() - started < timeoutMs) {
-      const { usage } = await meter.measure(() => sleep(1_000));
-      const busy = Object.values(coreShare(usage)).reduce((a, b) => a + b, 0);
-      if (busy < threshold) return (Date.now() - started) / 1000;
-    }
-    console.warn(`  (the services were still busy after ${timeoutMs / 1000} s; going on)`);
-    return (Date.now() - started) / 1000;
+    const { seconds, quiet } = await untilQuiet(new CpuMeter(serviceGroups(system)), {
+      threshold,
+      firstWaitMs: 1_000,
+      windowMs: 1_000,
+      timeoutMs,
+    });
+    if (!quiet) console.warn(`  (the services were still busy after ${timeoutMs / 1000} s; going on)`);
+    return seconds;
   }
 
   async stop(): Promise<void> {
@@ -116,4 +114,31 @@ export async function pollUntilStatus(
     await sleep(options.intervalMs ?? 20);
   }
   throw new Error(`order ${order.id} did not reach ${status} in time (last answer: ${last})`);
+}
+
+/**
+ * Waits `firstWaitMs`, then until the meter's groups (those of `labels`, or all) use under
+ * `threshold` of a core together over one `windowMs`, or until `timeoutMs` from the start.
+ */
+export async function untilQuiet(
+  meter: CpuMeter,
+  options: {
+    threshold: number;
+    firstWaitMs: number;
+    windowMs: number;
+    timeoutMs: number;
+    labels?: Set<string>;
+  },
+): Promise<{ seconds: number; quiet: boolean }> {
+  const started = Date.now();
+  const seconds = () => (Date.now() - started) / 1000;
+  await sleep(options.firstWaitMs);
+  while (Date.now() - started < options.timeoutMs) {
+    const { usage } = await meter.measure(() => sleep(options.windowMs));
+    const busy = Object.entries(coreShare(usage))
+      .filter(([label]) => !options.labels || options.labels.has(label))
+      .reduce((sum, [, share]) => sum + share, 0);
+    if (busy < options.threshold) return { seconds: seconds(), quiet: true };
+  }
+  return { seconds: seconds(), quiet: false };
 }

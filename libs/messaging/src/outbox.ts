@@ -247,8 +247,8 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
     // A full batch means more may be waiting: go on at once. An empty poll means the hand-offs
     // keep up: poll less and less often, down to the idle interval. A failing pass (the broker
     // or the database is away) is retried at most FAILING_RETRY_MS apart, so events go out soon
-    // after it is back.
-    // Documents left to their hand-offs are looked at again once their grace is over.
+    // after it is back. Documents left to their hand-offs are looked at again once their grace
+    // is over.
     if (documents >= this.batch) return 0;
     const longest = failed ? Math.min(FAILING_RETRY_MS, this.idleIntervalMs) : this.idleIntervalMs;
     this.pauseMs = documents > 0 ? this.intervalMs : Math.min(this.pauseMs * 2, longest);

@@ -11,7 +11,7 @@ import type { TestSystem } from '@oms/testing';
 import { stackAddresses } from '@oms/testing';
 import { databaseName } from '@oms/persistence';
 import type { BenchContext } from '../context';
-import { createOrder, pollUntilStatus } from '../context';
+import { createOrder, pollUntilStatus, untilQuiet } from '../context';
 import { coreShare, type CpuMeter } from '../cpu-meter';
 import { continuousHttp, measureWindows, type Measurement } from '../load';
 import { SEED_BATCH, SEED_CUSTOMERS, seedOrders, type SeededOrder } from '../seed-orders';
@@ -157,20 +157,17 @@ async function measurePhase(
 
 /** Waits out the database's own work after a seeding (see GrowthPhase.databaseSettle). */
 async function settleDatabase(ctx: BenchContext, meter: CpuMeter): Promise<GrowthPhase['databaseSettle']> {
-  const started = Date.now();
-  const elapsed = () => (Date.now() - started) / 1000;
   const { databaseServer } = await ctx.infrastructure();
-  const database = new Set([databaseServer, 'postgres']);
-  await sleep(SETTLE_S.min * 1000);
-  while (elapsed() < SETTLE_S.max) {
-    const { usage } = await meter.measure(() => sleep(2_000));
-    const busy = Object.entries(coreShare(usage))
-      .filter(([label]) => database.has(label))
-      .reduce((sum, [, share]) => sum + share, 0);
-    if (busy < DATABASE_SETTLED) return { seconds: elapsed(), settled: true };
-  }
-  console.warn(`  (the database was still busy ${SETTLE_S.max} s after seeding; measuring anyway)`);
-  return { seconds: elapsed(), settled: false };
+  const { seconds, quiet } = await untilQuiet(meter, {
+    threshold: DATABASE_SETTLED,
+    firstWaitMs: SETTLE_S.min * 1000,
+    windowMs: 2_000,
+    timeoutMs: SETTLE_S.max * 1000,
+    labels: new Set([databaseServer ?? 'database', 'postgres']),
+  });
+  if (!quiet)
+    console.warn(`  (the database was still busy ${SETTLE_S.max} s after seeding; measuring anyway)`);
+  return { seconds, settled: quiet };
 }
 
 export async function growth(ctx: BenchContext): Promise<GrowthResult> {
