@@ -302,7 +302,7 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
     );
   });
 
-  test('a running relay publishes on its own, at once when notified, and reports its backlog', async () => {
+  test('a running relay publishes what it finds staged on its own, and reports its backlog', async () => {
     const metrics = new Registry();
     const running = relay(bus, metrics);
     running.start();
@@ -311,7 +311,10 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
       await orders.insertOne({ _id: 'order-6', status: 'ready', v: 0, ...stageEventsForInsert([event]) });
       running.notify();
       await waitFor('the delivery', () => receivedIds().includes(event.id));
-      assert.match(await metrics.metrics(), /oms_outbox_backlog\{collection="orders"\} 0/);
+      // The consumer can get the event before the relay's clearing write lands.
+      await waitFor('an empty backlog', async () =>
+        /oms_outbox_backlog\{collection="orders"\} 0/.test(await metrics.metrics()),
+      );
     } finally {
       await running.stop();
     }
