@@ -46,6 +46,23 @@ function consulOptions(consulUrl: string): { host: string; port: number; secure:
   return { host: url.hostname, port: url.port ? Number(url.port) : secure ? 443 : 80, secure };
 }
 
+interface AgentService {
+  ID: string;
+  Service: string;
+  Address: string;
+  Port: number;
+}
+
+function isAgentService(value: unknown): value is AgentService {
+  const service = value as Partial<AgentService> | null;
+  return (
+    typeof service?.ID === 'string' &&
+    typeof service.Service === 'string' &&
+    typeof service.Address === 'string' &&
+    typeof service.Port === 'number'
+  );
+}
+
 function isHealthEntry(value: unknown): value is HealthEntry {
   const entry = value as Partial<HealthEntry> | null;
   return typeof entry?.Service?.Port === 'number' && typeof entry.Node === 'object';
@@ -103,6 +120,17 @@ export class ConsulClient {
       throw describeFailure('service list', error);
     });
     return Object.prototype.hasOwnProperty.call(services, serviceId);
+  }
+
+  /** Ids of the registrations this agent holds for `name` at exactly `address`:`port`. */
+  async registrationsAt(name: string, address: string, port: number): Promise<string[]> {
+    const services: unknown = await this.consul.agent.service.list().catch((error: unknown) => {
+      throw describeFailure('service list', error);
+    });
+    return Object.values(services as Record<string, unknown>)
+      .filter(isAgentService)
+      .filter((service) => service.Service === name && service.Address === address && service.Port === port)
+      .map((service) => service.ID);
   }
 
   async deregister(serviceId: string): Promise<void> {

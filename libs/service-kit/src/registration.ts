@@ -52,7 +52,32 @@ export class ConsulRegistration {
     return this.consul.deregister(this.instance.id);
   }
 
-  private put(): Promise<void> {
+  private async put(): Promise<void> {
+    await this.putRegistration();
+    await this.replacePredecessors();
+  }
+
+  /**
+   * Removes registrations of this service left at this instance's address and port. Only a process
+   * that died there can have left them (a restart in place: a supervisor restarting a killed task
+   * gives it the same port), and their checks now reach this instance and pass, so they would stay
+   * listed for good, each an extra entry for the same process.
+   */
+  private async replacePredecessors(): Promise<void> {
+    const { id, name, address, port } = this.instance;
+    try {
+      for (const left of await this.consul.registrationsAt(name, address, port)) {
+        if (left === id) continue;
+        await this.consul.deregister(left);
+        this.logger.info({ id: left }, 'removed the registration a previous process left at this address');
+      }
+    } catch (error) {
+      // Registered all the same; a leftover only lists this instance twice.
+      this.logger.warn({ err: error }, 'could not look for registrations left at this address');
+    }
+  }
+
+  private putRegistration(): Promise<void> {
     const registration = {
       ...this.instance,
       // Each check is a call into every instance (and work for Consul): once a second kept an idle
