@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: the whole suite against the real stack — contracts fresh, lint and format clean,
-// then every project's tests (unit, integration and system) through Nx.
+// `npm test`: the whole suite against the real stack — contracts fresh, lint, format and types
+// clean, then every project's tests (unit, integration and system) through Nx.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
@@ -11,6 +11,8 @@ const steps = [
   ['contracts are generated from proto/', 'node', ['tools/proto/generate.mjs', '--check']],
   ['format', 'npx', ['prettier', '--check', '.']],
   ['lint', 'npx', ['nx', 'run-many', '-t', 'lint', '--output-style=stream', '--parallel=2']],
+  // Every .ts file, tests and tools included: tests run through tsx, which checks no types.
+  ['types', 'npx', ['tsc', '-p', 'tsconfig.json']],
   ['tests', 'npx', ['nx', 'run-many', '-t', 'test', '--output-style=stream', '--parallel=1']],
 ];
 
