@@ -52,3 +52,14 @@ test("an instance restarted on its predecessor's port replaces the registration 
     `${deployment}-restarted`,
   ]);
 });
+
+test('an instance registered again later (its agent forgot it) leaves a live instance at its address alone', async () => {
+  const first = await registerInstance('first', 40_003);
+  await registerInstance('second', 40_003); // its first registration takes the address over
+  assert.equal(await consul.isRegistered(`${deployment}-first`), false);
+
+  await first.keep(); // finds itself gone and registers again, as after an agent restart
+
+  assert.ok(await consul.isRegistered(`${deployment}-first`));
+  assert.ok(await consul.isRegistered(`${deployment}-second`), 'no taking turns at removing each other');
+});

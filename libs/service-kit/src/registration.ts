@@ -23,6 +23,8 @@ export interface InstanceAddress {
  */
 export class ConsulRegistration {
   private deregistered = false;
+  /** Leftovers are looked for once per process, at its first registration that goes through. */
+  private predecessorsReplaced = false;
 
   constructor(
     private readonly consul: ConsulClient,
@@ -54,14 +56,16 @@ export class ConsulRegistration {
 
   private async put(): Promise<void> {
     await this.putRegistration();
-    await this.replacePredecessors();
+    if (!this.predecessorsReplaced) await this.replacePredecessors();
   }
 
   /**
    * Removes registrations of this service left at this instance's address and port. Only a process
    * that died there can have left them (a restart in place: a supervisor restarting a killed task
    * gives it the same port), and their checks now reach this instance and pass, so they would stay
-   * listed for good, each an extra entry for the same process.
+   * listed for good, each an extra entry for the same process. Only once: two live processes
+   * registered at one address (several containers behind one DNS name) must not take turns
+   * removing each other whenever `keep` registers one again.
    */
   private async replacePredecessors(): Promise<void> {
     const { id, name, address, port } = this.instance;
@@ -71,6 +75,7 @@ export class ConsulRegistration {
         await this.consul.deregister(left);
         this.logger.info({ id: left }, 'removed the registration a previous process left at this address');
       }
+      this.predecessorsReplaced = true;
     } catch (error) {
       // Registered all the same; a leftover only lists this instance twice.
       this.logger.warn({ err: error }, 'could not look for registrations left at this address');
