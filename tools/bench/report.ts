@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { totalOf } from './db-counters';
 import type { DbCommandsResult } from './scenarios/db-commands';
-import type { GrowthResult } from './scenarios/growth';
+import { DATABASE_SETTLE, type GrowthResult } from './scenarios/growth';
 import type { LifecycleResult } from './scenarios/lifecycle';
 import type { OverloadResult } from './scenarios/overload';
 import type { SustainedPhase, SustainedResult } from './scenarios/sustained';
@@ -256,8 +256,8 @@ function growthSection(r: GrowthResult | undefined): string[] {
     `### Data growth`,
     '',
     `Seeding: ${r.seeding} (${f(r.seedRatePerSecond, 0)} documents/s). Idle = no traffic; CPU as a share of one core. ` +
-      `After each seeding the run waits until the database (the server, and PostgreSQL under FerretDB) uses under 5 % of a core over 2 s, ` +
-      `at least 10 s: a bulk insert leaves it work (autovacuum and analyze of the new rows) that orders arriving over weeks would have had done long ago.`,
+      `After each seeding the run waits until the database (the server, and PostgreSQL under FerretDB) uses under ${DATABASE_SETTLE.threshold * 100} % of a core ` +
+      `over ${DATABASE_SETTLE.windowMs / 1000} s, at least ${DATABASE_SETTLE.minS} s: a bulk insert leaves it work (autovacuum and analyze of the new rows) that orders arriving over weeks would have had done long ago.`,
     '',
     ...table(
       [
