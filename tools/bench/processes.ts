@@ -70,7 +70,7 @@ export async function findInfrastructure(): Promise<Infrastructure> {
   if (dbPid === undefined) found.missing.push(`database (port ${mongoPort})`);
   else {
     const args = commandLine(dbPid);
-    // `ferretdb` for …/ferretdb-v1.24.2-untracked, `mongod` for …/mongod (the kernel's name is cut at 15 characters)
+    // `ferretdb` for …/ferretdb-v1.24.2-lean, `mongod` for …/mongod (the kernel's name is cut at 15 characters)
     const executable = args[0]?.split('/').pop() ?? processName(dbPid) ?? 'database';
     const name = executable.replace(/-v?\d[\w.]*(-[\w.]+)?$/, '');
     found.databaseServer = name;

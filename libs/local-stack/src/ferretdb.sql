@@ -16,6 +16,11 @@
 --    first key gets a GIN `jsonb_path_ops` index, which `@>` uses. Without GIN's pending list
 --    (fastupdate = off): with it, freshly inserted rows are searched linearly until a vacuum,
 --    and a get by id right after a bulk insert slows down with the number of rows inserted.
+--    Partial: only documents that have the field are in it (`WHERE (_jsonb -> 'f') IS NOT NULL`,
+--    which every `@>` on the field implies, so the planner still uses it). Marker fields that
+--    most documents lack (outboxPending, releasePending) then cost a write nothing: every UPDATE
+--    of a FerretDB row is a new row version with entries in every index, and a full GIN index
+--    took an entry, in one shared posting tree, for each document without the field.
 --
 -- Everything lives in the schema `oms_stack`; FerretDB ignores schemas without its metadata table.
 
@@ -114,6 +119,7 @@ DECLARE
   ix record;
   path text[];
   gin_name text;
+  key text;
 BEGIN
   SELECT i.indrelid AS tbl, c.relname AS name, am.amname AS method
     INTO ix
@@ -140,10 +146,10 @@ BEGIN
   -- FerretDB's names end in `_<hash>_idx` and are unique in the schema; ours end in `_gin`
   gin_name := CASE WHEN ix.name LIKE '%\_idx' THEN left(ix.name, length(ix.name) - 4) || '_gin'
                    ELSE left(ix.name, 59) || '_gin' END;
-  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((%s) jsonb_path_ops) WITH (fastupdate = off)',
-                 gin_name, ix.tbl::regclass,
-                 CASE WHEN cardinality(path) = 1 THEN format('_jsonb -> %L', path[1])
-                      ELSE format('_jsonb #> %L::text[]', path) END);
+  key := CASE WHEN cardinality(path) = 1 THEN format('_jsonb -> %L', path[1])
+              ELSE format('_jsonb #> %L::text[]', path) END;
+  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((%s) jsonb_path_ops) WITH (fastupdate = off) WHERE (%s) IS NOT NULL',
+                 gin_name, ix.tbl::regclass, key, key);
 END
 $$;
 
@@ -178,21 +184,21 @@ BEGIN
   LOOP
     PERFORM oms_stack.attach_version_check(r.oid::regclass);
   END LOOP;
+  -- GIN indexes of an earlier install (whole-table, or with a pending list) are made again below
+  FOR r IN SELECT c.oid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+             JOIN pg_am am ON am.oid = c.relam
+            WHERE am.amname = 'gin' AND c.relname LIKE '%\_gin'
+              AND oms_stack.is_collection_table(i.indrelid::regclass)
+              AND (i.indpred IS NULL OR NOT coalesce(c.reloptions @> ARRAY['fastupdate=off'], false))
+  LOOP
+    EXECUTE format('DROP INDEX %s', r.oid::regclass);
+  END LOOP;
   FOR r IN SELECT i.indexrelid FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
              JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'oms_stack', 'pg_toast')
             ORDER BY i.indexrelid
   LOOP
     PERFORM oms_stack.add_pushdown_index(r.indexrelid::regclass);
-  END LOOP;
-  -- GIN indexes of an earlier install that kept a pending list
-  FOR r IN SELECT c.oid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
-             JOIN pg_am am ON am.oid = c.relam
-            WHERE am.amname = 'gin' AND c.relname LIKE '%\_gin'
-              AND oms_stack.is_collection_table(i.indrelid::regclass)
-              AND NOT coalesce(c.reloptions @> ARRAY['fastupdate=off'], false)
-  LOOP
-    EXECUTE format('ALTER INDEX %s SET (fastupdate = off)', r.oid::regclass);
   END LOOP;
 END
 $$;

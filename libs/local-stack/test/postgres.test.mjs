@@ -133,7 +133,20 @@ describe('a cluster with ferretdb.sql installed', { skip: !binDir && 'no Postgre
     assert.equal(await triggers('early'), 'items_00000001');
     assert.equal(
       await ginIndexes('early'),
-      `CREATE INDEX items_00000001__id__67399184_gin ON early.items_00000001 USING gin (((_jsonb -> '_id'::text)) jsonb_path_ops) WITH (fastupdate=off)`,
+      `CREATE INDEX items_00000001__id__67399184_gin ON early.items_00000001 USING gin (((_jsonb -> '_id'::text)) jsonb_path_ops) WITH (fastupdate=off) WHERE ((_jsonb -> '_id'::text) IS NOT NULL)`,
+    );
+  });
+
+  test('a whole-table GIN index of an earlier install is made again as a partial one', async () => {
+    const t = 'early.items_00000001';
+    await sql(`DROP INDEX early.items_00000001__id__67399184_gin`);
+    await sql(
+      `CREATE INDEX items_00000001__id__67399184_gin ON ${t} USING gin ((_jsonb -> '_id') jsonb_path_ops) WITH (fastupdate = off)`,
+    );
+    await prepareFerretdbDatabase({ port, binDir });
+    assert.equal(
+      await ginIndexes('early'),
+      `CREATE INDEX items_00000001__id__67399184_gin ON early.items_00000001 USING gin (((_jsonb -> '_id'::text)) jsonb_path_ops) WITH (fastupdate=off) WHERE ((_jsonb -> '_id'::text) IS NOT NULL)`,
     );
   });
 
@@ -156,10 +169,10 @@ describe('a cluster with ferretdb.sql installed', { skip: !binDir && 'no Postgre
     assert.equal(
       await ginIndexes('shop'),
       [
-        `CREATE INDEX orders_0a1b2c3d__id__67399184_gin ON shop.orders_0a1b2c3d USING gin (((_jsonb -> '_id'::text)) jsonb_path_ops) WITH (fastupdate=off)`,
-        `CREATE INDEX orders_a_b___a7f71248_gin ON shop.orders_0a1b2c3d USING gin (((_jsonb #> '{a,b}'::text[])) jsonb_path_ops) WITH (fastupdate=off)`,
-        `CREATE INDEX orders_it_s___0000beef_gin ON shop.orders_0a1b2c3d USING gin (((_jsonb -> 'it''s'::text)) jsonb_path_ops) WITH (fastupdate=off)`,
-        `CREATE INDEX orders_status___at___3ab9e47c_gin ON shop.orders_0a1b2c3d USING gin (((_jsonb -> 'status'::text)) jsonb_path_ops) WITH (fastupdate=off)`,
+        `CREATE INDEX orders_0a1b2c3d__id__67399184_gin ON shop.orders_0a1b2c3d USING gin (((_jsonb -> '_id'::text)) jsonb_path_ops) WITH (fastupdate=off) WHERE ((_jsonb -> '_id'::text) IS NOT NULL)`,
+        `CREATE INDEX orders_a_b___a7f71248_gin ON shop.orders_0a1b2c3d USING gin (((_jsonb #> '{a,b}'::text[])) jsonb_path_ops) WITH (fastupdate=off) WHERE ((_jsonb #> '{a,b}'::text[]) IS NOT NULL)`,
+        `CREATE INDEX orders_it_s___0000beef_gin ON shop.orders_0a1b2c3d USING gin (((_jsonb -> 'it''s'::text)) jsonb_path_ops) WITH (fastupdate=off) WHERE ((_jsonb -> 'it''s'::text) IS NOT NULL)`,
+        `CREATE INDEX orders_status___at___3ab9e47c_gin ON shop.orders_0a1b2c3d USING gin (((_jsonb -> 'status'::text)) jsonb_path_ops) WITH (fastupdate=off) WHERE ((_jsonb -> 'status'::text) IS NOT NULL)`,
       ].join('\n'),
     );
     assert.equal(await ginIndexes('public'), '');
@@ -192,6 +205,13 @@ describe('a cluster with ferretdb.sql installed', { skip: !binDir && 'no Postgre
     assert.match(
       await plan(`_jsonb#>$1 @> $2`, `'{a,b}'::text[]`, `'"k5"'`),
       /Index Scan on orders_a_b___a7f71248_gin/,
+    );
+    // a marker field that few documents have: its partial index (only those) serves the filter
+    await sql(`CREATE INDEX "orders_outboxpending___aff19277_idx" ON ${t} (((_jsonb->'outboxPending')))`);
+    await sql(`UPDATE ${t} SET _jsonb = _jsonb || '{"outboxPending": true, "v": 1}' WHERE _jsonb->'_id' @> '"o42"'`);
+    assert.match(
+      await plan(`_jsonb->$1 @> $2`, `'outboxPending'`, `'true'`),
+      /Index Scan on orders_outboxpending___aff19277_gin/,
     );
     // a field without an index is still a scan
     assert.match(await plan(`_jsonb->$1 @> $2`, `'v'`, `'0'`), /Seq Scan/);
