@@ -208,7 +208,9 @@ describe('a cluster with ferretdb.sql installed', { skip: !binDir && 'no Postgre
     );
     // a marker field that few documents have: its partial index (only those) serves the filter
     await sql(`CREATE INDEX "orders_outboxpending___aff19277_idx" ON ${t} (((_jsonb->'outboxPending')))`);
-    await sql(`UPDATE ${t} SET _jsonb = _jsonb || '{"outboxPending": true, "v": 1}' WHERE _jsonb->'_id' @> '"o42"'`);
+    await sql(
+      `UPDATE ${t} SET _jsonb = _jsonb || '{"outboxPending": true, "v": 1}' WHERE _jsonb->'_id' @> '"o42"'`,
+    );
     assert.match(
       await plan(`_jsonb->$1 @> $2`, `'outboxPending'`, `'true'`),
       /Index Scan on orders_outboxpending___aff19277_gin/,
