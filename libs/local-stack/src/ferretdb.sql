@@ -12,8 +12,10 @@
 --    a numeric `v` are not checked.
 -- 2. Index translation. FerretDB pushes an equality filter down as `_jsonb->'f' @> '<json>'`
 --    (`_jsonb#>'{a,b}' @> …` for a dotted path), which its btree expression indexes cannot serve:
---    every `{_id: x}` lookup is a sequential scan. For each btree index FerretDB creates, the same
---    first key gets a GIN `jsonb_path_ops` index, which `@>` uses. Without GIN's pending list
+--    upstream, every `{_id: x}` lookup is a sequential scan. The stack's build sends
+--    `_jsonb->'_id' = …` for an _id (ferretdb-v1.24.2.patch), which the unique btree index on _id
+--    serves. For each other btree index FerretDB creates, the same first key gets a GIN
+--    `jsonb_path_ops` index, which `@>` uses. Without GIN's pending list
 --    (fastupdate = off): with it, freshly inserted rows are searched linearly until a vacuum,
 --    and a get by id right after a bulk insert slows down with the number of rows inserted.
 --    Partial: only documents that have the field are in it (`WHERE (_jsonb -> 'f') IS NOT NULL`,
@@ -133,7 +135,8 @@ BEGIN
     RETURN;
   END IF;
   path := oms_stack.key_path(idx);
-  IF path IS NULL THEN
+  -- _id needs none: the stack's FerretDB sends `_jsonb->'_id' = …`, which its btree index serves
+  IF path IS NULL OR path = ARRAY['_id'] THEN
     RETURN;
   END IF;
   -- one GIN index per table and path, however many btree indexes start with that field
@@ -189,7 +192,8 @@ BEGIN
              JOIN pg_am am ON am.oid = c.relam
             WHERE am.amname = 'gin' AND c.relname LIKE '%\_gin'
               AND oms_stack.is_collection_table(i.indrelid::regclass)
-              AND (i.indpred IS NULL OR NOT coalesce(c.reloptions @> ARRAY['fastupdate=off'], false))
+              AND (i.indpred IS NULL OR NOT coalesce(c.reloptions @> ARRAY['fastupdate=off'], false)
+                   OR oms_stack.key_path(c.oid::regclass) = ARRAY['_id'])
   LOOP
     EXECUTE format('DROP INDEX %s', r.oid::regclass);
   END LOOP;
