@@ -71,8 +71,10 @@ export class BenchContext {
     return seconds;
   }
 
+  /** Stops every system the run started, then drops their databases: a run must not slow the next. */
   async stop(): Promise<void> {
     await Promise.all(this.started.map((s) => s.stop()));
+    for (const system of this.started) await system.dropDatabases();
   }
 }
 

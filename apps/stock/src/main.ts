@@ -31,6 +31,8 @@ void runGrpcService({
           }),
         },
       ],
+      // Spent hold marks still waiting for their item's next hold (the sweeper would find them).
+      onClose: () => store.flushSpentHolds(),
     };
   },
 });

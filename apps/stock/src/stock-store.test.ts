@@ -67,9 +67,11 @@ async function stockOf(store: StockStore, itemId: string) {
 
 /**
  * The item's stock adds up: nothing went negative, nothing was created or lost, and what is
- * reserved and committed is what the settled reservations say. No step is left marked.
+ * reserved and committed is what the settled reservations say. No step is left marked once the
+ * stores have removed the spent hold marks they keep for the item's next hold.
  */
-async function assertLedgerSound(db: Db, itemId: string, total: number) {
+async function assertLedgerSound(db: Db, itemId: string, total: number, stores: readonly StockStore[]) {
+  for (const store of stores) await store.flushSpentHolds();
   const item = await db.collection<ItemDocument>('stock_items').findOne({ _id: itemId });
   assert.ok(item, `no stock record for ${itemId}`);
   assert.ok(item.available >= 0 && item.reserved >= 0, `${itemId}: ${JSON.stringify(item)}`);
@@ -87,6 +89,7 @@ async function assertLedgerSound(db: Db, itemId: string, total: number) {
   assert.equal(item.reserved, await quantityIn('reserved'), `${itemId}: reserved is what reservations hold`);
   assert.equal(item.committed, await quantityIn('committed'), `${itemId}: committed is what was sold`);
   assert.deepEqual(item.steps, {}, `${itemId}: no step left marked`);
+  assert.deepEqual(item.holds ?? {}, {}, `${itemId}: no hold left marked`);
 }
 
 async function reserveConcurrently(stores: StockStore[], count: number, itemId: string) {
@@ -109,7 +112,7 @@ test('50 concurrent reserves of 1 against 10 available: exactly 10 succeed', asy
   assert.deepEqual(new Set(reasons), new Set(['out_of_stock']));
   assert.equal(reasons.length, 40);
   assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 0, held: 10, committed: 0 });
-  await assertLedgerSound(db, 'pizza', 10);
+  await assertLedgerSound(db, 'pizza', 10, [store]);
 });
 
 test('the same with two stock instances on two clients, calls interleaved', async (t) => {
@@ -123,7 +126,7 @@ test('the same with two stock instances on two clients, calls interleaved', asyn
   assert.equal(reasons.filter((r) => r === 'out_of_stock').length, 40);
   assert.deepEqual(await stockOf(second, 'pizza'), { itemId: 'pizza', available: 0, held: 10, committed: 0 });
   assert.deepEqual(await stockOf(first, 'pizza'), { itemId: 'pizza', available: 0, held: 10, committed: 0 });
-  await assertLedgerSound(db, 'pizza', 10);
+  await assertLedgerSound(db, 'pizza', 10, [first, second]);
 });
 
 test('four instances, two-line reservations, then commits and releases: every hold is all-or-nothing and accounted for', async (t) => {
@@ -165,8 +168,8 @@ test('four instances, two-line reservations, then commits and releases: every ho
     { itemId: 'pizza', available: 30 - committed('pizza'), held: 0, committed: committed('pizza') },
     { itemId: 'wine', available: 40 - committed('wine'), held: 0, committed: committed('wine') },
   ]);
-  await assertLedgerSound(db, 'pizza', 30);
-  await assertLedgerSound(db, 'wine', 40);
+  await assertLedgerSound(db, 'pizza', 30, stores);
+  await assertLedgerSound(db, 'wine', 40, stores);
 });
 
 test('all lines or none: a short second line holds nothing and is named in the details', async (t) => {
@@ -301,7 +304,7 @@ test('commit and release racing on two instances: exactly one wins, and the stoc
     held: 0,
     committed: 2 * committed,
   });
-  await assertLedgerSound(db, 'pizza', 20);
+  await assertLedgerSound(db, 'pizza', 20, [first, second]);
 });
 
 test('expiry: a reservation past its ttl is expired by the sweeper and its stock comes back', async (t) => {
@@ -340,7 +343,7 @@ test('crash recovery: a reservation left pending with one hold applied is releas
     { _id: 'pizza' },
     {
       $inc: { available: -2, reserved: 2, v: 1 },
-      $set: { 'steps.order-crashed': 'hold' },
+      $set: { 'holds.order-crashed': new Date() },
     },
   );
   assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 3, held: 2, committed: 0 });
@@ -453,7 +456,7 @@ test('crash halfway through a multi-line reservation: the retried Reserve resume
     .collection<ItemDocument>('stock_items')
     .updateOne(
       { _id: 'pizza' },
-      { $inc: { available: -2, reserved: 2, v: 1 }, $set: { 'steps.order-1': 'hold' } },
+      { $inc: { available: -2, reserved: 2, v: 1 }, $set: { 'holds.order-1': new Date() } },
     );
   const other = await secondStore(t, db);
 
@@ -472,8 +475,8 @@ test('crash halfway through a multi-line reservation: the retried Reserve resume
     { itemId: 'wine', available: 2, held: 3, committed: 0 },
   ]);
   await store.commit('order-1');
-  await assertLedgerSound(db, 'pizza', 5);
-  await assertLedgerSound(db, 'wine', 5);
+  await assertLedgerSound(db, 'pizza', 5, [store, other]);
+  await assertLedgerSound(db, 'wine', 5, [store, other]);
 });
 
 test('crash halfway through a short reservation: the compensation recorded on it is finished by the sweeper', async (t) => {
@@ -502,7 +505,7 @@ test('crash halfway through a short reservation: the compensation recorded on it
     { _id: 'pizza' },
     {
       $inc: { available: -2, reserved: 2, v: 1 },
-      $set: { 'steps.order-1': 'hold' },
+      $set: { 'holds.order-1': new Date() },
     },
   );
 
@@ -522,34 +525,85 @@ test('crash halfway through a short reservation: the compensation recorded on it
   assert.deepEqual(retried.details, shortLines);
 });
 
-test('a hold a crashed Reserve took after its reservation was released under it is given back', async (t) => {
-  const { store, db } = await openStore(t);
-  await store.ensureItem('pizza', 5);
-  // The release ran while the Reserve was still taking holds, and ended the reservation; the
-  // Reserve then held pizza and died before giving it back itself.
-  const longAgo = new Date(Date.now() - 120_000);
-  await db.collection<ReservationDocument>('reservations').insertOne({
-    _id: 'order-1',
-    lines: [{ itemId: 'pizza', quantity: 1 }],
-    status: 'released',
-    endsAs: 'released',
-    expiresAt: longAgo,
-    createdAt: longAgo,
-    updatedAt: longAgo,
-    v: 2,
+// Held in `holds` by this build, in `steps` as 'hold' by an older one: either is given back.
+for (const [build, mark] of [
+  ['this build', { 'holds.order-1': new Date() }],
+  ['an older build', { 'steps.order-1': 'hold' }],
+] as const) {
+  test(`a hold a crashed Reserve took after its reservation was released under it is given back (${build})`, async (t) => {
+    const { store, db } = await openStore(t);
+    await store.ensureItem('pizza', 5);
+    // The release ran while the Reserve was still taking holds, and ended the reservation; the
+    // Reserve then held pizza and died before giving it back itself.
+    const longAgo = new Date(Date.now() - 120_000);
+    await db.collection<ReservationDocument>('reservations').insertOne({
+      _id: 'order-1',
+      lines: [{ itemId: 'pizza', quantity: 1 }],
+      status: 'released',
+      endsAs: 'released',
+      expiresAt: longAgo,
+      createdAt: longAgo,
+      updatedAt: longAgo,
+      v: 2,
+    });
+    await db
+      .collection<ItemDocument>('stock_items')
+      .updateOne({ _id: 'pizza' }, { $inc: { available: -1, reserved: 1, v: 1 }, $set: mark });
+
+    const result = await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep();
+
+    assert.equal(result.leftoverHolds, 1);
+    assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 5, held: 0, committed: 0 });
+    // The mark of the give-back goes on the next round: nothing is left on the item.
+    await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep();
+    await assertLedgerSound(db, 'pizza', 5, [store]);
   });
-  await db
-    .collection<ItemDocument>('stock_items')
-    .updateOne(
-      { _id: 'pizza' },
-      { $inc: { available: -1, reserved: 1, v: 1 }, $set: { 'steps.order-1': 'hold' } },
-    );
+}
 
-  const result = await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep();
+async function holdMarks(db: Db, itemId: string): Promise<string[]> {
+  const item = await db.collection<ItemDocument>('stock_items').findOne({ _id: itemId });
+  return Object.keys(item?.holds ?? {}).sort();
+}
 
-  assert.equal(result.leftoverHolds, 1);
-  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 5, held: 0, committed: 0 });
-  // The mark of the give-back goes on the next round: nothing is left on the item.
-  await new ReservationSweeper(store, logger, { intervalMs: 50 }).sweep();
-  await assertLedgerSound(db, 'pizza', 5);
+test("a reservation's spent hold marks go with the item's next hold, then by a write of their own", async (t) => {
+  const { db } = await connect(t);
+  const store = await StockStore.open(db, { spentHoldFlushMs: 200 });
+  await store.ensureItem('pizza', 10);
+  await store.ensureItem('wine', 10);
+
+  await store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 1 }]));
+  // Held every line: the mark is spent, and waits for pizza's next write.
+  assert.deepEqual(await holdMarks(db, 'pizza'), ['order-1']);
+  await store.reserve(reserveRequest('order-2', [{ itemId: 'pizza', quantity: 1 }]));
+  assert.deepEqual(await holdMarks(db, 'pizza'), ['order-2'], "order-2's hold took order-1's mark away");
+
+  // A hold on another item leaves pizza's mark to the timer.
+  await store.reserve(reserveRequest('order-3', [{ itemId: 'wine', quantity: 1 }]));
+  assert.deepEqual(await holdMarks(db, 'pizza'), ['order-2']);
+  const deadline = Date.now() + 5000;
+  while ((await holdMarks(db, 'pizza')).length + (await holdMarks(db, 'wine')).length > 0) {
+    assert.ok(Date.now() < deadline, 'spent hold marks still there after 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.deepEqual(await stockOf(store, 'pizza'), { itemId: 'pizza', available: 8, held: 2, committed: 0 });
+  await store.commit('order-1');
+  await store.release('order-2');
+  await store.release('order-3');
+  await assertLedgerSound(db, 'pizza', 10, [store]);
+  await assertLedgerSound(db, 'wine', 10, [store]);
+});
+
+test('a spent hold mark that a stopped process left is removed by the sweeper, and gives nothing back', async (t) => {
+  const { store: stopped, db } = await openStore(t);
+  await stopped.ensureItem('pizza', 5);
+  await stopped.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 2 }]));
+  assert.deepEqual(await holdMarks(db, 'pizza'), ['order-1']);
+  // `stopped` never flushes: another instance's sweeper finds the mark.
+  const other = await secondStore(t, db);
+
+  const result = await new ReservationSweeper(other, logger, { intervalMs: 50 }).sweep();
+
+  assert.equal(result.leftoverHolds, 0);
+  assert.deepEqual(await holdMarks(db, 'pizza'), []);
+  assert.deepEqual(await stockOf(other, 'pizza'), { itemId: 'pizza', available: 3, held: 2, committed: 0 });
 });

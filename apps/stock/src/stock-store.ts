@@ -19,8 +19,9 @@ import {
 
 /**
  * A step of a reservation on one item, marked on the item while it is in flight: the mark is what
- * makes the step happen once however often it is tried. It goes as soon as the reservation has
- * moved past the step, so an item stays a few counters however many reservations hold it.
+ * makes the step happen once however often it is tried. It goes once the reservation has moved
+ * past the step, so an item stays a few counters however many reservations hold it. A hold is
+ * marked in `holds`, the other steps in `steps`.
  */
 export type Step = 'hold' | 'commit' | 'release';
 
@@ -30,8 +31,13 @@ export interface ItemDocument extends Versioned {
   available: number;
   reserved: number;
   committed: number;
-  /** In-flight steps, by reservation id. */
+  /** In-flight commit and release steps, by reservation id (a 'hold' here is an older build's). */
   steps: Record<string, Step>;
+  /**
+   * Holds, by reservation id, with when they were taken. Once its reservation holds every line,
+   * a hold mark is read by nothing, so it is removed by this item's next hold (see StockStore).
+   */
+  holds?: Record<string, Date>;
   updatedAt: Date;
 }
 
@@ -81,6 +87,10 @@ const toItemStock = (doc: ItemDocument): ItemStock => ({
 });
 
 const stepPath = (reservationId: string) => `steps.${reservationId}`;
+const holdPath = (reservationId: string) => `holds.${reservationId}`;
+
+/** How long a hold mark that nothing reads waits for the item's next hold to take it away. */
+const SPENT_HOLD_MARKS_FLUSH_MS = 1000;
 
 /** What each step moves between an item's counters. */
 const STEP_CHANGES: Record<
@@ -95,6 +105,8 @@ const STEP_CHANGES: Record<
 export interface StockStoreOptions {
   /** A reservation whose steps have not moved for this long is taken over by whoever finds it. */
   stuckAfterMs?: number;
+  /** How long a spent hold mark waits for the item's next hold before a write of its own removes it. */
+  spentHoldFlushMs?: number;
 }
 
 /**
@@ -104,9 +116,19 @@ export interface StockStoreOptions {
  * decided by one conditional update of its status, so commit, release and expiry never both win.
  * Steps are taken by the process that decided them; one that stopped is taken over once it has
  * not moved for `stuckAfterMs`, by a retried call or by the sweeper.
+ *
+ * The hold marks of a reservation that holds every line are spent: nothing reads them again. Rather
+ * than a write of its own per item and reservation, each is removed by the item's next hold, which
+ * is the same item's next write under load (a reservation costs three writes instead of four); one
+ * still there after `spentHoldFlushMs` is removed by a write of its own, and one a stopped process
+ * left is removed by the sweeper (settleLeftoverMarks).
  */
 export class StockStore {
   private readonly stuckAfterMs: number;
+  private readonly spentHoldFlushMs: number;
+  /** Spent hold marks by item: reservation ids whose hold mark the item's next write removes. */
+  private readonly spentHolds = new Map<string, Set<string>>();
+  private spentHoldsTimer?: NodeJS.Timeout;
   /** When undecided reservations lapse: known from this process's Reserves, and from the database now and then. */
   private readonly lapses: DueWork<ReservationDocument>;
 
@@ -116,6 +138,7 @@ export class StockStore {
     options: StockStoreOptions,
   ) {
     this.stuckAfterMs = options.stuckAfterMs ?? 60_000;
+    this.spentHoldFlushMs = options.spentHoldFlushMs ?? SPENT_HOLD_MARKS_FLUSH_MS;
     this.lapses = new DueWork(reservations.collection, {
       statuses: ['pending', 'reserved'],
       dueField: 'expiresAt',
@@ -303,20 +326,48 @@ export class StockStore {
     // Items are a small collection (the menu): reading all of it is one short scan.
     for (const item of await this.items.collection.find({}).toArray()) {
       for (const [reservationId, step] of Object.entries(item.steps ?? {})) {
+        if (step === 'hold') {
+          // An older build's hold mark: moved to where holds are marked now, then settled below.
+          await this.items.updateOne(
+            { _id: item._id, [stepPath(reservationId)]: 'hold' },
+            {
+              $unset: { [stepPath(reservationId)]: '' },
+              $set: { [holdPath(reservationId)]: item.updatedAt },
+            },
+          );
+          (item.holds ??= {})[reservationId] = item.updatedAt;
+          continue;
+        }
         const reservation = await this.reservations.collection.findOne({ _id: reservationId });
-        const ended = !reservation || isFinal(reservation.status);
-        if (step === 'hold' && reservation?.heldAll) {
+        if (!reservation || isFinal(reservation.status)) await this.unmark(item._id, reservationId, step);
+      }
+      for (const reservationId of Object.keys(item.holds ?? {})) {
+        // Spent marks of this process go with the item's next hold.
+        if (this.spentHolds.get(item._id)?.has(reservationId)) continue;
+        const reservation = await this.reservations.collection.findOne({ _id: reservationId });
+        if (reservation?.heldAll) {
           await this.unmark(item._id, reservationId, 'hold');
-        } else if (step === 'hold' && ended) {
+        } else if (!reservation || isFinal(reservation.status)) {
           const quantity = reservation?.lines.find((line) => line.itemId === item._id)?.quantity;
           if (quantity && (await this.applyStep(item._id, reservationId, quantity, 'release', 'hold')))
             givenBack += quantity;
-        } else if (step !== 'hold' && ended) {
-          await this.unmark(item._id, reservationId, step);
+          // A hold without a reservation to give it back to (never the case for a hold of ours).
+          else if (!quantity) await this.unmark(item._id, reservationId, 'hold');
         }
       }
     }
     return givenBack;
+  }
+
+  /** Removes the spent hold marks still waiting for their item's next hold (and on close). */
+  async flushSpentHolds(): Promise<void> {
+    clearTimeout(this.spentHoldsTimer);
+    this.spentHoldsTimer = undefined;
+    for (const [itemId, reservationIds] of [...this.spentHolds]) {
+      const removing = [...reservationIds];
+      await this.items.updateOne({ _id: itemId }, { $unset: holdMarks(removing) });
+      this.forgetSpentHolds(itemId, removing);
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -331,7 +382,7 @@ export class StockStore {
       if (short.length === 0 && (await this.applyStep(itemId, doc._id, quantity, 'hold'))) continue;
       // Not held now: already held by an earlier attempt, or short.
       const item = await this.items.collection.findOne({ _id: itemId });
-      if (item?.steps?.[doc._id] === 'hold') continue;
+      if (item?.holds?.[doc._id] || item?.steps?.[doc._id] === 'hold') continue;
       if (short.length > 0 && (item?.available ?? 0) >= quantity) continue;
       short.push({ itemId, requested: quantity, available: item?.available ?? 0 });
     }
@@ -382,8 +433,31 @@ export class StockStore {
           { $set: { status: phase.final, updatedAt: new Date() } },
         )) ?? (await this.mustFind(doc._id));
     }
-    for (const line of doc.lines) await this.unmark(line.itemId, doc._id, phase.unmark);
+    if (phase.unmark === 'hold') this.spendHolds(doc);
+    else for (const line of doc.lines) await this.unmark(line.itemId, doc._id, phase.unmark);
     return after;
+  }
+
+  /** The reservation holds every line: its hold marks go with each item's next write. */
+  private spendHolds(doc: ReservationDocument): void {
+    for (const { itemId } of doc.lines) {
+      const spent = this.spentHolds.get(itemId) ?? new Set<string>();
+      spent.add(doc._id);
+      this.spentHolds.set(itemId, spent);
+    }
+    this.spentHoldsTimer ??= setTimeout(() => {
+      this.spentHoldsTimer = undefined;
+      this.flushSpentHolds().catch(() => {
+        // Left for the next flush, or the sweeper's settleLeftoverMarks.
+      });
+    }, this.spentHoldFlushMs).unref();
+  }
+
+  private forgetSpentHolds(itemId: string, reservationIds: readonly string[]): void {
+    const spent = this.spentHolds.get(itemId);
+    if (!spent) return;
+    for (const id of reservationIds) spent.delete(id);
+    if (spent.size === 0) this.spentHolds.delete(itemId);
   }
 
   /**
@@ -397,20 +471,46 @@ export class StockStore {
     step: Step,
     onlyFrom?: Step,
   ): Promise<boolean> {
+    const now = new Date();
+    const $inc = STEP_CHANGES[step](quantity);
+    if (step === 'hold') {
+      // The item's spent hold marks go with this write (they are not this reservation's).
+      const spent = [...(this.spentHolds.get(itemId) ?? [])].filter((id) => id !== reservationId);
+      const held = await this.items.updateOne(
+        {
+          _id: itemId,
+          available: { $gte: quantity },
+          [holdPath(reservationId)]: { $exists: false },
+          [stepPath(reservationId)]: { $exists: false },
+        },
+        {
+          $inc,
+          $set: { [holdPath(reservationId)]: now, updatedAt: now },
+          ...(spent.length > 0 ? { $unset: holdMarks(spent) } : {}),
+        },
+      );
+      if (held.modifiedCount === 1) this.forgetSpentHolds(itemId, spent);
+      return held.modifiedCount === 1;
+    }
     const mark = stepPath(reservationId);
-    const filter: Filter<ItemDocument> = { _id: itemId, [mark]: onlyFrom ?? { $ne: step } };
-    if (step === 'hold') Object.assign(filter, { available: { $gte: quantity }, [mark]: { $exists: false } });
+    // From a hold: the hold mark goes in the same write, so the give-back happens once.
+    const filter: Filter<ItemDocument> =
+      onlyFrom === 'hold'
+        ? { _id: itemId, [holdPath(reservationId)]: { $exists: true }, [mark]: { $ne: step } }
+        : { _id: itemId, [mark]: onlyFrom ?? { $ne: step } };
     const applied = await this.items.updateOne(filter, {
-      $inc: STEP_CHANGES[step](quantity),
-      $set: { [mark]: step, updatedAt: new Date() },
+      $inc,
+      $set: { [mark]: step, updatedAt: now },
+      ...(onlyFrom === 'hold' ? { $unset: holdMarks([reservationId]) } : {}),
     });
     return applied.modifiedCount === 1;
   }
 
   /** Removes a step's mark from an item; 1 when there was one. */
   private async unmark(itemId: string, reservationId: string, step: Step): Promise<number> {
-    const mark = stepPath(reservationId);
-    const removed = await this.items.updateOne({ _id: itemId, [mark]: step }, { $unset: { [mark]: '' } });
+    const [mark, is] =
+      step === 'hold' ? [holdPath(reservationId), { $exists: true }] : [stepPath(reservationId), step];
+    const removed = await this.items.updateOne({ _id: itemId, [mark]: is }, { $unset: { [mark]: '' } });
     return removed.modifiedCount;
   }
 
@@ -460,6 +560,9 @@ export class StockStore {
     return doc;
   }
 }
+
+const holdMarks = (reservationIds: readonly string[]): Record<string, ''> =>
+  Object.fromEntries(reservationIds.map((id) => [holdPath(id), '']));
 
 /**
  * What settling a reservation in its state does: the step on each line (only on lines marked

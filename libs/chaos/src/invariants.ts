@@ -24,6 +24,7 @@ interface ItemDoc {
   reserved: number;
   committed: number;
   steps?: Record<string, string>;
+  holds?: Record<string, Date>;
 }
 
 export interface DeadLetterQueue {
@@ -113,7 +114,11 @@ export async function settle(
           ],
         });
       const items = await client.db(names.stock).collection<ItemDoc>('stock_items').find({}).toArray();
-      let busy = busyOrders + items.filter((item) => Object.keys(item.steps ?? {}).length > 0).length;
+      let busy =
+        busyOrders +
+        items.filter(
+          (item) => Object.keys(item.steps ?? {}).length + Object.keys(item.holds ?? {}).length > 0,
+        ).length;
       if (busy === 0 && messagesPending) busy = messagesPending();
       if (busy === 0) return result(true, 0);
       if (busy < fewest) {

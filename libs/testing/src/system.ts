@@ -1,9 +1,11 @@
+import { MongoClient } from 'mongodb';
 import { StockServiceService, type ItemStock } from '@oms/contracts';
 import { createTargetPolicy } from '@oms/resilience';
 import { createRpcClient } from '@oms/rpc';
 import { startService, type RunningService } from './service-process';
 import { signedCheckoutEvent, type CheckoutEventType } from './stripe-webhook';
 import { uniqueDeployment } from './probes';
+import { stackAddresses } from './stack';
 import { waitFor } from './wait-for';
 
 export const ALL_SERVICES = ['menu', 'stock', 'order', 'payment', 'kitchen', 'gateway'] as const;
@@ -200,5 +202,23 @@ export class TestSystem {
 
   async stop(): Promise<void> {
     await Promise.all(this.instances.map((instance) => instance.stop()));
+  }
+
+  /**
+   * Drops the deployment's databases (after stop). A run that leaves them behind leaves the next
+   * run a bigger server: FerretDB spent a third more CPU per order with 60 leftover databases
+   * than with none (bench dbcommands).
+   */
+  async dropDatabases(): Promise<void> {
+    const url = (await stackAddresses()).MONGO_URL!;
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, retryWrites: false });
+    try {
+      await client.connect();
+      // Named as @oms/persistence names a service's database (it depends on this library).
+      for (const service of ALL_SERVICES)
+        await client.db(`${service}_${this.deployment}`.replace(/[^A-Za-z0-9_]/g, '_')).dropDatabase();
+    } finally {
+      await client.close();
+    }
   }
 }
