@@ -8,6 +8,7 @@ import { DATABASE_SETTLE, type GrowthResult } from './scenarios/growth';
 import type { LifecycleResult } from './scenarios/lifecycle';
 import type { OverloadResult } from './scenarios/overload';
 import type { SustainedPhase, SustainedResult } from './scenarios/sustained';
+import { ARRIVAL_SPREAD_MS, RETRY_JITTER } from './scenarios/sustained-clients';
 import { CREATE, GET, type ThroughputResult } from './scenarios/throughput';
 import type { TracingResult } from './scenarios/tracing';
 import { machineLine, type Machine } from './machine';
@@ -186,7 +187,8 @@ function sustainedSection(r: SustainedResult): string[] {
   return [
     `### Sustained overload`,
     '',
-    `Creates for ${r.normal.durationS} s from each number of clients; each client sends one request at a time and, after a 503 or 429, waits what \`retry-after\` says. ` +
+    `Creates for ${r.normal.durationS} s from each number of clients; each client sends one request at a time and, after a 503 or 429, waits what \`retry-after\` says plus a random 0–${RETRY_JITTER * 100} % of it (jitter, as well-behaved clients do). ` +
+      `The clients arrive spread over the first ${ARRIVAL_SPREAD_MS} ms rather than in one instant. ` +
       `The clients run on a thread of their own (scheduling priority: nice ${r.overload.generatorPriority}); they share the machine all the same, and their own event-loop lag is part of every latency they measure.`,
     '',
     ...table(
@@ -231,6 +233,19 @@ function tracingSection(r: TracingResult): string[] {
     ),
     '',
     `Tracing costs ${f(r.throughputCost.create * 100, 0)} % of create-order throughput and ${f(r.throughputCost.get * 100, 0)} % of get-order throughput.`,
+    '',
+    'CPU ms per request, per process (medians of the windows):',
+    '',
+    ...table(
+      ['process', 'create, on', 'create, off', 'get, on', 'get, off'],
+      Object.keys(r.on.createCpuMsByProcess ?? {}).map((label) => [
+        label,
+        f(r.on.createCpuMsByProcess[label] ?? NaN, 2),
+        f(r.off.createCpuMsByProcess[label] ?? NaN, 2),
+        f(r.on.getCpuMsByProcess[label] ?? NaN, 2),
+        f(r.off.getCpuMsByProcess[label] ?? NaN, 2),
+      ]),
+    ),
   ];
 }
 

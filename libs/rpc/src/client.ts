@@ -1,16 +1,18 @@
 import {
   credentials,
   makeGenericClientConstructor,
-  Metadata,
+  type Metadata,
   status,
   type CallOptions,
   type Client,
   type ServiceDefinition,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { context } from '@opentelemetry/api';
 import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
 import type { TargetPolicy } from '@oms/resilience';
 import { inboundDeadline } from './call-context';
+import { outgoingMetadata } from './tracing';
 import { isServiceError, RpcError } from './rpc-error';
 
 type RequestOf<M> = M extends { requestSerialize: (v: infer Req) => Buffer } ? Req : never;
@@ -74,6 +76,8 @@ export function createRpcClient<D extends ServiceDefinition>(
       const deadline = deadlineFor(
         callOptions?.timeoutMs ?? options.timeoutsMs?.[name] ?? options.defaultTimeoutMs,
       );
+      // The caller's trace context, as it is now: retries and the policy's own promises carry the same.
+      const caller = context.active();
       try {
         if (options.hasInstances && !options.hasInstances()) {
           throw new RpcError(
@@ -88,7 +92,7 @@ export function createRpcClient<D extends ServiceDefinition>(
           (signal) =>
             new Promise((resolve, reject) => {
               const cancel = () => call.cancel();
-              const call = invoke(request, new Metadata(), { deadline }, (error, response) => {
+              const call = invoke(request, outgoingMetadata(caller), { deadline }, (error, response) => {
                 signal.removeEventListener('abort', cancel);
                 if (error) reject(error);
                 else resolve(response);

@@ -11,6 +11,7 @@ import type { Logger } from '@oms/logging';
 import { runWithInboundCall } from './call-context';
 import { DomainError } from '@oms/domain';
 import { fromDomainError, RpcError } from './rpc-error';
+import { startServerSpan } from './tracing';
 
 type RequestOf<M> = M extends { requestDeserialize: (b: Buffer) => infer Req } ? Req : never;
 type ResponseOf<M> = M extends { responseSerialize: (v: infer Res) => Buffer } ? Res : never;
@@ -73,7 +74,8 @@ export function unaryService<D extends ServiceDefinition>(
   for (const name of Object.keys(definition) as (keyof D & string)[]) {
     const handler = handlers[name];
     const admit = admission?.(name);
-    const service = definition[name]?.path.split('/')[1] ?? 'service';
+    const path = definition[name]?.path ?? `/service/${name}`;
+    const service = path.split('/')[1] ?? 'service';
     const method: handleUnaryCall<unknown, unknown> = (
       call: ServerUnaryCall<unknown, unknown>,
       callback: sendUnaryData<unknown>,
@@ -84,32 +86,36 @@ export function unaryService<D extends ServiceDefinition>(
         return callback(atCapacity(service));
       }
       const started = process.hrtime.bigint();
-      const done = (code: status) => {
+      const span = startServerSpan(path, call.metadata);
+      const done = (code: status, error?: unknown) => {
         release(code === status.DEADLINE_EXCEEDED ? 'dropped' : 'ok');
         observe?.(name, status[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
+        span.end(code, error);
       };
-      runWithInboundCall({ deadline: toDate(call.getDeadline()) }, () => {
-        (handler as (request: unknown) => Promise<unknown>)(call.request).then(
-          (response) => {
-            done(status.OK);
-            callback(null, response);
-          },
-          (error: unknown) => {
-            if (error instanceof DomainError) error = fromDomainError(error);
-            if (unavailableWhen?.(error)) {
-              logger.warn({ err: error, rpc: definition[name]?.path }, 'a dependency is unavailable');
-              error = dependencyAway(service);
-            }
-            if (error instanceof RpcError) {
-              done(error.code);
-              return callback(error.toStatus());
-            }
-            logger.error({ err: error, rpc: definition[name]?.path }, 'unhandled error in RPC handler');
-            done(status.INTERNAL);
-            callback({ code: status.INTERNAL, details: 'internal error' });
-          },
-        );
-      });
+      span.run(() =>
+        runWithInboundCall({ deadline: toDate(call.getDeadline()) }, () => {
+          (handler as (request: unknown) => Promise<unknown>)(call.request).then(
+            (response) => {
+              done(status.OK);
+              callback(null, response);
+            },
+            (error: unknown) => {
+              if (error instanceof DomainError) error = fromDomainError(error);
+              if (unavailableWhen?.(error)) {
+                logger.warn({ err: error, rpc: path }, 'a dependency is unavailable');
+                error = dependencyAway(service);
+              }
+              if (error instanceof RpcError) {
+                done(error.code);
+                return callback(error.toStatus());
+              }
+              logger.error({ err: error, rpc: path }, 'unhandled error in RPC handler');
+              done(status.INTERNAL, error);
+              callback({ code: status.INTERNAL, details: 'internal error' });
+            },
+          );
+        }),
+      );
     };
     implementation[name] = method;
   }

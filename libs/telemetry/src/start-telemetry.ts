@@ -6,7 +6,6 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { mongoStatement } from './mongo-statement';
@@ -53,11 +52,9 @@ export function processIdentity(): ProcessIdentity {
 
 /** Paths that would only add noise to traces (probes, scrapes, health checks). */
 const UNTRACED_HTTP = /^\/(healthz|readyz|metrics)(\?|$)/;
-/** The instrumentation matches bare method names; none of ours is called Check, Watch or ServerReflectionInfo. */
-const UNTRACED_RPC = ['Check', 'Watch', 'ServerReflectionInfo'];
 
 /**
- * Starts OpenTelemetry. Must run before grpc-js, http, mongodb, amqplib or pino are first
+ * Starts OpenTelemetry. Must run before http, mongodb or pino are first
  * required: the instrumentations patch those modules as they load.
  */
 export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process.env): Telemetry {
@@ -65,6 +62,9 @@ export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process
     service,
     instance: `${service}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
   };
+  // Not even made when disabled: an instrumentation patches its module as it is constructed, and
+  // the patches cost (no-op spans, context propagation) whether or not the SDK starts.
+  if (env.OTEL_SDK_DISABLED === 'true') return { identity, shutdown: async () => undefined };
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: service,
@@ -91,16 +91,15 @@ export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process
         // Outgoing HTTP is traced only inside a trace (Consul polling would flood Jaeger otherwise).
         requireParentforOutgoingSpans: true,
       }),
-      new GrpcInstrumentation({
-        ignoreGrpcMethods: [(name: string) => UNTRACED_RPC.some((p) => name.includes(p))],
-      }),
+      // gRPC spans come from @oms/rpc: one SERVER span per call, the caller's context in the
+      // metadata (the grpc-js instrumentation made a CLIENT and a SERVER span of every call).
       // Puts trace_id and span_id into every log line; the lines themselves stay on stdout.
       new PinoInstrumentation({ disableLogSending: true }),
       new MongoDBInstrumentation({ requireParentSpan: true, dbStatementSerializer: mongoStatement }),
       // RabbitMQ spans come from @oms/messaging, which follows the messaging conventions itself.
     ],
   });
-  if (env.OTEL_SDK_DISABLED !== 'true') sdk.start();
+  sdk.start();
   return {
     identity,
     shutdown: () => sdk.shutdown().catch(() => undefined),

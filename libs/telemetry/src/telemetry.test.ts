@@ -30,3 +30,13 @@ test('the process identity names the service and is unique per start', async () 
   assert.notEqual(first.identity.instance, second.identity.instance);
   await first.shutdown();
 });
+
+test('disabled (OTEL_SDK_DISABLED=true), it patches nothing: no instrumentation costs a thing', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the live module object, as instrumentations patch it
+  const http = require('node:http') as typeof import('node:http') & Record<string, unknown>;
+  const isWrapped = (fn: unknown) => typeof fn === 'function' && '__wrapped' in fn;
+  const telemetry = startTelemetry('menu', { OTEL_SDK_DISABLED: 'true' });
+  assert.equal(isWrapped(http.request), false, 'http.request is wrapped');
+  assert.equal(isWrapped(http.get), false, 'http.get is wrapped');
+  await telemetry.shutdown();
+});

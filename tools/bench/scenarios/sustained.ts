@@ -1,8 +1,10 @@
 // Goodput under sustained overload: creates from BENCH_CONNECTIONS clients, then from
 // BENCH_OVERLOAD_CONNECTIONS clients, for BENCH_SUSTAINED_SECONDS each. Clients behave as HTTP
 // clients should: one request at a time each, and after a 503 or 429 they wait what
-// `retry-after` says before the next. (A closed loop that ignores retry-after turns every refusal
-// into another request at once, and measures the load generator as much as the system.)
+// `retry-after` says, plus jitter, before the next; they arrive spread over half a second. (A
+// closed loop that ignores retry-after turns every refusal into another request at once, and
+// clients in lockstep meet a burst a second: both measure the load generator as much as the
+// system.)
 // The clients run on a thread of their own at a raised priority (sustained-clients.ts). Their
 // ceiling is measured in the same run: the same clients against a bare Fastify handler that
 // refuses every request, which is the fastest refusal this machine and this client can see.

@@ -17,6 +17,9 @@ export interface TracingFigures {
   /** CPU ms per 2xx answer, whole system, medians over rounds. */
   createCpuMs: number;
   getCpuMs: number;
+  /** The same per process (ours and the stack's), medians over rounds: where tracing's cost lands. */
+  createCpuMsByProcess: Record<string, number>;
+  getCpuMsByProcess: Record<string, number>;
 }
 
 export interface TracingResult {
@@ -64,7 +67,7 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
   try {
     const settings = { connections: ctx.options.connections, durationS: ctx.options.durationS, rounds: 1 };
     const alternate = async (load: (d: Deployed) => ContinuousLoad) => {
-      const windows: Record<Mode, { rate: number; cpuMs: number }[]> = { on: [], off: [] };
+      const windows: Record<Mode, { rate: number; cpuMs: Record<string, number> }[]> = { on: [], off: [] };
       for (let round = 0; round < ctx.options.rounds; round++) {
         for (const mode of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
           const d = deployed[mode];
@@ -73,7 +76,7 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
           const [window] = await measureWindows(settings, d.meter, load(d));
           windows[mode].push({
             rate: window!.result.okPerSecond,
-            cpuMs: msPer(window!.usage, window!.result.ok)['total (system)'] ?? NaN,
+            cpuMs: msPer(window!.usage, window!.result.ok),
           });
         }
       }
@@ -81,12 +84,25 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
     };
     const create = await alternate((d) => d.createLoad);
     const get = await alternate((d) => d.getLoad);
-    const figuresOf = (mode: Mode): TracingFigures => ({
-      createPerSecond: median(create[mode].map((w) => w.rate)),
-      createCpuMs: median(create[mode].map((w) => w.cpuMs)),
-      getPerSecond: median(get[mode].map((w) => w.rate)),
-      getCpuMs: median(get[mode].map((w) => w.cpuMs)),
-    });
+    const byProcess = (windows: { cpuMs: Record<string, number> }[]) =>
+      Object.fromEntries(
+        Object.keys(windows[0]?.cpuMs ?? {}).map((label) => [
+          label,
+          median(windows.map((w) => w.cpuMs[label] ?? NaN)),
+        ]),
+      );
+    const figuresOf = (mode: Mode): TracingFigures => {
+      const createCpuMsByProcess = byProcess(create[mode]);
+      const getCpuMsByProcess = byProcess(get[mode]);
+      return {
+        createPerSecond: median(create[mode].map((w) => w.rate)),
+        createCpuMs: createCpuMsByProcess['total (system)'] ?? NaN,
+        getPerSecond: median(get[mode].map((w) => w.rate)),
+        getCpuMs: getCpuMsByProcess['total (system)'] ?? NaN,
+        createCpuMsByProcess,
+        getCpuMsByProcess,
+      };
+    };
     const on = figuresOf('on');
     const off = figuresOf('off');
     for (const [mode, f] of [
