@@ -318,9 +318,22 @@ function targetsSection(report: Report): string[] {
     const total = r.medianRound.totalWithoutStatusGets;
     const ferret = r.cpuMsPerOrderWithoutStatusGets.ferretdb ?? NaN;
     check('DB commands per order (sequential, idle subtracted)', '≤ 15', f(total), total <= 15);
-    check('FerretDB CPU per order', '≤ 4 ms', `${f(ferret, 2)} ms`, ferret <= 4);
+    check(
+      'FerretDB CPU per order, one at a time (idle subtracted)',
+      '≤ 4 ms',
+      `${f(ferret, 2)} ms`,
+      ferret <= 4,
+    );
   }
   if (throughput?.ok) {
+    // The issue's 14.4 ms was FerretDB's share of create-order at 64 connections.
+    const ferret = throughput.result.scenarios[CREATE]!.cpuMsPerRequest.ferretdb ?? NaN;
+    check(
+      `FerretDB CPU per order, create-order at ${report.settings.connections} connections`,
+      '≤ 4 ms',
+      `${f(ferret, 2)} ms`,
+      ferret <= 4,
+    );
     const rps = throughput.result.scenarios[CREATE]!.okPerSecond;
     check(
       `create-order at ${report.settings.connections} connections`,

@@ -130,7 +130,7 @@ export function tailFile(file, lines = 15) {
  * A cross-process lock: `mkdir` is atomic. The owner's pid is written inside; a lock whose owner
  * is dead (or that never got an owner written within a few seconds) is stale and is taken over.
  */
-export async function withLock(lockDir, { timeoutMs, onWait } = {}, fn) {
+export async function whileHoldingDirLock(lockDir, { timeoutMs, onWait } = {}, fn) {
   const ownerFile = path.join(lockDir, 'owner');
   fs.mkdirSync(path.dirname(lockDir), { recursive: true });
   const deadline = Date.now() + timeoutMs;

@@ -9,7 +9,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPONENTS, componentAddresses, resolveBinary } from './components.mjs';
-import { isOurProcess, pollUntil, readPid, spawnDetached, stopProcess, tailFile, withLock } from './proc.mjs';
+import {
+  isOurProcess,
+  pollUntil,
+  readPid,
+  spawnDetached,
+  stopProcess,
+  tailFile,
+  whileHoldingDirLock,
+} from './proc.mjs';
 import { tcpOpen } from './probes.mjs';
 
 export { componentAddresses };
@@ -283,7 +291,7 @@ export async function up(options = {}) {
   const ctx = makeContext(options);
   const wanted = selected(options.only);
   const started = Date.now();
-  return withLock(
+  return whileHoldingDirLock(
     ctx.p.lockDir,
     {
       timeoutMs: ctx.provisionTimeoutMs + 10 * MINUTE,
@@ -354,7 +362,7 @@ export function binary(name, options = {}) {
  */
 export async function down(options = {}) {
   const ctx = makeContext(options);
-  return withLock(
+  return whileHoldingDirLock(
     ctx.p.lockDir,
     { timeoutMs: 10 * MINUTE, onWait: () => ctx.log('waiting for the stack lock') },
     async () => {
