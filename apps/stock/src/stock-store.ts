@@ -445,11 +445,14 @@ export class StockStore {
       spent.add(doc._id);
       this.spentHolds.set(itemId, spent);
     }
+    this.armSpentHoldsFlush();
+  }
+
+  private armSpentHoldsFlush(): void {
     this.spentHoldsTimer ??= setTimeout(() => {
       this.spentHoldsTimer = undefined;
-      this.flushSpentHolds().catch(() => {
-        // Left for the next flush, or the sweeper's settleLeftoverMarks.
-      });
+      // The database is away: try again later (the sweeper leaves this process's marks to it).
+      this.flushSpentHolds().catch(() => this.armSpentHoldsFlush());
     }, this.spentHoldFlushMs).unref();
   }
 
