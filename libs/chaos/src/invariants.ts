@@ -1,4 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
+import { deploymentDatabase } from '@oms/testing';
 import { sleep } from './http';
 import type { KnownOrder } from './traffic';
 
@@ -48,9 +49,9 @@ const TERMINAL = new Set(['ready', 'cancelled', 'failed']);
 /** An unpaid order lapses within one sweep of its expiry: the sweeper sleeps at most 30 s. */
 const SWEEP_SLACK_MS = 35_000;
 const databases = (deployment: string) => ({
-  order: `order_${deployment}`.replace(/[^A-Za-z0-9_]/g, '_'),
-  stock: `stock_${deployment}`.replace(/[^A-Za-z0-9_]/g, '_'),
-  kitchen: `kitchen_${deployment}`.replace(/[^A-Za-z0-9_]/g, '_'),
+  order: deploymentDatabase('order', deployment),
+  stock: deploymentDatabase('stock', deployment),
+  kitchen: deploymentDatabase('kitchen', deployment),
 });
 
 /**

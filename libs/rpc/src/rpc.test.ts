@@ -2,24 +2,24 @@
 // the wire; unexpected errors leak nothing; the inbound deadline caps outgoing calls.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { status, type Server } from '@grpc/grpc-js';
 import pino from 'pino';
 import { MenuServiceService } from '@oms/contracts';
 import { refused } from '@oms/domain';
 import { createTargetPolicy } from '@oms/resilience';
-import { createRpcClient, RpcError, unaryService, inboundDeadline, type RpcClient } from './index';
+import { RpcError, unaryService, inboundDeadline, type RpcClient } from './index';
+import { menuClient, serveMenu } from './loopback.test-support';
 
 /** Stands for what the service's classifier (the database is away) recognises. */
 class DatabaseAway extends Error {}
 
 let server: Server;
+let port: number;
 let client: RpcClient<typeof MenuServiceService>;
 let seenDeadline: Date | undefined;
 
 before(async () => {
-  server = new Server();
-  server.addService(
-    MenuServiceService,
+  ({ server, port } = await serveMenu(
     unaryService(
       MenuServiceService,
       {
@@ -41,25 +41,8 @@ before(async () => {
       pino({ level: 'silent' }),
       { unavailableWhen: (error) => error instanceof DatabaseAway },
     ),
-  );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
-  client = createRpcClient(MenuServiceService, {
-    service: 'menu',
-    target: `127.0.0.1:${port}`,
-    policy: createTargetPolicy({
-      retryAttempts: 0,
-      breakerFailures: 100,
-      breakerHalfOpenMs: 1000,
-      bulkheadLimit: 8,
-      bulkheadQueue: 8,
-    }),
-    defaultTimeoutMs: 1500,
-    idempotent: ['listItems', 'getItem'],
-  });
+  ));
+  client = menuClient(port, ['listItems', 'getItem']);
 });
 
 after(() => {
@@ -116,11 +99,9 @@ test('the server sees the deadline the client set', async () => {
 });
 
 test('a call beyond the admission limit is refused at once with overloaded, never retried, and leaves the breaker closed', async () => {
-  const refusing = new Server();
   let handled = 0;
   const refused: string[] = [];
-  refusing.addService(
-    MenuServiceService,
+  const { server: refusing, port } = await serveMenu(
     unaryService(
       MenuServiceService,
       {
@@ -138,11 +119,6 @@ test('a call beyond the admission limit is refused at once with overloaded, neve
       { admission: () => ({ tryAcquire: () => undefined }), onRefused: (method) => refused.push(method) },
     ),
   );
-  const port = await new Promise<number>((resolve, reject) =>
-    refusing.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
   const policy = createTargetPolicy({
     retryAttempts: 3,
     breakerFailures: 1,
@@ -150,13 +126,7 @@ test('a call beyond the admission limit is refused at once with overloaded, neve
     bulkheadLimit: 8,
     bulkheadQueue: 8,
   });
-  const caller = createRpcClient(MenuServiceService, {
-    service: 'menu',
-    target: `127.0.0.1:${port}`,
-    policy,
-    defaultTimeoutMs: 1500,
-    idempotent: ['listItems'],
-  });
+  const caller = menuClient(port, ['listItems'], policy);
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
       await assert.rejects(caller.listItems({}), (error: unknown) => {

@@ -2,7 +2,7 @@
 // child of the span that was active where the call was made, and nothing on the client side.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { status, type Server } from '@grpc/grpc-js';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -13,8 +13,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import pino from 'pino';
 import { MenuServiceService } from '@oms/contracts';
-import { createTargetPolicy } from '@oms/resilience';
-import { createRpcClient, RpcError, unaryService, type RpcClient } from './index';
+import { RpcError, unaryService, type RpcClient } from './index';
+import { menuClient, serveMenu } from './loopback.test-support';
 
 const exporter = new InMemorySpanExporter();
 let server: Server;
@@ -26,9 +26,8 @@ before(async () => {
   trace.setGlobalTracerProvider(
     new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
   );
-  server = new Server();
-  server.addService(
-    MenuServiceService,
+  let port: number;
+  ({ server, port } = await serveMenu(
     unaryService(
       MenuServiceService,
       {
@@ -45,25 +44,8 @@ before(async () => {
       },
       pino({ level: 'silent' }),
     ),
-  );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
-  client = createRpcClient(MenuServiceService, {
-    service: 'menu',
-    target: `127.0.0.1:${port}`,
-    policy: createTargetPolicy({
-      retryAttempts: 0,
-      breakerFailures: 100,
-      breakerHalfOpenMs: 1000,
-      bulkheadLimit: 8,
-      bulkheadQueue: 8,
-    }),
-    defaultTimeoutMs: 1500,
-    idempotent: ['listItems'],
-  });
+  ));
+  client = menuClient(port, ['listItems']);
 });
 
 after(() => {

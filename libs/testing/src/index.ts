@@ -8,7 +8,14 @@ export {
   type StartServiceOptions,
 } from './service-process';
 export { passingInstances, grpcHealthStatus, jaegerServices, uniqueDeployment } from './probes';
-export { TestSystem, ALL_SERVICES, ADMIN_TOKEN, type SystemServiceName, type TestOrder } from './system';
+export {
+  TestSystem,
+  ALL_SERVICES,
+  ADMIN_TOKEN,
+  deploymentDatabase,
+  type SystemServiceName,
+  type TestOrder,
+} from './system';
 export {
   signedCheckoutEvent,
   LOCAL_WEBHOOK_SECRET,

@@ -11,6 +11,10 @@ import { waitFor } from './wait-for';
 export const ALL_SERVICES = ['menu', 'stock', 'order', 'payment', 'kitchen', 'gateway'] as const;
 export type SystemServiceName = (typeof ALL_SERVICES)[number];
 
+/** A service's database in a deployment, named as @oms/persistence names it (which depends on this library). */
+export const deploymentDatabase = (service: SystemServiceName, deployment: string): string =>
+  `${service}_${deployment}`.replace(/[^A-Za-z0-9_]/g, '_');
+
 export const ADMIN_TOKEN = 'oms-local-admin';
 
 /** An order as the gateway answers it (the parts tests read). */
@@ -214,9 +218,8 @@ export class TestSystem {
     const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, retryWrites: false });
     try {
       await client.connect();
-      // Named as @oms/persistence names a service's database (it depends on this library).
       for (const service of ALL_SERVICES)
-        await client.db(`${service}_${this.deployment}`.replace(/[^A-Za-z0-9_]/g, '_')).dropDatabase();
+        await client.db(deploymentDatabase(service, this.deployment)).dropDatabase();
     } finally {
       await client.close();
     }
