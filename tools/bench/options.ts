@@ -61,7 +61,7 @@ A full run writes bench-results/latest.{json,md} and the README's benchmark sect
 --only writes bench-results/<scenarios>.{json,md} and leaves those alone.
 
 environment (defaults): BENCH_CONNECTIONS (64), BENCH_DURATION_S (5), BENCH_ROUNDS (3),
-BENCH_LIFECYCLE_ORDERS (200), BENCH_DB_ORDERS (20), BENCH_DB_ROUNDS (5), BENCH_OVERLOAD_REQUESTS (200),
+BENCH_LIFECYCLE_ORDERS (200), BENCH_DB_ORDERS (60), BENCH_DB_ROUNDS (5), BENCH_OVERLOAD_REQUESTS (200),
 BENCH_OVERLOAD_STOCK (100), BENCH_OVERLOAD_CONNECTIONS (300), BENCH_SUSTAINED_S (10),
 BENCH_RECOVERY_S (3), BENCH_GROWTH_ORDERS (100000), BENCH_GROWTH_BASELINE (1000),
 BENCH_IDLE_S (30), BENCH_GET_SAMPLES (200), BENCH_FERRETDB_DEBUG (FerretDB's --debug-addr)`;
@@ -105,7 +105,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     durationS: number(env, 'BENCH_DURATION_S', 5),
     rounds: number(env, 'BENCH_ROUNDS', 3),
     lifecycleOrders: number(env, 'BENCH_LIFECYCLE_ORDERS', 200),
-    dbOrders: number(env, 'BENCH_DB_ORDERS', 20),
+    dbOrders: number(env, 'BENCH_DB_ORDERS', 60),
     dbRounds: number(env, 'BENCH_DB_ROUNDS', 5),
     overloadRequests: number(env, 'BENCH_OVERLOAD_REQUESTS', 200),
     overloadStock: number(env, 'BENCH_OVERLOAD_STOCK', 100),

@@ -3,12 +3,13 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { TicketStatus } from '@oms/contracts';
+import { relayNothing } from '@oms/messaging';
 import { openTestDatabase } from '@oms/testing';
 import { TicketStore } from './ticket-store';
 
 async function openStore(t: TestContext): Promise<TicketStore> {
   // Nothing is published here: staged events stay in the documents.
-  return TicketStore.open(await openTestDatabase(t, 'kitchen_test'), () => ({ handOff: () => undefined }));
+  return TicketStore.open(await openTestDatabase(t, 'kitchen_test'), relayNothing);
 }
 
 const paidOrder = {

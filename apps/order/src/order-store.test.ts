@@ -2,11 +2,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { OrderStatus } from '@oms/contracts';
+import { relayNothing } from '@oms/messaging';
 import { openTestDatabase } from '@oms/testing';
 import { OrderStore } from './order-store';
 
 async function openStore(t: TestContext): Promise<OrderStore> {
-  return OrderStore.open(await openTestDatabase(t, 'order_test'), () => ({ handOff: () => undefined }));
+  return OrderStore.open(await openTestDatabase(t, 'order_test'), relayNothing);
 }
 
 const newOrder = (id: string, expiresAt: Date) => ({

@@ -48,16 +48,16 @@ void runGrpcService({
       successUrl: config.CHECKOUT_SUCCESS_URL,
       cancelUrl: config.CHECKOUT_CANCEL_URL,
     });
+    const bus = await messaging.bus();
     const intervalMs = config.PAYMENT_RETRY_SWEEP_MS;
     const retries = every(
       'checkout session retries',
       { minMs: intervalMs, maxMs: SESSION_RETRY_IDLE_MS },
       () => sessions.retryDue(),
     );
-    const sessions = new SessionCreator(store, checkout, logger, { intervalMs, loop: retries });
+    const sessions = new SessionCreator(store, checkout, logger, { intervalMs, loop: retries }, bus);
     const events = await StripeEventHandler.open(db, store, logger);
 
-    const bus = await messaging.bus();
     // A repeat asks Stripe again under the same idempotency key and finds the payment recorded
     // (its _id is the order's): it changes nothing, so this consumer needs no inbox.
     bus.on(

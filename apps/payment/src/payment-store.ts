@@ -12,7 +12,7 @@ import {
   newEvent,
   OutboxStore,
   stageEvents,
-  stageEventsForInsert,
+  type DomainEvent,
   type OutboxFields,
   type RelayOutbox,
 } from '@oms/messaging';
@@ -90,7 +90,8 @@ const sessionCreatedEvent = (orderId: string, session: { id: string; url: string
 
 /**
  * Payments, one per order. Every state change is one conditional update whose filter holds the
- * statuses it may leave, and stages its event in the same write.
+ * statuses it may leave, and stages its event in the same write. The first record is an insert
+ * whose event its caller publishes (see recordWithSession).
  */
 export class PaymentStore extends OutboxStore<PaymentDocument> {
   static async open(db: Db, relayOutbox: RelayOutbox<PaymentDocument>): Promise<PaymentStore> {
@@ -120,28 +121,36 @@ export class PaymentStore extends OutboxStore<PaymentDocument> {
   }
 
   /**
-   * Records a payment together with its Checkout Session and the payment.session_created event:
-   * one insert. A payment recorded before (Stripe was away then) moves on from session_pending.
+   * Records a payment together with its Checkout Session: one insert, with no event staged. It
+   * returns the payment.session_created event, which the caller publishes before it acks the
+   * order.created that caused it: a crash before then has order.created delivered again, and this
+   * finds the payment recorded and returns the event again. Undefined when there is nothing to
+   * announce (the payment has moved past awaiting payment). A payment recorded pending earlier
+   * (Stripe was away then) moves on from session_pending, its event staged in the outbox.
    */
   async recordWithSession(
     payment: Omit<PaymentDocument, 'v'>,
     session: { id: string; url: string },
-  ): Promise<boolean> {
-    const doc = {
-      ...payment,
-      status: 'awaiting_payment' as const,
-      checkoutSessionId: session.id,
-      paymentUrl: session.url,
-      ...stageEventsForInsert([sessionCreatedEvent(payment._id, session)]),
-    };
+  ): Promise<DomainEvent | undefined> {
     try {
-      await this.documents.insertOne(doc);
+      await this.documents.insertOne({
+        ...payment,
+        status: 'awaiting_payment',
+        checkoutSessionId: session.id,
+        paymentUrl: session.url,
+      });
+      return sessionCreatedEvent(payment._id, session);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      return this.sessionCreated(payment._id, session);
     }
-    this.outbox.handOff({ ...doc, v: 0 });
-    return true;
+    const recorded = await this.document(payment._id);
+    if (recorded?.status === 'session_pending') {
+      await this.sessionCreated(payment._id, session);
+      return undefined;
+    }
+    if (recorded?.status !== 'awaiting_payment' || !recorded.checkoutSessionId || !recorded.paymentUrl)
+      return undefined;
+    return sessionCreatedEvent(payment._id, { id: recorded.checkoutSessionId, url: recorded.paymentUrl });
   }
 
   async sessionCreated(orderId: string, session: { id: string; url: string }): Promise<boolean> {

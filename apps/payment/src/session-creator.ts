@@ -1,4 +1,5 @@
 import type { Logger } from '@oms/logging';
+import type { EventPublisher } from '@oms/messaging';
 import { withCapturedTraceContext } from '@oms/telemetry';
 import { setOrderId } from '@oms/telemetry';
 import type { Checkout } from './checkout';
@@ -24,17 +25,23 @@ export class SessionCreator {
     private readonly checkout: Checkout,
     private readonly logger: Logger,
     private readonly retries: { intervalMs: number; loop: { dueBy(at: Date): void } },
+    private readonly events: EventPublisher,
   ) {}
 
   /**
    * The first attempt, when order.created arrives: the session is created first, so that the
    * payment is recorded with it in one write; if Stripe is away, it is recorded pending instead.
+   * Its payment.session_created is published (with the broker's confirm) before order.created is
+   * acked, so the delivery being consumed is what makes it reliable: a crash in between has
+   * order.created delivered again, and the event published again. Staging it in the payment's
+   * outbox would cost a second write of the payment, to remove it once published.
    */
   async firstAttempt(payment: Omit<PaymentDocument, 'v'>): Promise<void> {
     setOrderId(payment._id);
     const session = await this.createSession(payment, 1);
     if (session) {
-      await this.store.recordWithSession(payment, session);
+      const announce = await this.store.recordWithSession(payment, session);
+      if (announce) await this.events.publish(announce);
       return;
     }
     const nextAttemptAt = retryAt(1);

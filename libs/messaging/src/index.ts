@@ -10,7 +10,9 @@ export {
   stageEventsForInsert,
   ensureOutboxIndex,
   OutboxRelay,
+  relayNothing,
   type OutboxRelayOptions,
+  type PublishedEvents,
   type PollScheduler,
   type OutboxFields,
   type EventPublisher,
@@ -20,6 +22,7 @@ export {
 } from './outbox';
 export {
   openOutboxCollection,
+  OutboxDocuments,
   OutboxStore,
   type IndexDefinition,
   type OutboxCollection,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Collection, CreateIndexesOptions, Db, IndexSpecification } from 'mongodb';
 import { openOutboxCollection } from './outbox-collection';
-import type { OutboxFields } from './outbox';
+import { relayNothing, type OutboxFields } from './outbox';
 
 interface Ticket extends OutboxFields {
   _id: string;
@@ -34,7 +34,7 @@ function recordingDb() {
 
 test('the indexes are made one call at a time, in order, before the store gets its collection', async () => {
   const { db, collection, calls, names, overlapped } = recordingDb();
-  const handOff = { handOff: () => undefined };
+  const handOff = relayNothing();
   const relayed: Collection<Ticket>[] = [];
   const { documents, outbox } = await openOutboxCollection<Ticket>(
     db,

@@ -1,11 +1,112 @@
-import type { CreateIndexesOptions, Db, Document, IndexSpecification } from 'mongodb';
+import type {
+  Collection,
+  CreateIndexesOptions,
+  Db,
+  Document,
+  Filter,
+  FindOneAndUpdateOptions,
+  IndexSpecification,
+  UpdateFilter,
+  UpdateOptions,
+  UpdateResult,
+  WithId,
+} from 'mongodb';
 import { VersionedCollection, type Versioned } from '@oms/persistence';
-import type { OutboxFields, OutboxHandOff, RelayOutbox } from './outbox';
+import {
+  documentKey,
+  type OutboxFields,
+  type OutboxHandOff,
+  type PublishedEvents,
+  type RelayOutbox,
+} from './outbox';
 
 /** One index of a store's collection: its keys, and options such as `unique`. */
 export interface IndexDefinition {
   keys: IndexSpecification;
   options?: CreateIndexesOptions;
+}
+
+/** A write of one document, with the removal of its published events added (see OutboxDocuments). */
+interface CarryingWrite<T> {
+  filter: Filter<T>;
+  update: UpdateFilter<T>;
+}
+
+/**
+ * Adds the removal of published events to a write of their document. The events' fields can go
+ * with any write. The `outboxPending` flag can go only if nothing was staged since the events were
+ * read, so the write then also requires that version, unless it stages events itself (the flag
+ * stays set), or its filter names another version.
+ */
+function carryRemoval<T>(
+  filter: Filter<T>,
+  update: UpdateFilter<T>,
+  { eventIds, v }: PublishedEvents,
+): CarryingWrite<T> | undefined {
+  const events = Object.fromEntries(eventIds.map((id) => [`outbox.${id}`, '']));
+  const own = update as Record<string, Record<string, unknown> | undefined>;
+  const stages = own.$set?.outboxPending === true;
+  const ownVersion = (filter as { v?: unknown }).v;
+  if (Object.keys(own).some((operator) => !operator.startsWith('$'))) return undefined;
+  const clearsFlag = !stages && (ownVersion === undefined || ownVersion === v);
+  return {
+    filter: clearsFlag ? ({ ...filter, v } as Filter<T>) : filter,
+    update: {
+      ...update,
+      $unset: { ...own.$unset, ...events, ...(clearsFlag ? { outboxPending: '' } : {}) },
+    } as UpdateFilter<T>,
+  };
+}
+
+/**
+ * The versioned writes of an outbox collection. A write of a document whose published events the
+ * relay has not removed yet carries their removal, which spares the relay a write of its own. If
+ * the write with the removal matches nothing (its own filter did not hold, or the version moved),
+ * the write runs as asked and the relay writes the removal.
+ */
+export class OutboxDocuments<T extends Document & Versioned & OutboxFields> extends VersionedCollection<T> {
+  constructor(
+    collection: Collection<T>,
+    private readonly outbox: OutboxHandOff,
+  ) {
+    super(collection);
+  }
+
+  override async findOneAndUpdate(
+    filter: Filter<T>,
+    update: UpdateFilter<T>,
+    options: Omit<FindOneAndUpdateOptions, 'includeResultMetadata'> = {},
+  ): Promise<WithId<T> | null> {
+    const removal = this.removalFor(filter, options);
+    const carrying = removal && carryRemoval(filter, update, removal);
+    if (carrying) {
+      const written = await super.findOneAndUpdate(carrying.filter, carrying.update, options);
+      if (written) return written;
+    }
+    if (removal) this.outbox.giveBackRemoval(removal);
+    return super.findOneAndUpdate(filter, update, options);
+  }
+
+  override async updateOne(
+    filter: Filter<T>,
+    update: UpdateFilter<T>,
+    options: UpdateOptions = {},
+  ): Promise<UpdateResult<T>> {
+    const removal = this.removalFor(filter, options);
+    const carrying = removal && carryRemoval(filter, update, removal);
+    if (carrying) {
+      const written = await super.updateOne(carrying.filter, carrying.update, options);
+      if (written.matchedCount === 1) return written;
+    }
+    if (removal) this.outbox.giveBackRemoval(removal);
+    return super.updateOne(filter, update, options);
+  }
+
+  /** An upsert carries nothing: with the version in its filter, a miss would insert a copy. */
+  private removalFor(filter: Filter<T>, { upsert }: { upsert?: boolean }): PublishedEvents | undefined {
+    const key = documentKey((filter as { _id?: unknown })._id);
+    return key === undefined || upsert ? undefined : this.outbox.takeRemoval(key);
+  }
 }
 
 /** A store's collection as `openOutboxCollection` opens it. */
@@ -27,7 +128,8 @@ export async function openOutboxCollection<TSchema extends Document & Versioned 
   const collection = db.collection<TSchema>(name);
   // One index per call: FerretDB v1 drops the connection on a repeated multi-index createIndexes.
   for (const { keys, options } of indexes) await collection.createIndex(keys, options);
-  return { documents: new VersionedCollection(collection), outbox: relayOutbox(collection) };
+  const outbox = relayOutbox(collection);
+  return { documents: new OutboxDocuments(collection, outbox), outbox };
 }
 
 /**

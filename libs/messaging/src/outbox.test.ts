@@ -8,6 +8,7 @@ import { uniqueDeployment, waitFor } from '@oms/testing';
 import { newEvent, type DomainEvent } from './event';
 import { Inbox } from './inbox';
 import type { MessageBus } from './message-bus';
+import { OutboxDocuments } from './outbox-collection';
 import {
   OutboxRelay,
   stageEvents,
@@ -319,6 +320,144 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
       await running.stop();
     }
     assert.doesNotMatch(await metrics.metrics(), /oms_outbox_backlog\{/, 'a stopped relay no longer reports');
+  });
+
+  describe("a hand-off's removal of the published events", () => {
+    /** A running relay whose removals wait `removeAfterMs`, and the writes that can carry them. */
+    function relayWithWaitingRemovals(removeAfterMs: number) {
+      const running = new OutboxRelay({
+        collection: orders,
+        bus,
+        logger: testLogger(),
+        intervalMs: 600_000, // no poll between the write and its hand-off
+        removeAfterMs,
+      });
+      running.start();
+      return { running, documents: new OutboxDocuments(orders, running) };
+    }
+
+    /** Inserts an order with a staged event, hands it off, and waits until the event is delivered. */
+    async function publishedOrder(running: OutboxRelay<Order>, id: string): Promise<DomainEvent> {
+      const created = newEvent('order.created', { orderId: id });
+      const doc = { _id: id, status: 'pending', v: 0, ...stageEventsForInsert([created]) };
+      await orders.insertOne(doc);
+      running.handOff(doc);
+      await waitFor('the delivery', () => receivedIds().includes(created.id));
+      return created;
+    }
+
+    test("goes with the document's next write, and no write of its own", async () => {
+      const { running, documents } = relayWithWaitingRemovals(600_000);
+      try {
+        const created = await publishedOrder(running, 'order-20');
+        const staged = await orders.findOne({ _id: 'order-20' });
+        assert.deepEqual(Object.keys(staged?.outbox ?? {}), [created.id], 'published, not yet removed');
+        assert.equal(await running.relayOnce(), 0, 'the poll does not publish it again meanwhile');
+
+        const moved = await documents.findOneAndUpdate(
+          { _id: 'order-20', status: 'pending' },
+          { $set: { status: 'awaiting_payment' } },
+        );
+        assert.equal(moved?.status, 'awaiting_payment');
+        assert.deepEqual(moved?.outbox, {});
+        assert.equal(moved?.outboxPending, undefined);
+        assert.equal(moved?.v, 1, 'the insert, then the one write that moved it and removed the event');
+      } finally {
+        await running.stop();
+      }
+      assert.equal((await orders.findOne({ _id: 'order-20' }))?.v, 1, 'stop had nothing left to write');
+    });
+
+    test('is written by the relay when no write comes', async () => {
+      const { running } = relayWithWaitingRemovals(50);
+      try {
+        await publishedOrder(running, 'order-21');
+        const cleared = await waitFor('the removal', async () => {
+          const doc = await orders.findOne({ _id: 'order-21' });
+          return doc?.outboxPending === undefined ? doc : undefined;
+        });
+        assert.deepEqual(cleared?.outbox, {});
+        assert.equal(cleared?.v, 1);
+      } finally {
+        await running.stop();
+      }
+    });
+
+    test('is given back by a write whose own filter does not hold, and written when the relay stops', async () => {
+      const { running, documents } = relayWithWaitingRemovals(600_000);
+      try {
+        await publishedOrder(running, 'order-22');
+        const missed = await documents.updateOne(
+          { _id: 'order-22', status: 'paid' },
+          { $set: { status: 'ready' } },
+        );
+        assert.equal(missed.matchedCount, 0);
+        assert.equal((await orders.findOne({ _id: 'order-22' }))?.outboxPending, true);
+      } finally {
+        await running.stop();
+      }
+      const stopped = await orders.findOne({ _id: 'order-22' });
+      assert.equal(stopped?.outboxPending, undefined);
+      assert.deepEqual(stopped?.outbox, {});
+      assert.equal(stopped?.status, 'pending');
+    });
+
+    test('leaves the flag to a write that stages events of its own, and those go out too', async () => {
+      const { running, documents } = relayWithWaitingRemovals(600_000);
+      try {
+        const created = await publishedOrder(running, 'order-23');
+        const paid = newEvent('order.paid', { orderId: 'order-23' });
+        const moved = await documents.findOneAndUpdate(
+          { _id: 'order-23' },
+          { $set: { status: 'paid', ...stageEvents([paid]).$set } },
+        );
+        assert.deepEqual(
+          Object.keys(moved?.outbox ?? {}),
+          [paid.id],
+          'the published event went with the write',
+        );
+        assert.equal(moved?.outboxPending, true);
+        running.handOff(moved!);
+        await waitFor('the delivery', () => receivedIds().includes(paid.id));
+        assert.equal(
+          receivedIds().filter((id) => id === created.id).length,
+          1,
+          'order.created went out once',
+        );
+      } finally {
+        await running.stop();
+      }
+      const stopped = await orders.findOne({ _id: 'order-23' });
+      assert.equal(stopped?.outboxPending, undefined);
+      assert.deepEqual(stopped?.outbox, {});
+    });
+
+    test('is written by the relay when another process staged events since, and leaves those to the poll', async () => {
+      const { running, documents } = relayWithWaitingRemovals(600_000);
+      // Another process stages an event and has not published it yet.
+      const ready = newEvent('order.ready', { orderId: 'order-24' });
+      try {
+        const created = await publishedOrder(running, 'order-24');
+        await versioned.updateOne({ _id: 'order-24' }, stageEvents([ready]));
+        const moved = await documents.findOneAndUpdate(
+          { _id: 'order-24', status: 'pending' },
+          { $set: { status: 'awaiting_payment' } },
+        );
+        assert.equal(moved?.status, 'awaiting_payment', 'the write itself is made');
+        assert.deepEqual(Object.keys(moved?.outbox ?? {}).sort(), [created.id, ready.id].sort());
+      } finally {
+        await running.stop();
+      }
+      const stopped = await orders.findOne({ _id: 'order-24' });
+      assert.deepEqual(
+        Object.keys(stopped?.outbox ?? {}),
+        [ready.id],
+        'only the published event was removed',
+      );
+      assert.equal(stopped?.outboxPending, true, 'the flag stays for the event not yet published');
+      assert.equal(await relay().relayOnce(), 1, "the other process's event is the poll's");
+      await waitFor('its delivery', () => receivedIds().includes(ready.id));
+    });
   });
 
   test('event ids that are not field-name safe are refused', () => {

@@ -1,4 +1,4 @@
-import type { Collection, Document } from 'mongodb';
+import type { Collection, Document, Filter } from 'mongodb';
 import { retryOnConflict, withVersionBump } from '@oms/persistence';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@oms/logging';
@@ -20,6 +20,11 @@ import { captureTraceContext, withCapturedTraceContext } from '@oms/telemetry/ap
  * The relay publishes staged events with confirms and then removes them, in one versioned write.
  * A crash before the publish loses nothing (the relay's poll finds them later); a crash between
  * publish and removal publishes twice, which consumers absorb through their Inbox.
+ *
+ * After a hand-off, the removal waits a moment (`removeAfterMs`) for the document's next write
+ * to carry it (`OutboxDocuments` asks for it): an order's next write, to awaiting_payment, comes
+ * tens of milliseconds after its order.created went out, so its removal costs no write of its
+ * own. A removal no write took is written by the relay.
  */
 
 /** An event waiting in a document, with the trace context of the request that staged it. */
@@ -81,9 +86,40 @@ export interface EventPublisher {
 /** A document as a write left it: enough for the relay to publish its staged events at once. */
 export type StagedDocument = Document & OutboxFields & { v?: number };
 
-/** What a store calls after a write that staged events (an OutboxRelay is one). */
+/** Events of a document that are published and still staged, and the version they were read at. */
+export interface PublishedEvents {
+  documentId: unknown;
+  eventIds: string[];
+  v: number;
+}
+
+/** What a store's writes need of the relay of its collection (an OutboxRelay is one). */
 export interface OutboxHandOff {
+  /** Publishes what a write staged, from the document the write returned. */
   handOff(document: StagedDocument): void;
+  /** The removal waiting for this document's next write, which now carries it; else undefined. */
+  takeRemoval(documentKey: string): PublishedEvents | undefined;
+  /** A write could not carry the removal it took: the relay writes it. */
+  giveBackRemoval(removal: PublishedEvents): void;
+}
+
+/** A relay for stores that stage nothing worth publishing (unit tests). */
+export const relayNothing = (): OutboxHandOff => ({
+  handOff: () => undefined,
+  takeRemoval: () => undefined,
+  giveBackRemoval: () => undefined,
+});
+
+/** How the relay and the writes name a document: its _id as a string (a string or an ObjectId). */
+export function documentKey(id: unknown): string | undefined {
+  if (typeof id === 'string') return id;
+  if (
+    id !== null &&
+    typeof id === 'object' &&
+    typeof (id as { toHexString?: unknown }).toHexString === 'function'
+  )
+    return (id as { toHexString(): string }).toHexString();
+  return undefined;
 }
 
 /** How a store gets the relay of its collection (the service context's `messaging.relayOutbox`). */
@@ -106,6 +142,13 @@ export interface OutboxRelayOptions<TSchema extends Document> {
    * same events as the hand-off (2 % of orders under load). Default 2 s; `relayOnce` ignores it.
    */
   handOffGraceMs?: number;
+  /**
+   * How long the removal of events a hand-off published waits for the document's next write to
+   * carry it, before the relay writes it itself. Keep it well under `handOffGraceMs`: until the
+   * removal is written, another process's poll sees the document pending. Default 1 s; 0 writes
+   * at once.
+   */
+  removeAfterMs?: number;
   /** When given, `oms_outbox_backlog{collection}` is reported here. */
   metrics?: Registry;
   /**
@@ -134,6 +177,10 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
   private readonly idleIntervalMs: number;
   private readonly batch: number;
   private readonly handOffGraceMs: number;
+  private readonly removeAfterMs: number;
+  /** Removals of published events waiting for their document's next write, by document key. */
+  private readonly removals = new Map<string, PublishedEvents>();
+  private removalTimer?: NodeJS.Timeout;
   /** Documents the poll found pending, and when it first did (see handOffGraceMs). */
   private firstSeenPending = new Map<string, number>();
   private indexEnsured?: Promise<void>;
@@ -156,6 +203,7 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
     this.pauseMs = this.intervalMs;
     this.batch = options.batch ?? 100;
     this.handOffGraceMs = options.handOffGraceMs ?? 2000;
+    this.removeAfterMs = options.removeAfterMs ?? 1000;
   }
 
   start(): void {
@@ -187,7 +235,7 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
     if (!this.running || !document.outbox) return void this.notify();
     if (this.inFlight.has(id)) return void this.stagedDuringHandOff.add(id);
     this.inFlight.add(id);
-    const relayed = this.relayDocument(document)
+    const relayed = this.relayDocument(document, { deferRemoval: this.removeAfterMs > 0 })
       .catch((error: unknown) => {
         this.options.logger.warn(
           { err: error, documentId: id, collection: this.collection.collectionName },
@@ -204,12 +252,50 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
     this.handOffs.add(relayed);
   }
 
+  takeRemoval(key: string): PublishedEvents | undefined {
+    const removal = this.removals.get(key);
+    this.removals.delete(key);
+    return removal;
+  }
+
+  giveBackRemoval(removal: PublishedEvents): void {
+    this.deferRemoval(removal);
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     this.stopReportingBacklog?.();
     await this.ownTimer?.stop();
     await this.passes;
     await Promise.allSettled([...this.handOffs]);
+    clearTimeout(this.removalTimer);
+    this.removalTimer = undefined;
+    await this.writeRemovals();
+    // What failed now stays in the document, for the poll of whichever process runs next.
+    clearTimeout(this.removalTimer);
+    this.removalTimer = undefined;
+  }
+
+  /** Writes every removal no write has taken. Failed ones wait for the next try. */
+  async writeRemovals(): Promise<void> {
+    const due = [...this.removals.values()];
+    this.removals.clear();
+    const failed = (
+      await Promise.all(
+        due.map((removal) =>
+          this.removePublished(removal).then(
+            () => undefined,
+            (error: unknown) => ({ removal, error }),
+          ),
+        ),
+      )
+    ).filter((failure) => failure !== undefined);
+    if (failed.length === 0) return;
+    this.options.logger.warn(
+      { err: failed[0]?.error, documents: failed.length, collection: this.collection.collectionName },
+      'could not remove published events; will retry',
+    );
+    for (const { removal } of failed) this.deferRemoval(removal, { retry: true });
   }
 
   /**
@@ -316,7 +402,8 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
     let graceEndsInMs = Infinity;
     for (const document of pending) {
       const id = String(document._id);
-      if (this.inFlight.has(id)) continue;
+      // Published, its removal waiting: not the poll's to publish again.
+      if (this.inFlight.has(id) || this.removals.has(id)) continue;
       const firstSeen = this.firstSeenPending.get(id) ?? now;
       seen.set(id, firstSeen);
       const left = firstSeen + graceMs - now;
@@ -327,12 +414,20 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
     return { documents, graceEndsInMs };
   }
 
-  private async relayDocument(document: StagedDocument): Promise<number> {
+  private async relayDocument(
+    document: StagedDocument,
+    { deferRemoval = false }: { deferRemoval?: boolean } = {},
+  ): Promise<number> {
+    // A write outside OutboxDocuments may return a document whose published events still wait to
+    // be removed: they are not published again, and go with this document's removal.
+    const key = documentKey(document._id);
+    const waiting = key === undefined ? undefined : this.takeRemoval(key);
+    const alreadyPublished = new Set(waiting?.eventIds);
     // Array.sort is stable: events staged in the same millisecond keep their staging order.
-    const staged = Object.values(document.outbox ?? {}).sort((a, b) =>
-      a.occurredAt.localeCompare(b.occurredAt),
-    );
-    const publishedIds: string[] = [];
+    const staged = Object.values(document.outbox ?? {})
+      .filter((event) => !alreadyPublished.has(event.id))
+      .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+    const publishedIds: string[] = [...alreadyPublished];
     let publishFailure: unknown;
     for (const { traceContext, ...event } of staged) {
       try {
@@ -343,9 +438,36 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
       }
       publishedIds.push(event.id);
     }
-    if (publishedIds.length > 0 || staged.length === 0) await this.removePublished(document, publishedIds);
+    const allPublished = publishedIds.length === Object.keys(document.outbox ?? {}).length;
+    if (deferRemoval && allPublished && document.v !== undefined && publishedIds.length > 0)
+      this.deferRemoval({ documentId: document._id, eventIds: publishedIds, v: document.v });
+    else if (publishedIds.length > 0 || staged.length === 0)
+      await this.removePublished(
+        { documentId: document._id, eventIds: publishedIds, v: document.v },
+        allPublished,
+      );
     if (publishFailure !== undefined) throw publishFailure;
-    return publishedIds.length;
+    return publishedIds.length - alreadyPublished.size;
+  }
+
+  /** Leaves a removal to the document's next write, or to the relay's write after removeAfterMs. */
+  private deferRemoval(removal: PublishedEvents, { retry = false } = {}): void {
+    const key = String(removal.documentId);
+    const earlier = this.removals.get(key);
+    // Two removals of one document (a write gave one back after a newer hand-off): every id of
+    // both is published, and the newer version is the one whose events they all are.
+    this.removals.set(key, {
+      documentId: removal.documentId,
+      eventIds: [...new Set([...(earlier?.eventIds ?? []), ...removal.eventIds])],
+      v: Math.max(earlier?.v ?? removal.v, removal.v),
+    });
+    this.removalTimer ??= setTimeout(
+      () => {
+        this.removalTimer = undefined;
+        void this.writeRemovals();
+      },
+      retry ? Math.max(this.removeAfterMs, FAILING_RETRY_MS) : this.removeAfterMs,
+    ).unref();
   }
 
   /**
@@ -353,23 +475,25 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
    * since), the same write clears `outboxPending`; otherwise only the events go, and the flag
    * stays for the next poll, which finds the newer events or an empty map.
    */
-  private async removePublished(document: StagedDocument, publishedIds: string[]): Promise<void> {
-    const events = Object.fromEntries(publishedIds.map((id) => [`outbox.${id}`, '']));
-    const allPublished = publishedIds.length === Object.keys(document.outbox ?? {}).length;
-    if (allPublished && document.v !== undefined) {
+  private async removePublished(
+    { documentId, eventIds, v }: Omit<PublishedEvents, 'v'> & { v: number | undefined },
+    allPublished = true,
+  ): Promise<void> {
+    const events = Object.fromEntries(eventIds.map((id) => [`outbox.${id}`, '']));
+    if (allPublished && v !== undefined) {
       const cleared = await retryOnConflict(() =>
         this.collection.updateOne(
-          { _id: document._id, v: document.v },
+          { _id: documentId, v } as Filter<StagedDocument>,
           withVersionBump<StagedDocument>({ $unset: { ...events, outboxPending: '' } }),
         ),
       );
       if (cleared.modifiedCount === 1) return;
     }
-    if (publishedIds.length === 0) return;
+    if (eventIds.length === 0) return;
     await retryOnConflict(() =>
       this.collection.updateOne(
-        { _id: document._id },
-        document.v === undefined ? { $unset: events } : withVersionBump<StagedDocument>({ $unset: events }),
+        { _id: documentId } as Filter<StagedDocument>,
+        v === undefined ? { $unset: events } : withVersionBump<StagedDocument>({ $unset: events }),
       ),
     );
   }

@@ -102,14 +102,23 @@ function differences(
 
 const sameSnapshot = (a: Snapshot, b: Snapshot) => differences(a, b, () => false).length === 0;
 
-/** The stores once background work (outbox relays, consumers) has settled: two equal snapshots in a row. */
+/** Staged events not yet published, or published and not yet removed (a relay removes them within 1 s). */
+const holdsStagedEvents = (snapshot: Snapshot) =>
+  [...snapshot.values()].some((documents) =>
+    [...documents.values()].some((document) => document.includes('"outboxPending":true')),
+  );
+
+/**
+ * The stores once background work (outbox relays, consumers) has settled: two equal snapshots in a
+ * row, with no staged events left.
+ */
 async function settledSnapshot(client: MongoClient, system: TestSystem): Promise<Snapshot> {
   let previous = await snapshotStores(client, system);
   return waitFor(
     'the stores to settle',
     async () => {
       const current = await snapshotStores(client, system);
-      const settled = sameSnapshot(previous, current);
+      const settled = sameSnapshot(previous, current) && !holdsStagedEvents(current);
       previous = current;
       return settled ? current : undefined;
     },
