@@ -19,6 +19,7 @@ import { IdempotencyGuard, type IdempotencyOptions } from './idempotency';
 import type { IdempotencyStore } from './idempotency-store';
 import { registerOpenApi, serveOpenApi } from './openapi';
 import { SHARED_SCHEMAS } from './schemas';
+import { traceRequests } from './request-tracing';
 import { currentTraceparent } from '@oms/telemetry';
 import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
@@ -55,6 +56,7 @@ export interface GatewayDependencies {
  */
 export async function buildApp(deps: GatewayDependencies): Promise<FastifyInstance> {
   const app = createServer(deps.logger);
+  traceRequests(app);
   acceptJsonBodiesOnly(app);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await registerOpenApi(app);

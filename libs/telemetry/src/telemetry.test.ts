@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -39,4 +41,20 @@ test('disabled (OTEL_SDK_DISABLED=true), it patches nothing: no instrumentation 
   assert.equal(isWrapped(http.request), false, 'http.request is wrapped');
   assert.equal(isWrapped(http.get), false, 'http.get is wrapped');
   await telemetry.shutdown();
+});
+
+test('database commands become spans only with TRACE_DB_COMMANDS=true', () => {
+  // A process of its own for each start: the SDK patches modules as they load, process-wide.
+  const probe = `
+    const { startTelemetry } = require(${JSON.stringify(join(__dirname, 'start-telemetry.ts'))});
+    const telemetry = startTelemetry('menu', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ...JSON.parse(process.argv[1]) });
+    const { Connection } = require('mongodb/lib/cmap/connection');
+    process.stdout.write(String('__wrapped' in Connection.prototype.command));
+    void telemetry.shutdown();`;
+  const commandWrapped = (env: Record<string, string>) =>
+    execFileSync(process.execPath, ['--import', 'tsx', '-e', probe, JSON.stringify(env)], {
+      encoding: 'utf8',
+    });
+  assert.equal(commandWrapped({}), 'false', 'by default the driver is left alone');
+  assert.equal(commandWrapped({ TRACE_DB_COMMANDS: 'true' }), 'true');
 });
