@@ -20,6 +20,13 @@ export const GatewayConfig = Type.Object({
     default: 5000,
     description: 'admission: other requests slower than this shrink the number served at once',
   }),
+  GATEWAY_NICE: Type.Integer({
+    minimum: -20,
+    maximum: 19,
+    default: -10,
+    description:
+      "scheduling priority of the gateway's event loop, so that it answers (and refuses) promptly on a saturated shared host; below 0 needs CAP_SYS_NICE",
+  }),
   JAEGER_QUERY_URL: Type.String({
     pattern: '^https?://[^\\s]+$',
     default: 'http://127.0.0.1:16686',

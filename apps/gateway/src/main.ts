@@ -9,6 +9,7 @@ import { connectBackends } from './backends';
 import { GATEWAY_LOCAL_SECRETS, GatewayConfig } from './config';
 import { MongoIdempotencyStore } from './idempotency-store';
 import { consoleParts } from './console/console-parts';
+import { raiseEventLoopPriority } from './cpu-priority';
 
 /** How often expired idempotency keys are removed (FerretDB v1 has no TTL index). */
 const IDEMPOTENCY_CLEANUP_MS = 5 * 60_000;
@@ -20,6 +21,7 @@ void runHttpService({
   localSecrets: GATEWAY_LOCAL_SECRETS,
   async setup(context) {
     const { config, logger } = context;
+    raiseEventLoopPriority(config.GATEWAY_NICE, logger);
     const idempotencyStore = await MongoIdempotencyStore.open(await context.database());
     const backends = connectBackends(context);
     const operationsConsole = consoleParts(context, backends);
