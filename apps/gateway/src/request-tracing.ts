@@ -16,9 +16,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
  * rather than by @opentelemetry/instrumentation-http, which wraps every request and response
  * emitter so that their listeners run in the request's context, and derives two dozen attributes
  * from each request: in a profile of the bench's tracing scenario, 12 % of the gateway's busy time
- * was OpenTelemetry's own code, 5 points of it that instrumentation and its emitter binding. Here the request's context is entered once, where it starts, and
- * Fastify's hooks, body parsing and handler carry it on (request-tracing.test.ts sends a body in
- * two parts to check that).
+ * was OpenTelemetry's own code, about 4 points of it that instrumentation and its emitter binding.
+ * Here the request's context is entered once, where it starts, and Fastify's hooks, body parsing
+ * and handler carry it on (request-tracing.test.ts sends a body in two parts to check that).
  */
 
 const tracer = trace.getTracer('@oms/gateway');
