@@ -28,6 +28,8 @@ export interface BenchOptions {
   dbOrders: number;
   /** Rounds of the database-commands scenario (cheap, and noisier than the others: more of them). */
   dbRounds: number;
+  /** Windows per request kind and mode in the tracing scenario (it compares two noisy rates: more of them). */
+  tracingRounds: number;
   overloadRequests: number;
   overloadStock: number;
   /** Clients of the sustained-overload phase (the normal phase has `connections`). */
@@ -61,7 +63,8 @@ A full run writes bench-results/latest.{json,md} and the README's benchmark sect
 --only writes bench-results/<scenarios>.{json,md} and leaves those alone.
 
 environment (defaults): BENCH_CONNECTIONS (64), BENCH_DURATION_S (5), BENCH_ROUNDS (3),
-BENCH_LIFECYCLE_ORDERS (200), BENCH_DB_ORDERS (60), BENCH_DB_ROUNDS (5), BENCH_OVERLOAD_REQUESTS (200),
+BENCH_LIFECYCLE_ORDERS (200), BENCH_DB_ORDERS (60), BENCH_DB_ROUNDS (5), BENCH_TRACING_ROUNDS (6),
+BENCH_OVERLOAD_REQUESTS (200),
 BENCH_OVERLOAD_STOCK (100), BENCH_OVERLOAD_CONNECTIONS (300), BENCH_SUSTAINED_S (10),
 BENCH_RECOVERY_S (3), BENCH_GROWTH_ORDERS (100000), BENCH_GROWTH_BASELINE (1000),
 BENCH_IDLE_S (30), BENCH_GET_SAMPLES (200), BENCH_FERRETDB_DEBUG (FerretDB's --debug-addr)`;
@@ -107,6 +110,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     lifecycleOrders: number(env, 'BENCH_LIFECYCLE_ORDERS', 200),
     dbOrders: number(env, 'BENCH_DB_ORDERS', 60),
     dbRounds: number(env, 'BENCH_DB_ROUNDS', 5),
+    tracingRounds: number(env, 'BENCH_TRACING_ROUNDS', 6),
     overloadRequests: number(env, 'BENCH_OVERLOAD_REQUESTS', 200),
     overloadStock: number(env, 'BENCH_OVERLOAD_STOCK', 100),
     overloadConnections: number(env, 'BENCH_OVERLOAD_CONNECTIONS', 300),

@@ -225,7 +225,7 @@ function tracingSection(r: TracingResult): string[] {
   return [
     `### Tracing on against off`,
     '',
-    'Two systems of their own, side by side: as deployed (every request traced into Jaeger), and started with `OTEL_SDK_DISABLED=true`. The load alternates between them (on, off, off, on, …; a warm-up window and a measured window each time), so that drift on the machine falls on both alike; medians per system.',
+    `Two systems of their own, side by side: as deployed (every request traced into Jaeger), and started with \`OTEL_SDK_DISABLED=true\`. The load alternates between them (on, off, off, on, …; a warm-up window and a measured window each time, ${r.windowsPerMode} measured windows per system and request kind), so that drift on the machine falls on both alike; medians per system.`,
     '',
     ...table(
       ['tracing', 'create-order 2xx/s', 'CPU ms per create', 'get-order 2xx/s', 'CPU ms per get'],

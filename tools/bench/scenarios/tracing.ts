@@ -23,6 +23,8 @@ export interface TracingFigures {
 }
 
 export interface TracingResult {
+  /** Measured windows per request kind and per system. */
+  windowsPerMode: number;
   on: TracingFigures;
   off: TracingFigures;
   /** 1 − on ÷ off, per request kind: the share of throughput tracing costs. */
@@ -68,7 +70,7 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
     const settings = { connections: ctx.options.connections, durationS: ctx.options.durationS, rounds: 1 };
     const alternate = async (load: (d: Deployed) => ContinuousLoad) => {
       const windows: Record<Mode, { rate: number; cpuMs: Record<string, number> }[]> = { on: [], off: [] };
-      for (let round = 0; round < ctx.options.rounds; round++) {
+      for (let round = 0; round < ctx.options.tracingRounds; round++) {
         for (const mode of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
           const d = deployed[mode];
           await ctx.settle(deployed.on.system);
@@ -115,6 +117,7 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
       );
     }
     return {
+      windowsPerMode: ctx.options.tracingRounds,
       on,
       off,
       throughputCost: {
