@@ -48,6 +48,10 @@ void runGrpcService({
       successUrl: config.CHECKOUT_SUCCESS_URL,
       cancelUrl: config.CHECKOUT_CANCEL_URL,
     });
+    // The webhook handler's indexes are made before the bus connects: setup's database work stays
+    // together, right after the connection (which waits out a database restart; a later command
+    // would not).
+    const events = await StripeEventHandler.open(db, store, logger);
     const bus = await messaging.bus();
     const intervalMs = config.PAYMENT_RETRY_SWEEP_MS;
     const retries = every(
@@ -56,7 +60,6 @@ void runGrpcService({
       () => sessions.retryDue(),
     );
     const sessions = new SessionCreator(store, checkout, logger, { intervalMs, loop: retries }, bus);
-    const events = await StripeEventHandler.open(db, store, logger);
 
     // A repeat asks Stripe again under the same idempotency key and finds the payment recorded
     // (its _id is the order's): it changes nothing, so this consumer needs no inbox.
