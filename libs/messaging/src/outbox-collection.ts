@@ -12,13 +12,8 @@ import type {
   WithId,
 } from 'mongodb';
 import { VersionedCollection, type Versioned } from '@oms/persistence';
-import {
-  documentKey,
-  type OutboxFields,
-  type OutboxHandOff,
-  type PublishedEvents,
-  type RelayOutbox,
-} from './outbox';
+import { ObjectId } from 'mongodb';
+import { type OutboxFields, type OutboxHandOff, type PublishedEvents, type RelayOutbox } from './outbox';
 
 /** One index of a store's collection: its keys, and options such as `unique`. */
 export interface IndexDefinition {
@@ -72,40 +67,54 @@ export class OutboxDocuments<T extends Document & Versioned & OutboxFields> exte
     super(collection);
   }
 
-  override async findOneAndUpdate(
+  override findOneAndUpdate(
     filter: Filter<T>,
     update: UpdateFilter<T>,
     options: Omit<FindOneAndUpdateOptions, 'includeResultMetadata'> = {},
   ): Promise<WithId<T> | null> {
-    const removal = this.removalFor(filter, options);
-    const carrying = removal && carryRemoval(filter, update, removal);
-    if (carrying) {
-      const written = await super.findOneAndUpdate(carrying.filter, carrying.update, options);
-      if (written) return written;
-    }
-    if (removal) this.outbox.giveBackRemoval(removal);
-    return super.findOneAndUpdate(filter, update, options);
+    return this.carrying(
+      filter,
+      update,
+      options,
+      (f, u) => super.findOneAndUpdate(f, u, options),
+      (written) => written !== null,
+    );
   }
 
-  override async updateOne(
+  override updateOne(
     filter: Filter<T>,
     update: UpdateFilter<T>,
     options: UpdateOptions = {},
   ): Promise<UpdateResult<T>> {
-    const removal = this.removalFor(filter, options);
-    const carrying = removal && carryRemoval(filter, update, removal);
-    if (carrying) {
-      const written = await super.updateOne(carrying.filter, carrying.update, options);
-      if (written.matchedCount === 1) return written;
-    }
-    if (removal) this.outbox.giveBackRemoval(removal);
-    return super.updateOne(filter, update, options);
+    return this.carrying(
+      filter,
+      update,
+      options,
+      (f, u) => super.updateOne(f, u, options),
+      (written) => written.matchedCount === 1,
+    );
   }
 
-  /** An upsert carries nothing: with the version in its filter, a miss would insert a copy. */
-  private removalFor(filter: Filter<T>, { upsert }: { upsert?: boolean }): PublishedEvents | undefined {
-    const key = documentKey((filter as { _id?: unknown })._id);
-    return key === undefined || upsert ? undefined : this.outbox.takeRemoval(key);
+  /** Runs `write` with the document's waiting removal added; as asked if there is none or it misses. */
+  private async carrying<R>(
+    filter: Filter<T>,
+    update: UpdateFilter<T>,
+    { upsert }: { upsert?: boolean },
+    write: (filter: Filter<T>, update: UpdateFilter<T>) => Promise<R>,
+    matched: (result: R) => boolean,
+  ): Promise<R> {
+    // An upsert carries nothing: with the version in its filter, a miss would insert a copy.
+    const id = (filter as { _id?: unknown })._id;
+    const addressed = typeof id === 'string' || id instanceof ObjectId;
+    const removal = addressed && !upsert ? this.outbox.takeRemoval(String(id)) : undefined;
+    if (!removal) return write(filter, update);
+    const carried = carryRemoval(filter, update, removal);
+    if (carried) {
+      const written = await write(carried.filter, carried.update);
+      if (matched(written)) return written;
+    }
+    this.outbox.giveBackRemoval(removal);
+    return write(filter, update);
   }
 }
 

@@ -97,7 +97,7 @@ export interface PublishedEvents {
 export interface OutboxHandOff {
   /** Publishes what a write staged, from the document the write returned. */
   handOff(document: StagedDocument): void;
-  /** The removal waiting for this document's next write, which now carries it; else undefined. */
+  /** The removal waiting for the next write of the document (by `String(_id)`), which now carries it. */
   takeRemoval(documentKey: string): PublishedEvents | undefined;
   /** A write could not carry the removal it took: the relay writes it. */
   giveBackRemoval(removal: PublishedEvents): void;
@@ -109,18 +109,6 @@ export const relayNothing = (): OutboxHandOff => ({
   takeRemoval: () => undefined,
   giveBackRemoval: () => undefined,
 });
-
-/** How the relay and the writes name a document: its _id as a string (a string or an ObjectId). */
-export function documentKey(id: unknown): string | undefined {
-  if (typeof id === 'string') return id;
-  if (
-    id !== null &&
-    typeof id === 'object' &&
-    typeof (id as { toHexString?: unknown }).toHexString === 'function'
-  )
-    return (id as { toHexString(): string }).toHexString();
-  return undefined;
-}
 
 /** How a store gets the relay of its collection (the service context's `messaging.relayOutbox`). */
 export type RelayOutbox<TSchema extends Document> = (collection: Collection<TSchema>) => OutboxHandOff;
@@ -420,8 +408,7 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
   ): Promise<number> {
     // A write outside OutboxDocuments may return a document whose published events still wait to
     // be removed: they are not published again, and go with this document's removal.
-    const key = documentKey(document._id);
-    const waiting = key === undefined ? undefined : this.takeRemoval(key);
+    const waiting = this.takeRemoval(String(document._id));
     const alreadyPublished = new Set(waiting?.eventIds);
     // Array.sort is stable: events staged in the same millisecond keep their staging order.
     const staged = Object.values(document.outbox ?? {})
