@@ -57,13 +57,18 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
     await database.close();
   });
 
-  function relay(publisher: EventPublisher = bus, metrics?: Registry): OutboxRelay<Order> {
+  function relay(
+    publisher: EventPublisher = bus,
+    metrics?: Registry,
+    handOffGraceMs?: number,
+  ): OutboxRelay<Order> {
     return new OutboxRelay({
       collection: orders,
       bus: publisher,
       logger: testLogger(),
       intervalMs: 20,
       metrics,
+      handOffGraceMs,
     });
   }
 
@@ -305,7 +310,8 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
 
   test('a running relay publishes what it finds staged on its own, and reports its backlog', async () => {
     const metrics = new Registry();
-    const running = relay(bus, metrics);
+    // The poll's grace for a hand-off that never comes is short here; its own test is above.
+    const running = relay(bus, metrics, 100);
     running.start();
     try {
       const event = newEvent('order.ready', { orderId: 'order-6' });
@@ -378,6 +384,29 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
         });
         assert.deepEqual(cleared?.outbox, {});
         assert.equal(cleared?.v, 1);
+      } finally {
+        await running.stop();
+      }
+    });
+
+    test("waits its own time: another document's removal falling due does not take it along", async () => {
+      const { running, documents } = relayWithWaitingRemovals(1500);
+      try {
+        await publishedOrder(running, 'order-25');
+        // The second removal starts waiting well after the first: its time is not up when the
+        // first one's is.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await publishedOrder(running, 'order-26');
+        await waitFor('the first removal, written by the relay', async () => {
+          const doc = await orders.findOne({ _id: 'order-25' });
+          return doc?.outboxPending === undefined ? doc : undefined;
+        });
+        const moved = await documents.findOneAndUpdate(
+          { _id: 'order-26', status: 'pending' },
+          { $set: { status: 'awaiting_payment' } },
+        );
+        assert.equal(moved?.outboxPending, undefined);
+        assert.equal(moved?.v, 1, 'the second removal went with this write, not with the first one');
       } finally {
         await running.stop();
       }

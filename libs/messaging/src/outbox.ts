@@ -127,14 +127,18 @@ export interface OutboxRelayOptions<TSchema extends Document> {
    * How long the poll leaves a document it finds pending to the hand-off of the write that staged
    * it (which is on its way while the write's answer is): only one still pending after this is
    * the poll's. Without it, a poll that lands between a write and its hand-off publishes the
-   * same events as the hand-off (2 % of orders under load). Default 2 s; `relayOnce` ignores it.
+   * same events as the hand-off (2 % of orders under load). It also covers a removal's wait
+   * (`removeAfterMs`), during which the document stays pending. So a crashed process's events are
+   * published by another process this long after that one first saw them. Default 10 s;
+   * `relayOnce` ignores it.
    */
   handOffGraceMs?: number;
   /**
    * How long the removal of events a hand-off published waits for the document's next write to
    * carry it, before the relay writes it itself. Keep it well under `handOffGraceMs`: until the
-   * removal is written, another process's poll sees the document pending. Default 1 s; 0 writes
-   * at once.
+   * removal is written, another process's poll sees the document pending. Default 5 s: under
+   * saturation an order's next write comes seconds after its order.created (the consumers' queues
+   * are long), and at 1 s half the orders had their removal written on its own. 0 writes at once.
    */
   removeAfterMs?: number;
   /** When given, `oms_outbox_backlog{collection}` is reported here. */
@@ -166,8 +170,11 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
   private readonly batch: number;
   private readonly handOffGraceMs: number;
   private readonly removeAfterMs: number;
-  /** Removals of published events waiting for their document's next write, by document key. */
-  private readonly removals = new Map<string, PublishedEvents>();
+  /**
+   * Removals of published events waiting for their document's next write, by document key, each
+   * with the time the relay writes it itself.
+   */
+  private readonly removals = new Map<string, { removal: PublishedEvents; dueAt: number }>();
   private removalTimer?: NodeJS.Timeout;
   /** Documents the poll found pending, and when it first did (see handOffGraceMs). */
   private firstSeenPending = new Map<string, number>();
@@ -190,8 +197,8 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
     this.idleIntervalMs = Math.max(this.intervalMs, options.idleIntervalMs ?? 15_000);
     this.pauseMs = this.intervalMs;
     this.batch = options.batch ?? 100;
-    this.handOffGraceMs = options.handOffGraceMs ?? 2000;
-    this.removeAfterMs = options.removeAfterMs ?? 1000;
+    this.handOffGraceMs = options.handOffGraceMs ?? 10_000;
+    this.removeAfterMs = options.removeAfterMs ?? 5000;
   }
 
   start(): void {
@@ -241,9 +248,9 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
   }
 
   takeRemoval(key: string): PublishedEvents | undefined {
-    const removal = this.removals.get(key);
+    const waiting = this.removals.get(key);
     this.removals.delete(key);
-    return removal;
+    return waiting?.removal;
   }
 
   giveBackRemoval(removal: PublishedEvents): void {
@@ -266,8 +273,23 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
 
   /** Writes every removal no write has taken. Failed ones wait for the next try. */
   async writeRemovals(): Promise<void> {
-    const due = [...this.removals.values()];
-    this.removals.clear();
+    await this.writeRemovalsDueBy(Infinity);
+  }
+
+  /**
+   * Writes the removals whose wait is over, and sets the timer for the next one. Each removal
+   * waits its own removeAfterMs: a flush of everything at once gave a removal deferred a moment
+   * before it no time for its write (under load, two orders in three had their removal written
+   * on its own).
+   */
+  private async writeRemovalsDueBy(now: number): Promise<void> {
+    const due: PublishedEvents[] = [];
+    for (const [key, { removal, dueAt }] of this.removals) {
+      if (dueAt > now) continue;
+      due.push(removal);
+      this.removals.delete(key);
+    }
+    this.armRemovalTimer();
     const failed = (
       await Promise.all(
         due.map((removal) =>
@@ -441,19 +463,31 @@ export class OutboxRelay<TSchema extends Document = Document> implements OutboxH
   private deferRemoval(removal: PublishedEvents, { retry = false } = {}): void {
     const key = String(removal.documentId);
     const earlier = this.removals.get(key);
+    const dueAt = Date.now() + (retry ? Math.max(this.removeAfterMs, FAILING_RETRY_MS) : this.removeAfterMs);
     // Two removals of one document (a write gave one back after a newer hand-off): every id of
     // both is published, and the newer version is the one whose events they all are.
     this.removals.set(key, {
-      documentId: removal.documentId,
-      eventIds: [...new Set([...(earlier?.eventIds ?? []), ...removal.eventIds])],
-      v: Math.max(earlier?.v ?? removal.v, removal.v),
+      removal: {
+        documentId: removal.documentId,
+        eventIds: [...new Set([...(earlier?.removal.eventIds ?? []), ...removal.eventIds])],
+        v: Math.max(earlier?.removal.v ?? removal.v, removal.v),
+      },
+      dueAt: Math.min(earlier?.dueAt ?? dueAt, dueAt),
     });
-    this.removalTimer ??= setTimeout(
+    this.armRemovalTimer();
+  }
+
+  /** One timer, for the earliest waiting removal; later ones are seen to when it fires. */
+  private armRemovalTimer(): void {
+    if (this.removalTimer !== undefined || this.removals.size === 0) return;
+    let earliest = Infinity;
+    for (const { dueAt } of this.removals.values()) earliest = Math.min(earliest, dueAt);
+    this.removalTimer = setTimeout(
       () => {
         this.removalTimer = undefined;
-        void this.writeRemovals();
+        void this.writeRemovalsDueBy(Date.now());
       },
-      retry ? Math.max(this.removeAfterMs, FAILING_RETRY_MS) : this.removeAfterMs,
+      Math.max(0, earliest - Date.now()),
     ).unref();
   }
 
