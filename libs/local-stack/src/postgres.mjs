@@ -247,6 +247,10 @@ export function serverArgs({ dataDir, port }) {
     // FerretDB sends `_jsonb->$1 @> $2`: only a plan made for the actual field name can match an
     // expression index, so never switch to a generic plan for a prepared statement.
     plan_cache_mode: 'force_custom_plan',
+    // An order or a payment document is about 2 KB of JSON, past the size at which a row's value
+    // is compressed: every write compressed it and every read decompressed it, with pglz. lz4 does
+    // both faster (4,000 orders one statement each: reads by _id 210 → 145 ms, inserts 242 → 195).
+    default_toast_compression: 'lz4',
     log_min_messages: 'warning',
     log_line_prefix: '%m [%p] ',
   };

@@ -115,9 +115,10 @@ describe('a cluster with ferretdb.sql installed', { skip: !binDir && 'no Postgre
         WHERE schemaname = '${db}' AND indexdef LIKE '%USING gin%'`,
     );
 
-  test('the server runs with the connection limit and plan mode the stack sets', async () => {
+  test('the server runs with the connection limit, plan mode and compression the stack sets', async () => {
     assert.equal(await sql('SHOW max_connections'), String(POSTGRES_MAX_CONNECTIONS));
     assert.equal(await sql('SHOW plan_cache_mode'), 'force_custom_plan');
+    assert.equal(await sql('SHOW default_toast_compression'), 'lz4');
     assert.equal(await sql('SHOW listen_addresses'), '127.0.0.1');
   });
 
