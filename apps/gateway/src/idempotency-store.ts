@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
+import { ensureIndexes, isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
 
 /** A response kept to be replayed for a repeated Idempotency-Key. */
 export interface StoredResponse {
@@ -80,7 +80,7 @@ export class MongoIdempotencyStore implements IdempotencyStore {
   static async open(db: Db): Promise<MongoIdempotencyStore> {
     const keys = db.collection<IdempotencyDocument>(IDEMPOTENCY_COLLECTION);
     // Not a TTL index (FerretDB v1 has none): it only makes the periodic cleanup cheap.
-    await keys.createIndex({ expiresAt: 1 }, { name: 'expiresAt' });
+    await ensureIndexes(keys, [{ keys: { expiresAt: 1 }, options: { name: 'expiresAt' } }]);
     return new MongoIdempotencyStore(new VersionedCollection(keys));
   }
 

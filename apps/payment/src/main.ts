@@ -48,9 +48,6 @@ void runGrpcService({
       successUrl: config.CHECKOUT_SUCCESS_URL,
       cancelUrl: config.CHECKOUT_CANCEL_URL,
     });
-    // The webhook handler's indexes are made before the bus connects: setup's database work stays
-    // together, right after the connection (which waits out a database restart; a later command
-    // would not).
     const events = await StripeEventHandler.open(db, store, logger);
     const bus = await messaging.bus();
     const intervalMs = config.PAYMENT_RETRY_SWEEP_MS;

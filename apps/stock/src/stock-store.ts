@@ -1,6 +1,12 @@
 import type { Db, Filter } from 'mongodb';
 import type { ItemStock } from '@oms/contracts';
-import { DueWork, isDuplicateKeyError, VersionedCollection, type Versioned } from '@oms/persistence';
+import {
+  DueWork,
+  ensureIndexes,
+  isDuplicateKeyError,
+  VersionedCollection,
+  type Versioned,
+} from '@oms/persistence';
 import { byCodePoint, missing, type Line } from '@oms/domain';
 import {
   commitPlan,
@@ -148,7 +154,7 @@ export class StockStore {
   static async open(db: Db, options: StockStoreOptions = {}): Promise<StockStore> {
     const reservations = db.collection<ReservationDocument>('reservations');
     // The sweeper's queries are equalities on status (the rest is filtered among those few).
-    await reservations.createIndex({ status: 1, expiresAt: 1 });
+    await ensureIndexes(reservations, [{ keys: { status: 1, expiresAt: 1 } }]);
     return new StockStore(
       new VersionedCollection(db.collection<ItemDocument>('stock_items')),
       new VersionedCollection(reservations),

@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import { isDuplicateKeyError } from '@oms/persistence';
+import { ensureIndexes, isDuplicateKeyError } from '@oms/persistence';
 
 interface AppliedEvent {
   /** `<consumer>:<eventId>`: the unique _id is what makes an event count once. */
@@ -42,7 +42,9 @@ export class Inbox {
   static async open(db: Db, consumer: string): Promise<Inbox> {
     const inbox = new Inbox(db, consumer);
     // For forgetAppliedBefore(); the _id index already enforces uniqueness.
-    await inbox.applied.createIndex({ consumer: 1, appliedAt: 1 }, { name: 'consumer_1_appliedAt_1' });
+    await ensureIndexes(inbox.applied, [
+      { keys: { consumer: 1, appliedAt: 1 }, options: { name: 'consumer_1_appliedAt_1' } },
+    ]);
     return inbox;
   }
 

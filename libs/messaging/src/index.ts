@@ -24,7 +24,7 @@ export {
   openOutboxCollection,
   OutboxDocuments,
   OutboxStore,
-  type IndexDefinition,
   type OutboxCollection,
 } from './outbox-collection';
+export type { IndexDefinition } from '@oms/persistence';
 export { Inbox } from './inbox';

@@ -1,25 +1,17 @@
 import type {
   Collection,
-  CreateIndexesOptions,
   Db,
   Document,
   Filter,
   FindOneAndUpdateOptions,
-  IndexSpecification,
   UpdateFilter,
   UpdateOptions,
   UpdateResult,
   WithId,
 } from 'mongodb';
-import { VersionedCollection, type Versioned } from '@oms/persistence';
+import { ensureIndexes, VersionedCollection, type IndexDefinition, type Versioned } from '@oms/persistence';
 import { ObjectId } from 'mongodb';
 import { type OutboxFields, type OutboxHandOff, type PublishedEvents, type RelayOutbox } from './outbox';
-
-/** One index of a store's collection: its keys, and options such as `unique`. */
-export interface IndexDefinition {
-  keys: IndexSpecification;
-  options?: CreateIndexesOptions;
-}
 
 /** A write of one document, with the removal of its published events added (see OutboxDocuments). */
 interface CarryingWrite<T> {
@@ -135,8 +127,7 @@ export async function openOutboxCollection<TSchema extends Document & Versioned 
   indexes: readonly IndexDefinition[],
 ): Promise<OutboxCollection<TSchema>> {
   const collection = db.collection<TSchema>(name);
-  // One index per call: FerretDB v1 drops the connection on a repeated multi-index createIndexes.
-  for (const { keys, options } of indexes) await collection.createIndex(keys, options);
+  await ensureIndexes(collection, indexes);
   const outbox = relayOutbox(collection);
   return { documents: new OutboxDocuments(collection, outbox), outbox };
 }

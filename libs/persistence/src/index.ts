@@ -9,6 +9,12 @@ export {
 } from './write-conflicts';
 export { DUE_RECHECK_MS, DueWork, type DueWorkOptions } from './due-work';
 export { VersionedCollection, withVersionBump, type Versioned } from './versioned-collection';
+export {
+  ensureIndexes,
+  START_UP_DATABASE_BUDGET_MS,
+  whileDatabaseStarts,
+  type IndexDefinition,
+} from './indexes';
 
 export interface Database {
   db: Db;
