@@ -6,6 +6,7 @@ import { credentials, makeGenericClientConstructor, type Client } from '@grpc/gr
 import { ECHO_SERVICE } from './ceiling-grpc.mjs';
 import { percentile, sleep } from './stats';
 import { usageBetween, type CpuMeter, type CpuUsage } from './cpu-meter';
+import { diffCounts, type CommandCounter, type CommandCounts } from './db-counters';
 
 export interface Measurement {
   /** Requests per second (all answers). */
@@ -76,32 +77,48 @@ export type ContinuousLoad = (sink: AnswerSink) => { stop(): Promise<void> };
  * Separate runs per round would start each one beside the work the previous one left in flight
  * (64 abandoned creates and their asynchronous tails, at 2 s each), whose CPU then counted against
  * answers it never produced: about half again on create-order's CPU per request here.
+ * With a `counter`, the database server's commands are counted at the same edges.
  */
 export async function measureWindows(
   settings: LoadSettings & { rounds: number },
   meter: CpuMeter,
   start: ContinuousLoad,
-): Promise<{ result: Measurement; usage: CpuUsage }[]> {
+  counter?: CommandCounter,
+): Promise<MeasuredWindow[]> {
   const sink: AnswerSink = { current: new Window() };
   const load = start(sink);
-  const windows: { result: Measurement; usage: CpuUsage }[] = [];
+  const windows: MeasuredWindow[] = [];
   try {
     await sleep(settings.durationS * 1000); // warm-up, not counted
     let before = meter.read();
+    let commandsBefore = await counter?.read();
     sink.current = new Window();
     for (let i = 0; i < settings.rounds; i++) {
       await sleep(settings.durationS * 1000);
       const after = meter.read();
       const window = sink.current;
       sink.current = new Window();
+      const commandsAfter = await counter?.read();
       const usage = usageBetween(before, after);
-      windows.push({ result: window.measurement(usage.seconds), usage });
+      windows.push({
+        result: window.measurement(usage.seconds),
+        usage,
+        commands: commandsBefore && commandsAfter ? diffCounts(commandsBefore, commandsAfter) : undefined,
+      });
       before = after;
+      commandsBefore = commandsAfter;
     }
   } finally {
     await load.stop();
   }
   return windows;
+}
+
+/** One window of a continuous run: its answers, every process's CPU, and the database's commands. */
+export interface MeasuredWindow {
+  result: Measurement;
+  usage: CpuUsage;
+  commands?: CommandCounts;
 }
 
 /** autocannon at `connections`, until stopped. */

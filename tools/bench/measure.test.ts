@@ -12,6 +12,7 @@ import {
   parseServerStatusCommands,
   perOperation,
   totalOf,
+  type CommandCounter,
 } from './db-counters';
 import { parseOptions } from './options';
 import { listeningInodes, parseStat, processTree, readProcesses, type ProcessStat } from './proc';
@@ -179,4 +180,33 @@ test('a continuous run counts each answer in the window it arrives in, leaves th
     assert.equal(result.requests, result.ok + result.failures['503']!);
     assert.ok(Math.abs(result.okPerSecond - result.ok / usage.seconds) < 1e-9);
   }
+});
+
+test("a continuous run with a command counter counts the database's commands of each window", async () => {
+  let commands = 0;
+  // the database's own count, read at the window edges: ten finds per answer
+  const counter: CommandCounter = {
+    source: 'test',
+    read: async () => ({ find: commands }),
+    close: async () => {},
+  };
+  const load: ContinuousLoad = (sink) => {
+    const timer = setInterval(() => {
+      commands += 10;
+      sink.current.answer(200, 1);
+    }, 5);
+    return { stop: async () => clearInterval(timer) };
+  };
+  const windows = await measureWindows(
+    { connections: 1, durationS: 0.2, rounds: 2 },
+    new CpuMeter([]),
+    load,
+    counter,
+  );
+  const counted = windows.reduce((sum, w) => sum + (w.commands?.find ?? 0), 0);
+  const answers = windows.reduce((sum, w) => sum + w.result.ok, 0);
+  assert.ok(answers > 0);
+  // answers and commands are read a moment apart at each edge: one answer's worth either way
+  assert.ok(Math.abs(counted - answers * 10) <= 2 * 10 * windows.length, `${counted} for ${answers} answers`);
+  assert.ok(counted < commands, 'the warm-up is left out');
 });

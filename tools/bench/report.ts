@@ -108,15 +108,24 @@ function throughputSection(r: ThroughputResult, settings: Report['settings']): s
     `${settings.connections} connections, one continuous run per scenario: a ${settings.durationS}-s warm-up window, then ${settings.rounds} windows of ${settings.durationS} s; medians of the windows. Answers count in the window they arrive in.`,
     '',
     ...table(
-      ['scenario', '2xx/s', 'p50 ms', 'p90 ms', 'p99 ms', 'not 2xx (per window)'],
+      ['scenario', '2xx/s', 'p50 ms', 'p90 ms', 'p99 ms', 'not 2xx (per window)', 'DB commands per 2xx'],
       names.map((n) => {
         const s = r.scenarios[n]!;
         const failures = Object.fromEntries(Object.entries(s.failures).map(([k, v]) => [k, Math.round(v)]));
-        return [n, f(s.okPerSecond, 0), f(s.p50), f(s.p90), f(s.p99), tally(failures)];
+        return [
+          n,
+          f(s.okPerSecond, 0),
+          f(s.p50),
+          f(s.p90),
+          f(s.p99),
+          tally(failures),
+          s.dbCommandsPerRequest === undefined ? '–' : f(s.dbCommandsPerRequest, 2),
+        ];
       }),
     ),
     '',
-    `Create-order = ${f(r.ratios.createOrderVsHttpCeiling! * 100)} % of the bare HTTP ceiling, get-order = ${f(r.ratios.getOrderVsHttpCeiling! * 100)} %.`,
+    `Create-order = ${f(r.ratios.createOrderVsHttpCeiling! * 100)} % of the bare HTTP ceiling, get-order = ${f(r.ratios.getOrderVsHttpCeiling! * 100)} %. ` +
+      "DB commands per 2xx: the database server's count over each window (every client's, the orders' asynchronous steps and the services' pollers included), divided by the window's 2xx answers.",
     '',
     `### CPU ms per request, per process`,
     '',

@@ -15,6 +15,7 @@ import {
   type Measurement,
 } from '../load';
 import { stackAddresses } from '@oms/testing';
+import { openCommandCounter, totalOf } from '../db-counters';
 import { residentMb } from '../proc';
 import { median, medianByKey } from '../stats';
 
@@ -22,6 +23,8 @@ export interface ScenarioFigures extends Measurement {
   rounds: Measurement[];
   /** CPU ms per 2xx answer per process, median over rounds. */
   cpuMsPerRequest: Record<string, number>;
+  /** The database server's commands per 2xx answer (every client's), median over rounds. */
+  dbCommandsPerRequest?: number;
 }
 
 export interface ThroughputResult {
@@ -38,7 +41,11 @@ const CEILING_GRPC = 'ceiling: bare grpc-js unary echo';
 /** One database command as the services send it: its CPU in the driver (the load generator) and the server. */
 const CEILING_DB = 'ceiling: driver findOne by _id';
 
-function medianOf(rounds: Measurement[], cpu: Record<string, number>[]): ScenarioFigures {
+function medianOf(
+  rounds: Measurement[],
+  cpu: Record<string, number>[],
+  commands: (number | undefined)[],
+): ScenarioFigures {
   const pick = (key: Exclude<keyof Measurement, 'failures'>) => median(rounds.map((r) => r[key]));
   return {
     rps: pick('rps'),
@@ -52,6 +59,7 @@ function medianOf(rounds: Measurement[], cpu: Record<string, number>[]): Scenari
     failures: medianByKey(rounds.map((r) => r.failures)),
     rounds,
     cpuMsPerRequest: medianByKey(cpu),
+    dbCommandsPerRequest: commands.every((c) => c !== undefined) ? median(commands) : undefined,
   };
 }
 
@@ -60,6 +68,12 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
   const system = await ctx.system();
   const httpCeiling = await startCeiling('ceiling-http.mjs');
   const grpcCeiling = await startCeiling('ceiling-grpc.mjs');
+  const infra = await ctx.infrastructure();
+  const counter = await openCommandCounter({
+    mongoUrl: (await stackAddresses()).MONGO_URL!,
+    server: infra.databaseServer,
+    debugAddress: infra.ferretDebugAddress,
+  });
   try {
     await system.addItem('bench-item', 1_000_000_000);
     const mongoUrl = (await stackAddresses()).MONGO_URL!;
@@ -88,10 +102,11 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
     const scenarios: Record<string, ScenarioFigures> = {};
     for (const [name, load] of Object.entries(runs)) {
       await ctx.settle(system);
-      const windows = await measureWindows({ ...settings, rounds: ctx.options.rounds }, meter, load);
+      const windows = await measureWindows({ ...settings, rounds: ctx.options.rounds }, meter, load, counter);
       scenarios[name] = medianOf(
         windows.map((w) => w.result),
         windows.map((w) => msPer(w.usage, w.result.ok)),
+        windows.map((w) => (w.commands ? totalOf(w.commands) / Math.max(w.result.ok, 1) : undefined)),
       );
       const s = scenarios[name]!;
       console.log(
@@ -113,5 +128,6 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
   } finally {
     httpCeiling.stop();
     grpcCeiling.stop();
+    await counter.close();
   }
 }
