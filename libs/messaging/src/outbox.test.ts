@@ -342,6 +342,14 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
       return { running, documents: new OutboxDocuments(orders, running) };
     }
 
+    /** Waits until the relay has written the document's removal itself, and returns the document. */
+    function removalWritten(id: string) {
+      return waitFor(`the removal of ${id}, written by the relay`, async () => {
+        const doc = await orders.findOne({ _id: id });
+        return doc?.outboxPending === undefined ? doc : undefined;
+      });
+    }
+
     /** Inserts an order with a staged event, hands it off, and waits until the event is delivered. */
     async function publishedOrder(running: OutboxRelay<Order>, id: string): Promise<DomainEvent> {
       const created = newEvent('order.created', { orderId: id });
@@ -378,10 +386,7 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
       const { running } = relayWithWaitingRemovals(50);
       try {
         await publishedOrder(running, 'order-21');
-        const cleared = await waitFor('the removal', async () => {
-          const doc = await orders.findOne({ _id: 'order-21' });
-          return doc?.outboxPending === undefined ? doc : undefined;
-        });
+        const cleared = await removalWritten('order-21');
         assert.deepEqual(cleared?.outbox, {});
         assert.equal(cleared?.v, 1);
       } finally {
@@ -397,10 +402,7 @@ describe('the outbox against the real FerretDB and RabbitMQ', () => {
         // first one's is.
         await new Promise((resolve) => setTimeout(resolve, 500));
         await publishedOrder(running, 'order-26');
-        await waitFor('the first removal, written by the relay', async () => {
-          const doc = await orders.findOne({ _id: 'order-25' });
-          return doc?.outboxPending === undefined ? doc : undefined;
-        });
+        await removalWritten('order-25');
         const moved = await documents.findOneAndUpdate(
           { _id: 'order-26', status: 'pending' },
           { $set: { status: 'awaiting_payment' } },

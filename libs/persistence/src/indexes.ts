@@ -19,14 +19,19 @@ export const START_UP_DATABASE_BUDGET_MS = 60_000;
  */
 export async function whileDatabaseStarts<T>(
   command: () => Promise<T>,
-  { budgetMs = START_UP_DATABASE_BUDGET_MS, firstPauseMs = 250 } = {},
+  {
+    budgetMs = START_UP_DATABASE_BUDGET_MS,
+    firstPauseMs = 250,
+    /** Which errors are tried again (a first connection tries again on any). */
+    retryIf = isDatabaseUnavailable,
+  }: { budgetMs?: number; firstPauseMs?: number; retryIf?: (error: unknown) => boolean } = {},
 ): Promise<T> {
   const deadline = Date.now() + budgetMs;
   for (let pauseMs = firstPauseMs; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
     try {
       return await command();
     } catch (error) {
-      if (!isDatabaseUnavailable(error) || Date.now() + pauseMs > deadline) throw error;
+      if (!retryIf(error) || Date.now() + pauseMs > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }

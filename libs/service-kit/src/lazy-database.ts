@@ -1,8 +1,5 @@
 import type { Db } from 'mongodb';
-import { connectDatabase, type Database } from '@oms/persistence';
-
-/** How long a connection is tried before the caller hears the database is away. */
-const CONNECT_BUDGET_MS = 60_000;
+import { connectDatabase, whileDatabaseStarts, type Database } from '@oms/persistence';
 
 /**
  * The service's own database, connected on first use. The first connection is tried again for a
@@ -26,15 +23,10 @@ export class LazyDatabase {
     if (this.connection) await (await this.connection).close();
   }
 
-  private async connect(): Promise<Database> {
-    const deadline = Date.now() + CONNECT_BUDGET_MS;
-    for (let pauseMs = 500; ; pauseMs = Math.min(pauseMs * 2, 5000)) {
-      try {
-        return await connectDatabase(this.options);
-      } catch (error) {
-        if (Date.now() + pauseMs > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      }
-    }
+  private connect(): Promise<Database> {
+    return whileDatabaseStarts(() => connectDatabase(this.options), {
+      firstPauseMs: 500,
+      retryIf: () => true,
+    });
   }
 }
