@@ -28,6 +28,15 @@ interface ItemDoc {
   holds?: Record<string, Date>;
 }
 
+/** Stock's record of a reservation; its id is the order's. */
+interface ReservationDoc {
+  _id: string;
+  status: string;
+  lines: { itemId: string; quantity: number }[];
+  heldAll?: boolean;
+  expiresAt: Date;
+}
+
 export interface DeadLetterQueue {
   queue: string;
   count: number;
@@ -38,6 +47,7 @@ export interface DeadLetterQueue {
 export interface Evidence {
   orders: OrderDoc[];
   items: ItemDoc[];
+  reservations: ReservationDoc[];
   tickets: { orderId: string; status: string }[];
   known: Map<string, KnownOrder>;
   initialStock: number;
@@ -139,7 +149,7 @@ export async function settle(
 export async function readStores(
   mongoUrl: string,
   deployment: string,
-): Promise<Pick<Evidence, 'orders' | 'items' | 'tickets'>> {
+): Promise<Pick<Evidence, 'orders' | 'items' | 'reservations' | 'tickets'>> {
   const client = await MongoClient.connect(mongoUrl, { retryWrites: false });
   try {
     const names = databases(deployment);
@@ -148,6 +158,7 @@ export async function readStores(
     return {
       orders: await read<OrderDoc>(client.db(names.order), 'orders'),
       items: await read<ItemDoc>(client.db(names.stock), 'stock_items'),
+      reservations: await read<ReservationDoc>(client.db(names.stock), 'reservations'),
       tickets: await read<{ orderId: string; status: string }>(client.db(names.kitchen), 'tickets'),
     };
   } finally {
@@ -235,7 +246,14 @@ function appliedOnce({ orders, tickets }: Evidence): InvariantResult {
   return result('no event applied twice; every paid order has exactly one ticket', failures);
 }
 
-function stockConserved({ orders, items, initialStock }: Evidence, now: Date): InvariantResult {
+/**
+ * Stock adds up per item, and what is reserved is held by a reservation entitled to it. Stock's
+ * own books: an item's reserved count is what its reservations hold. Each of those belongs to an
+ * open order, or to none: order reserves before it stores the order, so a create that failed or
+ * stopped in between (a database restart, a killed instance, a missed deadline) leaves a
+ * reservation that holds until it lapses.
+ */
+function stockConserved({ orders, items, reservations, initialStock }: Evidence, now: Date): InvariantResult {
   const failures: string[] = [];
   const sum = (filter: (doc: OrderDoc) => boolean, itemId: string) =>
     orders
@@ -243,6 +261,13 @@ function stockConserved({ orders, items, initialStock }: Evidence, now: Date): I
       .flatMap((doc) => doc.items)
       .filter((line) => line.itemId === itemId)
       .reduce((total, line) => total + line.quantity, 0);
+  const ordersById = new Map(orders.map((doc) => [doc._id, doc]));
+  const holding = reservations.filter(holdsStock);
+  const orphans = holding.filter((reservation) => !ordersById.has(reservation._id));
+  const orphansHold = (itemId: string, unlapsedOnly: boolean) =>
+    orphans
+      .filter((reservation) => !unlapsedOnly || reservation.expiresAt > now)
+      .reduce((total, reservation) => total + quantityOf(reservation, itemId), 0);
   for (const item of items) {
     const { _id: id, available, reserved, committed } = item;
     if (available + reserved + committed !== initialStock)
@@ -252,16 +277,48 @@ function stockConserved({ orders, items, initialStock }: Evidence, now: Date): I
     if (available < 0 || reserved < 0 || committed < 0) failures.push(`item ${id} went negative`);
     const sold = sum((doc) => doc.history.some((step) => step.status === 'paid'), id);
     if (committed !== sold) failures.push(`item ${id}: ${committed} committed, but paid orders hold ${sold}`);
+    // With a step in flight the counters are between two reservation states; settling waits for none.
+    const midStep = Object.keys(item.steps ?? {}).length + Object.keys(item.holds ?? {}).length > 0;
+    const booked = holding.reduce((total, reservation) => total + quantityOf(reservation, id), 0);
+    if (!midStep && reserved !== booked)
+      failures.push(`item ${id}: ${reserved} reserved, but stock's reservations hold ${booked}`);
     // Open orders hold their reservation until it lapses; around its expiry, stock's sweeper and
     // order's may act a moment apart, so those orders may hold it or not.
     const open = (doc: OrderDoc) => doc.status === 'pending' || doc.status === 'awaiting_payment';
-    const heldAtMost = sum(open, id);
-    const heldAtLeast = sum((doc) => open(doc) && doc.expiresAt > now, id);
+    const heldAtMost = sum(open, id) + orphansHold(id, false);
+    const heldAtLeast = sum((doc) => open(doc) && doc.expiresAt > now, id) + orphansHold(id, true);
     if (reserved > heldAtMost || reserved < heldAtLeast)
-      failures.push(`item ${id}: ${reserved} reserved, but open orders hold ${heldAtLeast}..${heldAtMost}`);
+      failures.push(
+        `item ${id}: ${reserved} reserved, but open orders and orderless reservations hold ${heldAtLeast}..${heldAtMost}`,
+      );
+  }
+  for (const reservation of holding) {
+    const order = ordersById.get(reservation._id);
+    if (order && TERMINAL.has(order.status))
+      failures.push(
+        `reservation ${reservation._id} (${reservation.status}) holds stock, but its order ended ${order.status}`,
+      );
+    if (!order && reservation.expiresAt.getTime() < now.getTime() - SWEEP_SLACK_MS)
+      failures.push(
+        `reservation ${reservation._id} has no order and lapsed at ${reservation.expiresAt.toISOString()}, but still holds stock`,
+      );
   }
   return result('stock is conserved per item: nothing oversold, nothing negative', failures);
 }
+
+/**
+ * Whether a reservation holds its lines once no step is in flight: reserved, or decided to commit
+ * or to give back every line but not yet moved (a pending one holds only what its marks say).
+ */
+const holdsStock = (reservation: ReservationDoc): boolean =>
+  reservation.status === 'reserved' ||
+  reservation.status === 'committing' ||
+  (reservation.status === 'releasing' && reservation.heldAll === true);
+
+const quantityOf = (reservation: ReservationDoc, itemId: string): number =>
+  reservation.lines
+    .filter((line) => line.itemId === itemId)
+    .reduce((total, line) => total + line.quantity, 0);
 
 /**
  * A dead letter is accounted for when it is a payment that came after its order had ended. (A
