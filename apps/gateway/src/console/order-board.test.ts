@@ -119,6 +119,52 @@ describe('OrderBoard', () => {
     board.close();
   });
 
+  test('tells when the first watcher comes and the last one goes, so its feed can change', () => {
+    const changes: boolean[] = [];
+    const board = new OrderBoard({
+      readOrder: async () => undefined,
+      onWatchedChange: (w) => changes.push(w),
+    });
+    const leaveFirst = board.subscribe(() => undefined);
+    const leaveSecond = board.subscribe(() => undefined);
+    leaveFirst();
+    leaveFirst();
+    assert.deepEqual(changes, [true], 'one watcher is still there');
+    leaveSecond();
+    assert.deepEqual(changes, [true, false]);
+    board.subscribe(() => undefined);
+    assert.deepEqual(changes, [true, false, true]);
+    board.close();
+  });
+
+  test('an event that arrives twice (by both feeds) is taken once', async () => {
+    const orders = scriptedOrders({ o: ['pending'] });
+    const board = new OrderBoard({ readOrder: orders.readOrder, rereadDelaysMs: [1] });
+    board.subscribe(() => undefined);
+    const created = newEvent('order.created', { orderId: 'o', customerId: 'alice' });
+    board.onEvent(created);
+    await waitFor('the read', () => board.snapshot().length === 1);
+    board.onEvent(created);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(orders.reads, ['o']);
+    board.close();
+  });
+
+  test('a returning watcher gets every order on the board read again: unwatched, the board hears only of new and paid orders', async () => {
+    const orders = scriptedOrders({ o: ['awaiting_payment', 'ready'] });
+    const board = new OrderBoard({ readOrder: orders.readOrder, rereadDelaysMs: [1] });
+    const leave = board.subscribe(() => undefined);
+    board.onEvent(newEvent('payment.session_created', { orderId: 'o', paymentUrl: 'https://pay' }));
+    board.onEvent(newEvent('order.created', { orderId: 'o', customerId: 'alice' }));
+    await waitFor('the order on the board', () => board.snapshot()[0]?.status === 'awaiting_payment');
+    leave();
+    // It is paid, prepared and ready meanwhile; the unwatched board is fed none of that.
+    board.subscribe(() => undefined);
+    await waitFor('the order read again', () => board.snapshot()[0]?.status === 'ready');
+    assert.deepEqual(orders.reads, ['o', 'o']);
+    board.close();
+  });
+
   test('keeps the latest orders, most recently changed first, and never goes back to an older copy', () => {
     const board = new OrderBoard({ readOrder: async () => undefined, capacity: 2 });
     board.note(order('a', 'pending', '2026-01-01T00:00:01Z'));

@@ -13,6 +13,11 @@ export interface OrderBoardOptions {
   /** Waits between reads of an order the order service has not moved yet (its consumer may lag the event). */
   rereadDelaysMs?: readonly number[];
   onError?: (error: unknown, orderId: string) => void;
+  /**
+   * Told when the first watcher arrives (true) and when the last one leaves (false): the events
+   * the board needs to be fed depend on it (see console-parts.ts).
+   */
+  onWatchedChange?: (watched: boolean) => void;
 }
 
 /** Where each event says the order is going; the order service moves it when it consumes the same event. */
@@ -41,15 +46,19 @@ const DEFAULT_REREAD_DELAYS_MS = [50, 100, 200, 400, 800, 1600, 3200];
 /** How many orders are read at once when the first watcher arrives. */
 const CATCH_UP_READS = 8;
 
+/** How many recent event ids are remembered, to take an event that arrives twice only once. */
+const SEEN_EVENTS = 1000;
+
 /**
  * The latest orders, as the events tell of them. While someone watches, each event about an order
  * makes the board read that order once the order service has applied it (a few short re-reads at
  * most; events for an order already being read only move the status it waits for), so the board
  * shows the order service's truth, not a guess; nothing polls. While nobody watches it reads
  * nothing, so an unwatched console costs the order service no reads: it only notes which orders
- * moved, and the first watcher's arrival reads those (the latest `capacity`). Orders that started
- * before this gateway are learnt of from their next event that names their customer
- * (order.created, order.paid).
+ * moved, and the first watcher's arrival reads those and every order already on the board (the
+ * latest `capacity`). Unwatched, it need only be fed the events that name a new or a paid order's
+ * customer (order.created, order.paid); that is also how it learns of orders that started before
+ * this gateway.
  */
 export class OrderBoard {
   private readonly orders = new Map<string, OrderJson>();
@@ -62,6 +71,8 @@ export class OrderBoard {
   private readonly unread = new Map<string, string>();
   /** Orders being read now, with the status the read waits for (the latest event's). */
   private readonly reading = new Map<string, string>();
+  /** Ids of the latest events taken: a copy may arrive by two watches while they change over. */
+  private readonly seen = new Set<string>();
   private closed = false;
 
   constructor(private readonly options: OrderBoardOptions) {
@@ -76,12 +87,21 @@ export class OrderBoard {
 
   subscribe(listener: (update: BoardUpdate) => void): () => void {
     this.listeners.add(listener);
-    if (this.listeners.size === 1) void this.catchUp();
-    return () => this.listeners.delete(listener);
+    if (this.listeners.size === 1) {
+      this.options.onWatchedChange?.(true);
+      void this.catchUp();
+    }
+    return () => {
+      if (this.listeners.delete(listener) && this.listeners.size === 0 && !this.closed)
+        this.options.onWatchedChange?.(false);
+    };
   }
 
-  /** Takes one event from the bus (every order.*, payment.* and kitchen.* event). */
+  /** Takes one event from the bus (order.*, payment.* and kitchen.* events); a repeat is ignored. */
   onEvent(event: DomainEvent): void {
+    if (this.seen.has(event.id)) return;
+    this.seen.add(event.id);
+    if (this.seen.size > SEEN_EVENTS) this.seen.delete(this.seen.values().next().value as string);
     const data = (event.data ?? {}) as { orderId?: unknown; customerId?: unknown };
     if (typeof data.orderId !== 'string') return;
     const orderId = data.orderId;
@@ -112,10 +132,20 @@ export class OrderBoard {
     this.listeners.clear();
   }
 
-  /** Reads what moved while nobody watched, a few orders at a time, most recent first. */
+  /**
+   * Reads what moved while nobody watched, and every order on the board (an unwatched board is fed
+   * only the events of new and paid orders, so those may have moved since without a word), a few
+   * orders at a time, most recent first.
+   */
   private async catchUp(): Promise<void> {
-    const moved = [...this.unread].reverse();
+    const due = new Map<string, string>();
+    for (const [orderId, order] of this.orders) due.set(orderId, order.status);
+    for (const [orderId, expected] of this.unread) {
+      due.delete(orderId);
+      due.set(orderId, expected);
+    }
     this.unread.clear();
+    const moved = [...due].reverse().slice(0, this.capacity);
     const next = () => moved.shift();
     const worker = async () => {
       for (let entry = next(); entry && !this.closed; entry = next()) await this.read(entry[0], entry[1]);
