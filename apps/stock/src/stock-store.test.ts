@@ -593,6 +593,41 @@ test("a reservation's spent hold marks go with the item's next hold, then by a w
   await assertLedgerSound(db, 'wine', 10, [store]);
 });
 
+test("each item's spent hold marks wait their own time for a hold before a write of their own", async (t) => {
+  const { db } = await connect(t);
+  const store = await StockStore.open(db, { spentHoldFlushMs: 1500 });
+  await store.ensureItem('pizza', 10);
+  await store.ensureItem('wine', 10);
+  await store.reserve(reserveRequest('order-1', [{ itemId: 'pizza', quantity: 1 }]));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await store.reserve(reserveRequest('order-2', [{ itemId: 'wine', quantity: 1 }]));
+
+  // Pizza's mark goes when its time is up; wine's, spent a second later, still waits for a hold.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const items = await db
+      .collection<ItemDocument>('stock_items')
+      .find({ _id: { $in: ['pizza', 'wine'] } })
+      .toArray();
+    const marks = (id: string) => Object.keys(items.find((item) => item._id === id)?.holds ?? {});
+    if (marks('pizza').length === 0) {
+      assert.deepEqual(marks('wine'), ['order-2'], "wine's mark was written away with pizza's");
+      break;
+    }
+    assert.ok(Date.now() < deadline, "pizza's spent mark still there after 10 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const wineDeadline = Date.now() + 10_000;
+  while ((await holdMarks(db, 'wine')).length > 0) {
+    assert.ok(Date.now() < wineDeadline, "wine's spent mark still there after 10 s");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await store.release('order-1');
+  await store.release('order-2');
+  await assertLedgerSound(db, 'pizza', 10, [store]);
+  await assertLedgerSound(db, 'wine', 10, [store]);
+});
+
 test('a spent hold mark that a stopped process left is removed by the sweeper, and gives nothing back', async (t) => {
   const { store: stopped, db } = await openStore(t);
   await stopped.ensureItem('pizza', 5);

@@ -132,8 +132,12 @@ export interface StockStoreOptions {
 export class StockStore {
   private readonly stuckAfterMs: number;
   private readonly spentHoldFlushMs: number;
-  /** Spent hold marks by item: reservation ids whose hold mark the item's next write removes. */
-  private readonly spentHolds = new Map<string, Set<string>>();
+  /**
+   * Spent hold marks by item: reservation ids whose hold mark the item's next hold removes, and
+   * when a write of its own removes them if no hold came (`spentHoldFlushMs` after the item's
+   * first mark that waits).
+   */
+  private readonly spentHolds = new Map<string, { reservationIds: Set<string>; dueAt: number }>();
   private spentHoldsTimer?: NodeJS.Timeout;
   /** When undecided reservations lapse: known from this process's Reserves, and from the database now and then. */
   private readonly lapses: DueWork<ReservationDocument>;
@@ -349,7 +353,7 @@ export class StockStore {
       }
       for (const reservationId of Object.keys(item.holds ?? {})) {
         // Spent marks of this process go with the item's next hold.
-        if (this.spentHolds.get(item._id)?.has(reservationId)) continue;
+        if (this.spentHolds.get(item._id)?.reservationIds.has(reservationId)) continue;
         const reservation = await this.reservations.collection.findOne({ _id: reservationId });
         if (reservation?.heldAll) {
           await this.unmark(item._id, reservationId, 'hold');
@@ -365,15 +369,9 @@ export class StockStore {
     return givenBack;
   }
 
-  /** Removes the spent hold marks still waiting for their item's next hold (and on close). */
+  /** Removes every spent hold mark still waiting for its item's next hold (on close, say). */
   async flushSpentHolds(): Promise<void> {
-    clearTimeout(this.spentHoldsTimer);
-    this.spentHoldsTimer = undefined;
-    for (const [itemId, reservationIds] of [...this.spentHolds]) {
-      const removing = [...reservationIds];
-      await this.items.updateOne({ _id: itemId }, { $unset: holdMarks(removing) });
-      this.forgetSpentHolds(itemId, removing);
-    }
+    await this.flushSpentHoldsDueBy(Number.POSITIVE_INFINITY);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -444,29 +442,62 @@ export class StockStore {
     return after;
   }
 
-  /** The reservation holds every line: its hold marks go with each item's next write. */
+  /** The reservation holds every line: its hold marks go with each item's next hold. */
   private spendHolds(doc: ReservationDocument): void {
+    const dueAt = Date.now() + this.spentHoldFlushMs;
     for (const { itemId } of doc.lines) {
-      const spent = this.spentHolds.get(itemId) ?? new Set<string>();
-      spent.add(doc._id);
-      this.spentHolds.set(itemId, spent);
+      const spent = this.spentHolds.get(itemId);
+      if (spent) spent.reservationIds.add(doc._id);
+      else this.spentHolds.set(itemId, { reservationIds: new Set([doc._id]), dueAt });
     }
-    this.armSpentHoldsFlush();
+    this.armSpentHoldsTimer();
   }
 
-  private armSpentHoldsFlush(): void {
-    this.spentHoldsTimer ??= setTimeout(() => {
-      this.spentHoldsTimer = undefined;
-      // The database is away: try again later (the sweeper leaves this process's marks to it).
-      this.flushSpentHolds().catch(() => this.armSpentHoldsFlush());
-    }, this.spentHoldFlushMs).unref();
+  /**
+   * One write per item whose marks have waited their time; an item whose marks are not due yet
+   * is left to its next hold. (One timer for every item would have written each item's marks when
+   * the first item's time was up, however recent they were.)
+   */
+  private async flushSpentHoldsDueBy(now: number): Promise<void> {
+    clearTimeout(this.spentHoldsTimer);
+    this.spentHoldsTimer = undefined;
+    try {
+      for (const [itemId, { reservationIds, dueAt }] of [...this.spentHolds]) {
+        if (dueAt > now) continue;
+        const removing = [...reservationIds];
+        await this.items.updateOne({ _id: itemId }, { $unset: holdMarks(removing) });
+        this.forgetSpentHolds(itemId, removing);
+      }
+    } catch (error) {
+      // The database is away: what was due waits another round (the sweeper leaves this
+      // process's marks to it).
+      const retryAt = Date.now() + this.spentHoldFlushMs;
+      for (const spent of this.spentHolds.values()) if (spent.dueAt <= now) spent.dueAt = retryAt;
+      throw error;
+    } finally {
+      this.armSpentHoldsTimer();
+    }
+  }
+
+  /** Sets the timer for the earliest item whose marks wait, if it is not set. */
+  private armSpentHoldsTimer(): void {
+    if (this.spentHoldsTimer || this.spentHolds.size === 0) return;
+    const earliest = Math.min(...[...this.spentHolds.values()].map((spent) => spent.dueAt));
+    this.spentHoldsTimer = setTimeout(
+      () => {
+        this.spentHoldsTimer = undefined;
+        // A failed round has set itself up again.
+        this.flushSpentHoldsDueBy(Date.now()).catch(() => undefined);
+      },
+      Math.max(0, earliest - Date.now()),
+    ).unref();
   }
 
   private forgetSpentHolds(itemId: string, reservationIds: readonly string[]): void {
     const spent = this.spentHolds.get(itemId);
     if (!spent) return;
-    for (const id of reservationIds) spent.delete(id);
-    if (spent.size === 0) this.spentHolds.delete(itemId);
+    for (const id of reservationIds) spent.reservationIds.delete(id);
+    if (spent.reservationIds.size === 0) this.spentHolds.delete(itemId);
   }
 
   /**
@@ -484,7 +515,9 @@ export class StockStore {
     const $inc = STEP_CHANGES[step](quantity);
     if (step === 'hold') {
       // The item's spent hold marks go with this write (they are not this reservation's).
-      const spent = [...(this.spentHolds.get(itemId) ?? [])].filter((id) => id !== reservationId);
+      const spent = [...(this.spentHolds.get(itemId)?.reservationIds ?? [])].filter(
+        (id) => id !== reservationId,
+      );
       const held = await this.items.updateOne(
         {
           _id: itemId,
