@@ -628,6 +628,34 @@ test("each item's spent hold marks wait their own time for a hold before a write
   await assertLedgerSound(db, 'wine', 10, [store]);
 });
 
+test('under a stream of holds on one item, spent marks cost at most one write of their own per wait', async (t) => {
+  const { db } = await connect(t);
+  const waitMs = 100;
+  const store = await StockStore.open(db, { spentHoldFlushMs: waitMs });
+  await store.ensureItem('pizza', 100_000);
+  const version = async () => (await db.collection<ItemDocument>('stock_items').findOne({ _id: 'pizza' }))!.v;
+  const before = await version();
+  const started = Date.now();
+  let holds = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, worker) => {
+      for (let i = 0; Date.now() - started < 1500; i++) {
+        await store.reserve(reserveRequest(`order-${worker}-${i}`, [{ itemId: 'pizza', quantity: 1 }]));
+        holds += 1;
+      }
+    }),
+  );
+  await store.flushSpentHolds();
+  const elapsedMs = Date.now() - started;
+  // Every hold is one write of the item; the rest are the spent marks' writes of their own.
+  const ownWrites = (await version()) - before - holds;
+  assert.ok(
+    ownWrites <= Math.ceil(elapsedMs / waitMs) + 2,
+    `${ownWrites} writes of their own beside ${holds} holds in ${elapsedMs} ms`,
+  );
+  assert.deepEqual(await holdMarks(db, 'pizza'), []);
+});
+
 test('a spent hold mark that a stopped process left is removed by the sweeper, and gives nothing back', async (t) => {
   const { store: stopped, db } = await openStore(t);
   await stopped.ensureItem('pizza', 5);

@@ -133,11 +133,13 @@ export class StockStore {
   private readonly stuckAfterMs: number;
   private readonly spentHoldFlushMs: number;
   /**
-   * Spent hold marks by item: reservation ids whose hold mark the item's next hold removes, and
-   * when a write of its own removes them if no hold came (`spentHoldFlushMs` after the item's
-   * first mark that waits).
+   * Spent hold marks by item: the reservation ids whose hold mark the item's next hold removes,
+   * each with when a write of its own removes it if no hold came (`spentHoldFlushMs` after it
+   * was spent).
    */
-  private readonly spentHolds = new Map<string, { reservationIds: Set<string>; dueAt: number }>();
+  private readonly spentHolds = new Map<string, Map<string, number>>();
+  /** While a round of those writes runs, the timer is left to it. */
+  private flushingSpentHolds = false;
   private spentHoldsTimer?: NodeJS.Timeout;
   /** When undecided reservations lapse: known from this process's Reserves, and from the database now and then. */
   private readonly lapses: DueWork<ReservationDocument>;
@@ -353,7 +355,7 @@ export class StockStore {
       }
       for (const reservationId of Object.keys(item.holds ?? {})) {
         // Spent marks of this process go with the item's next hold.
-        if (this.spentHolds.get(item._id)?.reservationIds.has(reservationId)) continue;
+        if (this.spentHolds.get(item._id)?.has(reservationId)) continue;
         const reservation = await this.reservations.collection.findOne({ _id: reservationId });
         if (reservation?.heldAll) {
           await this.unmark(item._id, reservationId, 'hold');
@@ -446,25 +448,27 @@ export class StockStore {
   private spendHolds(doc: ReservationDocument): void {
     const dueAt = Date.now() + this.spentHoldFlushMs;
     for (const { itemId } of doc.lines) {
-      const spent = this.spentHolds.get(itemId);
-      if (spent) spent.reservationIds.add(doc._id);
-      else this.spentHolds.set(itemId, { reservationIds: new Set([doc._id]), dueAt });
+      const spent = this.spentHolds.get(itemId) ?? new Map<string, number>();
+      spent.set(doc._id, dueAt);
+      this.spentHolds.set(itemId, spent);
     }
     this.armSpentHoldsTimer();
   }
 
   /**
-   * One write per item whose marks have waited their time; an item whose marks are not due yet
-   * is left to its next hold. (One timer for every item would have written each item's marks when
-   * the first item's time was up, however recent they were.)
+   * One write per item with a mark that has waited its time, taking the item's other marks with
+   * it; an item none of whose marks is due yet is left to its next hold. (One timer for every item
+   * would have written each item's marks when the first item's time was up, however recent they
+   * were.)
    */
   private async flushSpentHoldsDueBy(now: number): Promise<void> {
     clearTimeout(this.spentHoldsTimer);
     this.spentHoldsTimer = undefined;
+    this.flushingSpentHolds = true;
     try {
-      for (const [itemId, { reservationIds, dueAt }] of [...this.spentHolds]) {
-        if (dueAt > now) continue;
-        const removing = [...reservationIds];
+      for (const [itemId, spent] of [...this.spentHolds]) {
+        if (Math.min(...spent.values()) > now) continue;
+        const removing = [...spent.keys()];
         await this.items.updateOne({ _id: itemId }, { $unset: holdMarks(removing) });
         this.forgetSpentHolds(itemId, removing);
       }
@@ -472,17 +476,21 @@ export class StockStore {
       // The database is away: what was due waits another round (the sweeper leaves this
       // process's marks to it).
       const retryAt = Date.now() + this.spentHoldFlushMs;
-      for (const spent of this.spentHolds.values()) if (spent.dueAt <= now) spent.dueAt = retryAt;
+      for (const spent of this.spentHolds.values())
+        for (const [reservationId, dueAt] of spent) if (dueAt <= now) spent.set(reservationId, retryAt);
       throw error;
     } finally {
+      this.flushingSpentHolds = false;
       this.armSpentHoldsTimer();
     }
   }
 
-  /** Sets the timer for the earliest item whose marks wait, if it is not set. */
+  /** Sets the timer for the earliest mark that waits, unless it is set or a round is running. */
   private armSpentHoldsTimer(): void {
-    if (this.spentHoldsTimer || this.spentHolds.size === 0) return;
-    const earliest = Math.min(...[...this.spentHolds.values()].map((spent) => spent.dueAt));
+    if (this.spentHoldsTimer || this.flushingSpentHolds || this.spentHolds.size === 0) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const spent of this.spentHolds.values())
+      for (const dueAt of spent.values()) earliest = Math.min(earliest, dueAt);
     this.spentHoldsTimer = setTimeout(
       () => {
         this.spentHoldsTimer = undefined;
@@ -496,8 +504,8 @@ export class StockStore {
   private forgetSpentHolds(itemId: string, reservationIds: readonly string[]): void {
     const spent = this.spentHolds.get(itemId);
     if (!spent) return;
-    for (const id of reservationIds) spent.reservationIds.delete(id);
-    if (spent.reservationIds.size === 0) this.spentHolds.delete(itemId);
+    for (const id of reservationIds) spent.delete(id);
+    if (spent.size === 0) this.spentHolds.delete(itemId);
   }
 
   /**
@@ -515,9 +523,7 @@ export class StockStore {
     const $inc = STEP_CHANGES[step](quantity);
     if (step === 'hold') {
       // The item's spent hold marks go with this write (they are not this reservation's).
-      const spent = [...(this.spentHolds.get(itemId)?.reservationIds ?? [])].filter(
-        (id) => id !== reservationId,
-      );
+      const spent = [...(this.spentHolds.get(itemId)?.keys() ?? [])].filter((id) => id !== reservationId);
       const held = await this.items.updateOne(
         {
           _id: itemId,
