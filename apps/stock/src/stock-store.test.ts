@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { createLogger } from '@oms/logging';
 import { DomainError } from '@oms/domain';
+import { waitFor } from '@oms/testing';
 import { ReservationSweeper } from './reservation-sweeper';
 import { validateReserveRequest, type ReservationState } from './reservation-rules';
 import { StockStore, type ItemDocument, type ReservationDocument } from './stock-store';
@@ -603,25 +604,23 @@ test("each item's spent hold marks wait their own time for a hold before a write
   await store.reserve(reserveRequest('order-2', [{ itemId: 'wine', quantity: 1 }]));
 
   // Pizza's mark goes when its time is up; wine's, spent a second later, still waits for a hold.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
+  const marksOf = async () => {
     const items = await db
       .collection<ItemDocument>('stock_items')
       .find({ _id: { $in: ['pizza', 'wine'] } })
       .toArray();
-    const marks = (id: string) => Object.keys(items.find((item) => item._id === id)?.holds ?? {});
-    if (marks('pizza').length === 0) {
-      assert.deepEqual(marks('wine'), ['order-2'], "wine's mark was written away with pizza's");
-      break;
-    }
-    assert.ok(Date.now() < deadline, "pizza's spent mark still there after 10 s");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  const wineDeadline = Date.now() + 10_000;
-  while ((await holdMarks(db, 'wine')).length > 0) {
-    assert.ok(Date.now() < wineDeadline, "wine's spent mark still there after 10 s");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    return (id: string) => Object.keys(items.find((item) => item._id === id)?.holds ?? {});
+  };
+  const marks = await waitFor(
+    "pizza's spent mark written away",
+    async () => {
+      const read = await marksOf();
+      return read('pizza').length === 0 && read;
+    },
+    { intervalMs: 20 },
+  );
+  assert.deepEqual(marks('wine'), ['order-2'], "wine's mark was written away with pizza's");
+  await waitFor("wine's spent mark written away", async () => (await holdMarks(db, 'wine')).length === 0);
   await store.release('order-1');
   await store.release('order-2');
   await assertLedgerSound(db, 'pizza', 10, [store]);

@@ -138,8 +138,6 @@ export class StockStore {
    * was spent).
    */
   private readonly spentHolds = new Map<string, Map<string, number>>();
-  /** While a round of those writes runs, the timer is left to it. */
-  private flushingSpentHolds = false;
   private spentHoldsTimer?: NodeJS.Timeout;
   /** When undecided reservations lapse: known from this process's Reserves, and from the database now and then. */
   private readonly lapses: DueWork<ReservationDocument>;
@@ -462,32 +460,38 @@ export class StockStore {
    * were.)
    */
   private async flushSpentHoldsDueBy(now: number): Promise<void> {
+    // What is written leaves the map first, as the outbox relay's removals do, so the timer set
+    // again here is for what still waits, never for the writes under way.
+    const due: { itemId: string; reservationIds: string[] }[] = [];
+    for (const [itemId, spent] of this.spentHolds) {
+      if (Math.min(...spent.values()) > now) continue;
+      due.push({ itemId, reservationIds: [...spent.keys()] });
+      this.spentHolds.delete(itemId);
+    }
     clearTimeout(this.spentHoldsTimer);
     this.spentHoldsTimer = undefined;
-    this.flushingSpentHolds = true;
-    try {
-      for (const [itemId, spent] of [...this.spentHolds]) {
-        if (Math.min(...spent.values()) > now) continue;
-        const removing = [...spent.keys()];
-        await this.items.updateOne({ _id: itemId }, { $unset: holdMarks(removing) });
-        this.forgetSpentHolds(itemId, removing);
+    this.armSpentHoldsTimer();
+    for (const [index, { itemId, reservationIds }] of due.entries()) {
+      try {
+        await this.items.updateOne({ _id: itemId }, { $unset: holdMarks(reservationIds) });
+      } catch (error) {
+        // The database is away: what was not written waits another round (the sweeper leaves
+        // this process's marks to it).
+        const retryAt = Date.now() + this.spentHoldFlushMs;
+        for (const unwritten of due.slice(index)) {
+          const spent = this.spentHolds.get(unwritten.itemId) ?? new Map<string, number>();
+          for (const reservationId of unwritten.reservationIds) spent.set(reservationId, retryAt);
+          this.spentHolds.set(unwritten.itemId, spent);
+        }
+        this.armSpentHoldsTimer();
+        throw error;
       }
-    } catch (error) {
-      // The database is away: what was due waits another round (the sweeper leaves this
-      // process's marks to it).
-      const retryAt = Date.now() + this.spentHoldFlushMs;
-      for (const spent of this.spentHolds.values())
-        for (const [reservationId, dueAt] of spent) if (dueAt <= now) spent.set(reservationId, retryAt);
-      throw error;
-    } finally {
-      this.flushingSpentHolds = false;
-      this.armSpentHoldsTimer();
     }
   }
 
-  /** Sets the timer for the earliest mark that waits, unless it is set or a round is running. */
+  /** One timer, for the earliest mark that waits; later ones are seen to when it fires. */
   private armSpentHoldsTimer(): void {
-    if (this.spentHoldsTimer || this.flushingSpentHolds || this.spentHolds.size === 0) return;
+    if (this.spentHoldsTimer || this.spentHolds.size === 0) return;
     let earliest = Number.POSITIVE_INFINITY;
     for (const spent of this.spentHolds.values())
       for (const dueAt of spent.values()) earliest = Math.min(earliest, dueAt);
