@@ -15,6 +15,7 @@ import {
   type CommandCounter,
 } from './db-counters';
 import { parseOptions } from './options';
+import { databaseServerName } from './processes';
 import { listeningInodes, parseStat, processTree, readProcesses, type ProcessStat } from './proc';
 import { copyOrder, shiftDates } from './seed-orders';
 import { median, medianByKey, percentile } from './stats';
@@ -209,4 +210,11 @@ test("a continuous run with a command counter counts the database's commands of 
   // answers and commands are read a moment apart at each edge: one answer's worth either way
   assert.ok(Math.abs(counted - answers * 10) <= 2 * 10 * windows.length, `${counted} for ${answers} answers`);
   assert.ok(counted < commands, 'the warm-up is left out');
+});
+
+test('the database server is named without its version and build labels', () => {
+  assert.equal(databaseServerName('ferretdb-v1.24.2-lean-keys'), 'ferretdb');
+  assert.equal(databaseServerName('ferretdb-v1.24.2-lean'), 'ferretdb');
+  assert.equal(databaseServerName('ferretdb-v1.24.2'), 'ferretdb');
+  assert.equal(databaseServerName('mongod'), 'mongod');
 });

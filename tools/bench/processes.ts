@@ -70,9 +70,8 @@ export async function findInfrastructure(): Promise<Infrastructure> {
   if (dbPid === undefined) found.missing.push(`database (port ${mongoPort})`);
   else {
     const args = commandLine(dbPid);
-    // `ferretdb` for …/ferretdb-v1.24.2-lean, `mongod` for …/mongod (the kernel's name is cut at 15 characters)
-    const executable = args[0]?.split('/').pop() ?? processName(dbPid) ?? 'database';
-    const name = executable.replace(/-v?\d[\w.]*(-[\w.]+)?$/, '');
+    // the kernel's name is cut at 15 characters
+    const name = databaseServerName(args[0]?.split('/').pop() ?? processName(dbPid) ?? 'database');
     found.databaseServer = name;
     found.groups.push({ label: name, kind: 'infra', pid: dbPid, tree: true });
     const flag = (prefix: string) => args.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
@@ -86,4 +85,9 @@ export async function findInfrastructure(): Promise<Infrastructure> {
   add('jaeger', portOf(a.OTEL_EXPORTER_OTLP_ENDPOINT!, 4317), false);
   add('stripe-mock', portOf(a.STRIPE_API_URL!, 12111), false);
   return found;
+}
+
+/** `ferretdb` for ferretdb-v1.24.2-lean-keys (a version and build labels dropped), `mongod` for mongod. */
+export function databaseServerName(executable: string): string {
+  return executable.replace(/-v?\d[\w.]*(-[\w.]+)*$/, '');
 }

@@ -244,9 +244,6 @@ export function serverArgs({ dataDir, port }) {
     // Like a standalone mongod, which acknowledges a write before its journal is flushed: a crash
     // can lose the last fraction of a second, never corrupt. It spares a disk flush per command.
     synchronous_commit: 'off',
-    // FerretDB sends `_jsonb->$1 @> $2`: only a plan made for the actual field name can match an
-    // expression index, so never switch to a generic plan for a prepared statement.
-    plan_cache_mode: 'force_custom_plan',
     // An order or a payment document is about 2 KB of JSON, past the size at which a row's value
     // is compressed: every write compressed it and every read decompressed it, with pglz. lz4 does
     // both faster (4,000 orders one statement each: reads by _id 210 → 145 ms, inserts 242 → 195).

@@ -117,7 +117,7 @@ describe('a cluster with ferretdb.sql installed', { skip: !binDir && 'no Postgre
 
   test('the server runs with the connection limit, plan mode and compression the stack sets', async () => {
     assert.equal(await sql('SHOW max_connections'), String(POSTGRES_MAX_CONNECTIONS));
-    assert.equal(await sql('SHOW plan_cache_mode'), 'force_custom_plan');
+    assert.equal(await sql('SHOW plan_cache_mode'), 'auto');
     assert.equal(await sql('SHOW default_toast_compression'), 'lz4');
     assert.equal(await sql('SHOW listen_addresses'), '127.0.0.1');
   });
@@ -188,38 +188,43 @@ describe('a cluster with ferretdb.sql installed', { skip: !binDir && 'no Postgre
          'a', jsonb_build_object('b', 'k' || i), 'v', 0, '$s', '{}'::jsonb) FROM generate_series(1, 20000) i`,
     );
     await sql(`ANALYZE ${t}`);
-    // as FerretDB sends them: the field name is a parameter of a prepared statement
+    // As the stack's FerretDB sends them (ferretdb-v1.24.2.patch): the field name in the statement,
+    // the value a parameter. Planned once for every execution, as PostgreSQL may plan a prepared
+    // statement (a generic plan): the plan must not depend on the value to use the index.
     const plan = (where, ...args) =>
       psql(binDir, port, FERRETDB_DATABASE, [
+        '-c',
+        'SET plan_cache_mode = force_generic_plan',
         '-c',
         `PREPARE q AS SELECT _jsonb FROM ${t} WHERE ${where}`,
         '-c',
         `EXPLAIN (COSTS OFF) EXECUTE q(${args.join(', ')})`,
       ]);
-    // an _id as the stack's FerretDB sends it
     assert.match(
       await plan(`_jsonb->'_id' = $1`, `'"o17"'`),
       /Index Scan using orders_0a1b2c3d__id__67399184_idx/,
     );
     assert.match(
-      await plan(`_jsonb->$1 @> $2`, `'status'`, `'"pending"'`),
+      await plan(`_jsonb->'status' @> $1`, `'"pending"'`),
       /Index Scan on orders_status___at___3ab9e47c_gin/,
     );
     assert.match(
-      await plan(`_jsonb#>$1 @> $2`, `'{a,b}'::text[]`, `'"k5"'`),
+      await plan(`_jsonb#>'{"a","b"}'::text[] @> $1`, `'"k5"'`),
       /Index Scan on orders_a_b___a7f71248_gin/,
     );
+    // upstream's form, the field name a parameter too: no generic plan of it can use an index
+    assert.match(await plan(`_jsonb->$1 @> $2`, `'status'`, `'"pending"'`), /Seq Scan/);
     // a marker field that few documents have: its partial index (only those) serves the filter
     await sql(`CREATE INDEX "orders_outboxpending___aff19277_idx" ON ${t} (((_jsonb->'outboxPending')))`);
     await sql(
       `UPDATE ${t} SET _jsonb = _jsonb || '{"outboxPending": true, "v": 1}' WHERE _jsonb->'_id' @> '"o42"'`,
     );
     assert.match(
-      await plan(`_jsonb->$1 @> $2`, `'outboxPending'`, `'true'`),
+      await plan(`_jsonb->'outboxPending' @> $1`, `'true'`),
       /Index Scan on orders_outboxpending___aff19277_gin/,
     );
     // a field without an index is still a scan
-    assert.match(await plan(`_jsonb->$1 @> $2`, `'v'`, `'0'`), /Seq Scan/);
+    assert.match(await plan(`_jsonb->'v' @> $1`, `'0'`), /Seq Scan/);
   });
 
   test('the version check refuses a write whose v is not the stored v + 1, with SQLSTATE 40001', async () => {
