@@ -445,11 +445,7 @@ export class StockStore {
   /** The reservation holds every line: its hold marks go with each item's next hold. */
   private spendHolds(doc: ReservationDocument): void {
     const dueAt = Date.now() + this.spentHoldFlushMs;
-    for (const { itemId } of doc.lines) {
-      const spent = this.spentHolds.get(itemId) ?? new Map<string, number>();
-      spent.set(doc._id, dueAt);
-      this.spentHolds.set(itemId, spent);
-    }
+    for (const { itemId } of doc.lines) this.markSpent(itemId, [doc._id], dueAt);
     this.armSpentHoldsTimer();
   }
 
@@ -478,15 +474,19 @@ export class StockStore {
         // The database is away: what was not written waits another round (the sweeper leaves
         // this process's marks to it).
         const retryAt = Date.now() + this.spentHoldFlushMs;
-        for (const unwritten of due.slice(index)) {
-          const spent = this.spentHolds.get(unwritten.itemId) ?? new Map<string, number>();
-          for (const reservationId of unwritten.reservationIds) spent.set(reservationId, retryAt);
-          this.spentHolds.set(unwritten.itemId, spent);
-        }
+        for (const unwritten of due.slice(index))
+          this.markSpent(unwritten.itemId, unwritten.reservationIds, retryAt);
         this.armSpentHoldsTimer();
         throw error;
       }
     }
+  }
+
+  /** Notes spent hold marks of an item, to be written away by `dueAt` if no hold takes them first. */
+  private markSpent(itemId: string, reservationIds: readonly string[], dueAt: number): void {
+    const spent = this.spentHolds.get(itemId) ?? new Map<string, number>();
+    for (const reservationId of reservationIds) spent.set(reservationId, dueAt);
+    this.spentHolds.set(itemId, spent);
   }
 
   /** One timer, for the earliest mark that waits; later ones are seen to when it fires. */
