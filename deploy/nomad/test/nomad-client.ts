@@ -10,7 +10,37 @@ export interface Allocation {
   JobVersion: number;
   ClientStatus: string;
   DesiredStatus: string;
-  TaskStates?: Record<string, { State: string; Restarts: number; Failed: boolean }>;
+  TaskStates?: Record<
+    string,
+    {
+      State: string;
+      Restarts: number;
+      Failed: boolean;
+      Events?: { Type: string; DisplayMessage: string; Time: number }[];
+    }
+  >;
+  DeploymentStatus?: { Healthy?: boolean | null };
+}
+
+interface Deployment {
+  ID: string;
+  JobVersion: number;
+  Status: string;
+  StatusDescription: string;
+  TaskGroups?: Record<
+    string,
+    { DesiredTotal: number; PlacedAllocs: number; HealthyAllocs: number; UnhealthyAllocs: number }
+  >;
+}
+
+interface Evaluation {
+  ID: string;
+  Status: string;
+  StatusDescription?: string;
+  FailedTGAllocs?: Record<
+    string,
+    { DimensionExhausted?: Record<string, number>; ConstraintFiltered?: Record<string, number> }
+  > | null;
 }
 
 /** The Nomad CLI and HTTP API of one agent. */
@@ -41,19 +71,63 @@ export class NomadClient {
     return ((await response.json()) as { Version: number }).Version;
   }
 
-  /** True once the deployment of `version` succeeded; throws if it failed. */
-  async deploymentSucceeded(version: number): Promise<boolean> {
-    const deployment = await this.get<{
-      JobVersion: number;
-      Status: string;
-      StatusDescription: string;
-    } | null>(`/v1/job/${JOB}/deployment`);
-    if (!deployment || deployment.JobVersion !== version) return false;
-    if (['failed', 'cancelled'].includes(deployment.Status))
-      throw new Error(
-        `deployment of version ${version} ${deployment.Status}: ${deployment.StatusDescription}`,
+  /** How the deployment of `version` ended, or undefined while it runs (or before it exists). */
+  async deploymentOutcome(version: number): Promise<'successful' | 'failed' | 'cancelled' | undefined> {
+    const deployment = await this.get<Deployment | null>(`/v1/job/${JOB}/deployment`);
+    if (!deployment || deployment.JobVersion !== version) return undefined;
+    const { Status } = deployment;
+    return Status === 'successful' || Status === 'failed' || Status === 'cancelled' ? Status : undefined;
+  }
+
+  /**
+   * What a deployment that does not finish is waiting for, to print when a test gives up on it:
+   * each group's placed and healthy counts, placements the scheduler could not make, and each
+   * allocation not yet healthy with its tasks' last events and the end of their stderr.
+   */
+  async deploymentReport(): Promise<string> {
+    const lines: string[] = [];
+    const deployment = await this.get<Deployment | null>(`/v1/job/${JOB}/deployment`);
+    if (deployment) {
+      const groups = Object.entries(deployment.TaskGroups ?? {}).map(
+        ([group, g]) =>
+          `${group} ${g.HealthyAllocs}/${g.DesiredTotal} healthy (${g.PlacedAllocs} placed, ${g.UnhealthyAllocs} unhealthy)`,
       );
-    return deployment.Status === 'successful';
+      lines.push(`deployment of version ${deployment.JobVersion} ${deployment.Status}: ${groups.join(', ')}`);
+    }
+    for (const evaluation of await this.get<Evaluation[]>(`/v1/job/${JOB}/evaluations`)) {
+      for (const [group, failure] of Object.entries(evaluation.FailedTGAllocs ?? {}))
+        lines.push(
+          `evaluation ${evaluation.ID.slice(0, 8)} (${evaluation.Status}) could not place ${group}: ${JSON.stringify(failure)}`,
+        );
+    }
+    const allocations = await this.get<Allocation[]>(`/v1/job/${JOB}/allocations`);
+    const restarts = (a: Allocation) =>
+      Object.values(a.TaskStates ?? {}).reduce((sum, state) => sum + state.Restarts, 0);
+    const waiting = allocations
+      .filter((a) => a.DeploymentStatus?.Healthy !== true)
+      .sort((a, b) => restarts(b) - restarts(a));
+    for (const allocation of waiting) {
+      lines.push(
+        `allocation ${allocation.ID.slice(0, 8)} ${allocation.TaskGroup} v${allocation.JobVersion}: ${allocation.ClientStatus}/${allocation.DesiredStatus}`,
+      );
+      for (const [task, state] of Object.entries(allocation.TaskStates ?? {})) {
+        const events = (state.Events ?? []).slice(-4).map((e) => `${e.Type}: ${e.DisplayMessage}`);
+        lines.push(`  ${task} ${state.State}, ${state.Restarts} restarts; ${events.join(' | ')}`);
+        const stderr = runCommand(
+          this.binary,
+          ['alloc', 'logs', '-stderr', '-tail', '-n', '15', allocation.ID, task],
+          { env: { ...process.env, NOMAD_ADDR: this.address } },
+        );
+        if (stderr.stdout.trim())
+          lines.push(
+            ...stderr.stdout
+              .trimEnd()
+              .split('\n')
+              .map((l) => `    ${l}`),
+          );
+      }
+    }
+    return lines.join('\n');
   }
 
   /** True when no allocation of the job is pending or running any more. */

@@ -52,10 +52,17 @@ describe('Nomad: the job on a real dev agent, under a steady stream of orders', 
   const deployed = async (step: string): Promise<number> => {
     const version = await nomad.jobVersion();
     assert.ok(version !== undefined, 'the job exists');
-    await waitFor(`${step}: deployment of version ${version}`, () => nomad.deploymentSucceeded(version), {
-      timeoutMs: 180_000,
-      intervalMs: 500,
-    });
+    // Nomad fails a deployment itself once no allocation has turned healthy for progress_deadline
+    // (5 min); a deployment still running after that is stuck, e.g. on a placement it cannot make.
+    const outcome = await waitFor(
+      `${step}: deployment of version ${version}`,
+      () => nomad.deploymentOutcome(version),
+      { timeoutMs: 330_000, intervalMs: 500 },
+    ).catch((error: unknown) => (error as Error).message);
+    if (outcome !== 'successful')
+      assert.fail(
+        `${step}: deployment of version ${version}: ${outcome}\n${await nomad.deploymentReport().catch(String)}`,
+      );
     return version;
   };
 
