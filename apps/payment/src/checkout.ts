@@ -1,6 +1,8 @@
 import type Stripe from 'stripe';
 import { wrap, type IPolicy } from 'cockatiel';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { executionSignal, retryAndBreaker } from '@oms/resilience';
+import { ORDER_ID_ATTRIBUTE } from '@oms/telemetry/api';
 import type { PaymentDocument } from './payment-store';
 
 /** Failures a later attempt can cure: Stripe unreachable, overloaded or erring on its side. */
@@ -18,8 +20,52 @@ export function isTransientStripeError(error: unknown): boolean {
 export const checkoutIdempotencyKey = (orderId: string) => `oms-checkout-${orderId}`;
 
 export interface CheckoutOptions {
+  /** Stripe's API, as the SDK was configured: the CLIENT span names the server it called. */
+  apiUrl: URL;
   successUrl: string;
   cancelUrl: string;
+}
+
+const tracer = trace.getTracer('@oms/payment');
+const CREATE_SESSION = { method: 'POST', template: '/v1/checkout/sessions' } as const;
+
+/**
+ * Runs one request to Stripe's API in a CLIENT span, after OpenTelemetry's HTTP client conventions.
+ * It stands in for the http auto-instrumentation, which @oms/telemetry leaves off: that one wrapped
+ * every outgoing request of every service (Consul's polling included) and bound each request's
+ * and response's event emitters to the context, which made tracing cost payment 0.32 ms of CPU per
+ * order (bench tracing), where one span costs a few microseconds.
+ */
+async function inStripeSpan<T extends { lastResponse?: { statusCode: number } }>(
+  apiUrl: URL,
+  orderId: string,
+  request: () => Promise<T>,
+): Promise<T> {
+  const span = tracer.startSpan(`${CREATE_SESSION.method} ${CREATE_SESSION.template}`, {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      'http.request.method': CREATE_SESSION.method,
+      'url.template': CREATE_SESSION.template,
+      'server.address': apiUrl.hostname,
+      'server.port': Number(apiUrl.port || (apiUrl.protocol === 'https:' ? 443 : 80)),
+      [ORDER_ID_ATTRIBUTE]: orderId,
+    },
+  });
+  try {
+    const response = await request();
+    if (response.lastResponse)
+      span.setAttribute('http.response.status_code', response.lastResponse.statusCode);
+    return response;
+  } catch (error) {
+    const { statusCode, type } = (error ?? {}) as { statusCode?: unknown; type?: unknown };
+    if (typeof statusCode === 'number') span.setAttribute('http.response.status_code', statusCode);
+    span.setAttribute('error.type', typeof type === 'string' ? type : 'Error');
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw error;
+  } finally {
+    span.end();
+  }
 }
 
 /**
@@ -56,24 +102,26 @@ export class Checkout {
   ): Promise<{ id: string; url: string }> {
     const session = await this.policy.execute(
       () =>
-        this.stripe.checkout.sessions.create(
-          {
-            mode: 'payment',
-            client_reference_id: payment._id,
-            metadata: { orderId: payment._id, customerId: payment.customerId },
-            payment_intent_data: { metadata: { orderId: payment._id, customerId: payment.customerId } },
-            line_items: payment.items.map((item) => ({
-              quantity: item.quantity,
-              price_data: {
-                currency: payment.currency,
-                unit_amount: item.unitPriceCents,
-                product_data: { name: item.name },
-              },
-            })),
-            success_url: this.options.successUrl.replace('{ORDER_ID}', payment._id),
-            cancel_url: this.options.cancelUrl.replace('{ORDER_ID}', payment._id),
-          },
-          { idempotencyKey: checkoutIdempotencyKey(payment._id) },
+        inStripeSpan(this.options.apiUrl, payment._id, () =>
+          this.stripe.checkout.sessions.create(
+            {
+              mode: 'payment',
+              client_reference_id: payment._id,
+              metadata: { orderId: payment._id, customerId: payment.customerId },
+              payment_intent_data: { metadata: { orderId: payment._id, customerId: payment.customerId } },
+              line_items: payment.items.map((item) => ({
+                quantity: item.quantity,
+                price_data: {
+                  currency: payment.currency,
+                  unit_amount: item.unitPriceCents,
+                  product_data: { name: item.name },
+                },
+              })),
+              success_url: this.options.successUrl.replace('{ORDER_ID}', payment._id),
+              cancel_url: this.options.cancelUrl.replace('{ORDER_ID}', payment._id),
+            },
+            { idempotencyKey: checkoutIdempotencyKey(payment._id) },
+          ),
         ),
       executionSignal(),
     );

@@ -45,6 +45,7 @@ void runGrpcService({
     const db = await database();
     const store = await PaymentStore.open(db, messaging.relayOutbox);
     const checkout = new Checkout(stripe, {
+      apiUrl: api,
       successUrl: config.CHECKOUT_SUCCESS_URL,
       cancelUrl: config.CHECKOUT_CANCEL_URL,
     });

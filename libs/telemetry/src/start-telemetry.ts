@@ -5,7 +5,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { mongoStatement } from './mongo-statement';
@@ -83,13 +82,10 @@ export function startTelemetry(service: string, env: NodeJS.ProcessEnv = process
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
-      new HttpInstrumentation({
-        // The gateway makes its own request spans (apps/gateway request-tracing.ts); the services
-        // serve only probes and metrics over HTTP, which are not worth a trace.
-        disableIncomingRequestInstrumentation: true,
-        // Outgoing HTTP (Stripe) is traced only inside a trace (Consul polling would flood Jaeger otherwise).
-        requireParentforOutgoingSpans: true,
-      }),
+      // No http instrumentation: the gateway makes its own request spans (apps/gateway
+      // request-tracing.ts), the services serve only probes and metrics over HTTP, and their one
+      // outgoing call worth a span, to Stripe, makes its own (apps/payment checkout.ts). The
+      // instrumentation wrapped every outgoing request, Consul's polling included, to do less.
       // gRPC spans come from @oms/rpc: one SERVER span per call, the caller's context in the
       // metadata (the grpc-js instrumentation made a CLIENT and a SERVER span of every call).
       // Puts trace_id and span_id into every log line; the lines themselves stay on stdout.

@@ -58,3 +58,18 @@ test('database commands become spans only with TRACE_DB_COMMANDS=true', () => {
   assert.equal(commandWrapped({}), 'false', 'by default the driver is left alone');
   assert.equal(commandWrapped({ TRACE_DB_COMMANDS: 'true' }), 'true');
 });
+
+test('enabled, it leaves outgoing HTTP alone: the one call worth a span (Stripe) makes its own', () => {
+  const probe = `
+    const { startTelemetry } = require(${JSON.stringify(join(__dirname, 'start-telemetry.ts'))});
+    const telemetry = startTelemetry('payment', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
+    const http = require('node:http');
+    const { trace } = require('@opentelemetry/api');
+    const recording = trace.getTracer('probe').startSpan('probe').isRecording();
+    process.stdout.write(JSON.stringify({ http: '__wrapped' in http.request, recording }));
+    void telemetry.shutdown();`;
+  const wrapped = JSON.parse(
+    execFileSync(process.execPath, ['--import', 'tsx', '-e', probe], { encoding: 'utf8' }),
+  ) as { http: boolean; recording: boolean };
+  assert.deepEqual(wrapped, { http: false, recording: true }, 'the SDK started: spans record');
+});
