@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ORDER_ID_ATTRIBUTE } from '@oms/telemetry/api';
 import { ensureStack, stackAddresses } from '@oms/testing';
-import { Checkout } from './checkout';
+import { Checkout, stripeConnection } from './checkout';
 
 const exporter = new InMemorySpanExporter();
 const contextManager = new AsyncLocalStorageContextManager();
@@ -34,9 +34,7 @@ after(() => {
 
 function checkoutAgainst(url: URL): Checkout {
   const stripe = new Stripe('sk_test_checkout', {
-    host: url.hostname,
-    port: Number(url.port),
-    protocol: 'http',
+    ...stripeConnection(url),
     maxNetworkRetries: 0,
     timeout: 2000,
   });

@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { runGrpcService } from '@oms/service-kit';
 import { EventTypes, isOrderCreated, PaymentServiceService } from '@oms/contracts';
 import { captureTraceContext } from '@oms/telemetry';
-import { Checkout } from './checkout';
+import { Checkout, stripeConnection } from './checkout';
 import { paymentHandlers } from './handlers';
 import { newPayment, PaymentStore } from './payment-store';
 import { SESSION_RETRY_IDLE_MS, SessionCreator } from './session-creator';
@@ -36,9 +36,7 @@ void runGrpcService({
   async setup({ config, database, logger, messaging, every }) {
     const api = new URL(config.STRIPE_API_URL);
     const stripe = new Stripe(config.STRIPE_SECRET_KEY, {
-      host: api.hostname,
-      port: Number(api.port || (api.protocol === 'https:' ? 443 : 80)),
-      protocol: api.protocol === 'https:' ? 'https' : 'http',
+      ...stripeConnection(api),
       maxNetworkRetries: 0, // our policy retries, with the same idempotency key
       timeout: 5000,
     });

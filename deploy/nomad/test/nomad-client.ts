@@ -16,14 +16,13 @@ export interface Allocation {
       State: string;
       Restarts: number;
       Failed: boolean;
-      Events?: { Type: string; DisplayMessage: string; Time: number }[];
+      Events?: { Type: string; DisplayMessage: string }[];
     }
   >;
   DeploymentStatus?: { Healthy?: boolean | null };
 }
 
 interface Deployment {
-  ID: string;
   JobVersion: number;
   Status: string;
   StatusDescription: string;
@@ -36,7 +35,6 @@ interface Deployment {
 interface Evaluation {
   ID: string;
   Status: string;
-  StatusDescription?: string;
   FailedTGAllocs?: Record<
     string,
     { DimensionExhausted?: Record<string, number>; ConstraintFiltered?: Record<string, number> }
@@ -50,9 +48,14 @@ export class NomadClient {
     readonly address: string,
   ) {}
 
+  /** Runs the CLI against this agent, whatever its exit. */
+  private run(args: string[]) {
+    return runCommand(this.binary, args, { env: { ...process.env, NOMAD_ADDR: this.address } });
+  }
+
   /** Runs the CLI; a non-zero exit is an error carrying its output. */
   cli(...args: string[]): string {
-    const result = runCommand(this.binary, args, { env: { ...process.env, NOMAD_ADDR: this.address } });
+    const result = this.run(args);
     if (result.status !== 0)
       throw new Error(`nomad ${args.join(' ')} exited ${result.status}: ${result.stderr}${result.stdout}`);
     return result.stdout;
@@ -113,18 +116,18 @@ export class NomadClient {
       for (const [task, state] of Object.entries(allocation.TaskStates ?? {})) {
         const events = (state.Events ?? []).slice(-4).map((e) => `${e.Type}: ${e.DisplayMessage}`);
         lines.push(`  ${task} ${state.State}, ${state.Restarts} restarts; ${events.join(' | ')}`);
-        const stderr = runCommand(
-          this.binary,
-          ['alloc', 'logs', '-stderr', '-tail', '-n', '15', allocation.ID, task],
-          { env: { ...process.env, NOMAD_ADDR: this.address } },
-        );
-        if (stderr.stdout.trim())
-          lines.push(
-            ...stderr.stdout
-              .trimEnd()
-              .split('\n')
-              .map((l) => `    ${l}`),
-          );
+        // a task that never started has no log: the command fails, and there is nothing to add
+        const stderr = this.run([
+          'alloc',
+          'logs',
+          '-stderr',
+          '-tail',
+          '-n',
+          '15',
+          allocation.ID,
+          task,
+        ]).stdout;
+        for (const line of stderr.trimEnd().split('\n').filter(Boolean)) lines.push(`    ${line}`);
       }
     }
     return lines.join('\n');
