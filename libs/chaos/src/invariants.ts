@@ -65,8 +65,8 @@ const databases = (deployment: string) => ({
 });
 
 /**
- * Waits until no work is in flight: nothing paid but unprepared, no release or step pending, and
- * no unpaid order more than a few seconds past its expiry.
+ * Waits until no work is in flight: nothing paid but unprepared, no release or step pending, no
+ * reservation decided but unfinished, and no unpaid order more than a few seconds past its expiry.
  */
 /** How the quiet period ended: settled, or given up with `left` orders and items still busy. */
 export interface Settling {
@@ -125,8 +125,16 @@ export async function settle(
           ],
         });
       const items = await client.db(names.stock).collection<ItemDoc>('stock_items').find({}).toArray();
+      // A reservation decided but not finished: a stock process stopped between the decision and
+      // its steps on the items (which mark nothing yet), and the sweeper finishes it once it has
+      // not moved for stuckAfterMs.
+      const unfinishedReservations = await client
+        .db(names.stock)
+        .collection('reservations')
+        .countDocuments({ status: { $in: ['committing', 'releasing'] } });
       let busy =
         busyOrders +
+        unfinishedReservations +
         items.filter(
           (item) => Object.keys(item.steps ?? {}).length + Object.keys(item.holds ?? {}).length > 0,
         ).length;
