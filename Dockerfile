@@ -39,4 +39,5 @@ USER node
 # gateway: 8080 (HTTP); order..kitchen: 50051..50055 (gRPC); 9464: metrics when METRICS_PORT=9464
 EXPOSE 8080 50051 50052 50053 50054 50055 9464
 # exec: node is PID 1's child under `init: true` (or PID 1) and receives SIGTERM for a graceful drain
-CMD ["sh", "-c", "exec node dist/apps/${APP}/main.js"]
+# --max-semi-space-size: tools/services.mjs SERVICE_NODE_FLAGS says why
+CMD ["sh", "-c", "exec node --max-semi-space-size=32 dist/apps/${APP}/main.js"]

@@ -34,6 +34,12 @@ variable "node" {
   description = "raw_exec: the Node.js (>= 20) binary on the nodes"
 }
 
+variable "node_flags" {
+  type        = list(string)
+  default     = ["--max-semi-space-size=32"]
+  description = "raw_exec: V8 flags of every service (as tools/services.mjs SERVICE_NODE_FLAGS; the images have them in their CMD)"
+}
+
 variable "image_prefix" {
   type        = string
   default     = "oms/"
@@ -204,7 +210,7 @@ job "oms" {
             for_each = var.driver == "raw_exec" ? [1] : []
             content {
               command = var.node
-              args    = ["${var.bundle_dir}/dist/apps/${group.key}/main.js"]
+              args    = concat(var.node_flags, ["${var.bundle_dir}/dist/apps/${group.key}/main.js"])
             }
           }
 

@@ -170,7 +170,11 @@ test('a continuous run counts each answer in the window it arrives in, leaves th
       },
     };
   };
-  const windows = await measureWindows({ connections: 1, durationS: 0.2, rounds: 3 }, new CpuMeter([]), load);
+  const { windows } = await measureWindows(
+    { connections: 1, durationS: 0.2, rounds: 3 },
+    new CpuMeter([]),
+    load,
+  );
   assert.equal(stopped, true);
   assert.equal(windows.length, 3);
   const counted = windows.reduce((sum, w) => sum + w.result.requests, 0);
@@ -181,6 +185,39 @@ test('a continuous run counts each answer in the window it arrives in, leaves th
     assert.equal(result.requests, result.ok + result.failures['503']!);
     assert.ok(Math.abs(result.okPerSecond - result.ok / usage.seconds) < 1e-9);
   }
+});
+
+test('a warm-up rule keeps the load running until the cost per answer stops falling, within its bounds', async () => {
+  // The cost of an answer falls window after window (a fresh process compiling its code), then holds.
+  const costs = [40, 20, 10, 8, 8, 8, 8, 8, 8];
+  const load: ContinuousLoad = (sink) => {
+    const timer = setInterval(() => sink.current.answer(200, 1), 5);
+    return { stop: async () => clearInterval(timer) };
+  };
+  let window = 0;
+  const costOf = () => costs[Math.min(window++, costs.length - 1)]!;
+  const settled = await measureWindows(
+    { connections: 1, durationS: 0.1, rounds: 2, warmUp: { costOf, minS: 0.15, maxS: 5 } },
+    new CpuMeter([]),
+    load,
+  );
+  // 40, 20, 10 and 8 still fall by more than 5 %; the second 8 does not: five warm-up windows
+  assert.deepEqual(settled.warmUp.costs, [40, 20, 10, 8, 8]);
+  assert.equal(settled.windows.length, 2);
+  assert.ok(settled.warmUp.seconds >= 0.45, `${settled.warmUp.seconds} s`);
+
+  window = 0;
+  const capped = await measureWindows(
+    { connections: 1, durationS: 0.1, rounds: 1, warmUp: { costOf, minS: 0.01, maxS: 0.05 } },
+    new CpuMeter([]),
+    load,
+  );
+  // still falling when the time is up: the warm-up ends at maxS all the same
+  assert.deepEqual(capped.warmUp.costs, [40]);
+
+  const plain = await measureWindows({ connections: 1, durationS: 0.1, rounds: 1 }, new CpuMeter([]), load);
+  assert.deepEqual(plain.warmUp.costs, [], 'without a rule, one warm-up window');
+  assert.ok(plain.warmUp.seconds > 0.05);
 });
 
 test("a continuous run with a command counter counts the database's commands of each window", async () => {
@@ -198,7 +235,7 @@ test("a continuous run with a command counter counts the database's commands of 
     }, 5);
     return { stop: async () => clearInterval(timer) };
   };
-  const windows = await measureWindows(
+  const { windows } = await measureWindows(
     { connections: 1, durationS: 0.2, rounds: 2 },
     new CpuMeter([]),
     load,

@@ -23,6 +23,10 @@ export interface BenchOptions {
   connections: number;
   durationS: number;
   rounds: number;
+  /** The throughput scenarios warm up at least this long, then until their CPU per 2xx settles… */
+  warmUpMinS: number;
+  /** …but no longer than this. */
+  warmUpMaxS: number;
   lifecycleOrders: number;
   /** Orders per round of the sequential database-commands scenario. */
   dbOrders: number;
@@ -47,7 +51,8 @@ export const USAGE = `usage: npm run bench [-- --only=<scenario>[,<scenario>…]
 
 scenarios: ${SCENARIOS.join(', ')}
   dbcommands  database commands and FerretDB CPU per order, orders one at a time, idle subtracted
-  throughput  two ceilings, create-order and get-order at BENCH_CONNECTIONS, CPU ms per request per process
+  throughput  two ceilings, create-order and get-order at BENCH_CONNECTIONS, CPU ms per request per process,
+              each after a warm-up until its CPU per request settles (BENCH_WARMUP_MIN_S..BENCH_WARMUP_MAX_S)
   overload    BENCH_OVERLOAD_REQUESTS concurrent creates against stock BENCH_OVERLOAD_STOCK
   sustained   goodput of creates from BENCH_CONNECTIONS then BENCH_OVERLOAD_CONNECTIONS clients that
               honour retry-after, BENCH_SUSTAINED_S each; served normally BENCH_RECOVERY_S later
@@ -63,6 +68,7 @@ A full run writes bench-results/latest.{json,md} and the README's benchmark sect
 --only writes bench-results/<scenarios>.{json,md} and leaves those alone.
 
 environment (defaults): BENCH_CONNECTIONS (64), BENCH_DURATION_S (5), BENCH_ROUNDS (3),
+BENCH_WARMUP_MIN_S (15), BENCH_WARMUP_MAX_S (90),
 BENCH_LIFECYCLE_ORDERS (200), BENCH_DB_ORDERS (60), BENCH_DB_ROUNDS (5), BENCH_TRACING_ROUNDS (6),
 BENCH_OVERLOAD_REQUESTS (200),
 BENCH_OVERLOAD_STOCK (100), BENCH_OVERLOAD_CONNECTIONS (300), BENCH_SUSTAINED_S (10),
@@ -107,6 +113,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     connections: number(env, 'BENCH_CONNECTIONS', 64),
     durationS: number(env, 'BENCH_DURATION_S', 5),
     rounds: number(env, 'BENCH_ROUNDS', 3),
+    warmUpMinS: number(env, 'BENCH_WARMUP_MIN_S', 15),
+    warmUpMaxS: number(env, 'BENCH_WARMUP_MAX_S', 90),
     lifecycleOrders: number(env, 'BENCH_LIFECYCLE_ORDERS', 200),
     dbOrders: number(env, 'BENCH_DB_ORDERS', 60),
     dbRounds: number(env, 'BENCH_DB_ROUNDS', 5),

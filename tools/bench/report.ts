@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { totalOf } from './db-counters';
+import type { WarmUpSummary } from './load';
 import type { DbCommandsResult } from './scenarios/db-commands';
 import { DATABASE_SETTLE, type GrowthResult } from './scenarios/growth';
 import type { LifecycleResult } from './scenarios/lifecycle';
@@ -97,6 +98,13 @@ function dbCommandsSection(r: DbCommandsResult): string[] {
   ];
 }
 
+function warmUpCell(warmUp: WarmUpSummary | undefined): string {
+  if (!warmUp) return '–';
+  const costs = warmUp.costs;
+  const span = costs.length > 0 ? `, ${f(costs[0]!, 2)} → ${f(costs.at(-1)!, 2)}` : '';
+  return `${f(warmUp.seconds, 0)}${span}`;
+}
+
 function throughputSection(r: ThroughputResult, settings: Report['settings']): string[] {
   const names = Object.keys(r.scenarios);
   const labels = processRows([
@@ -105,10 +113,20 @@ function throughputSection(r: ThroughputResult, settings: Report['settings']): s
   return [
     `### Throughput`,
     '',
-    `${settings.connections} connections, one continuous run per scenario: a ${settings.durationS}-s warm-up window, then ${settings.rounds} windows of ${settings.durationS} s; medians of the windows. Answers count in the window they arrive in.`,
+    `${settings.connections} connections, one continuous run per scenario: a warm-up in windows of ${settings.durationS} s, for at least ${settings.warmUpMinS} s and then until the machine's CPU per 2xx stops falling (at most ${settings.warmUpMaxS} s), then ${settings.rounds} windows of ${settings.durationS} s; medians of the windows. Answers count in the window they arrive in. ` +
+      "The warm-up is the services' JIT compilers at work (V8 optimises on background threads, and that CPU is the process's): the figures are those of services that have been running, as deployed ones have.",
     '',
     ...table(
-      ['scenario', '2xx/s', 'p50 ms', 'p90 ms', 'p99 ms', 'not 2xx (per window)', 'DB commands per 2xx'],
+      [
+        'scenario',
+        '2xx/s',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms',
+        'not 2xx (per window)',
+        'DB commands per 2xx',
+        'warm-up: s, CPU ms per 2xx first → last',
+      ],
       names.map((n) => {
         const s = r.scenarios[n]!;
         const failures = Object.fromEntries(Object.entries(s.failures).map(([k, v]) => [k, Math.round(v)]));
@@ -120,6 +138,7 @@ function throughputSection(r: ThroughputResult, settings: Report['settings']): s
           f(s.p99),
           tally(failures),
           s.dbCommandsPerRequest === undefined ? '–' : f(s.dbCommandsPerRequest, 2),
+          warmUpCell(s.warmUp),
         ];
       }),
     ),

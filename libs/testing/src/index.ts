@@ -3,6 +3,7 @@ export { waitFor } from './wait-for';
 export { openTestDatabase } from './test-database';
 export {
   buildServices,
+  SERVICE_NODE_FLAGS,
   startService,
   type RunningService,
   type StartServiceOptions,

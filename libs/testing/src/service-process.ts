@@ -5,6 +5,9 @@ import { createInterface } from 'node:readline';
 
 const ROOT = resolve(__dirname, '../../..');
 
+/** V8 flags of every service process: the same as tools/services.mjs SERVICE_NODE_FLAGS (see there). */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'];
+
 export interface StartServiceOptions {
   /** OMS_ENV: isolates Consul discovery and databases per test. */
   deployment: string;
@@ -52,7 +55,7 @@ export async function startService(name: string, options: StartServiceOptions): 
   // e.g. OMS_SERVICE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile every service of a
   // bench run (node refuses --cpu-prof in NODE_OPTIONS)
   const nodeFlags = (process.env.OMS_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeFlags, main], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeFlags, main], {
     cwd: ROOT,
     env: {
       ...process.env,

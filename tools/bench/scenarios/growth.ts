@@ -112,7 +112,7 @@ async function measurePhase(
     if (status !== 200) non200++;
   }
 
-  const windows = await measureWindows(
+  const { windows } = await measureWindows(
     { connections, durationS, rounds },
     meter,
     continuousHttp(connections, {

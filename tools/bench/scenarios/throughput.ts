@@ -1,7 +1,8 @@
 // Throughput at BENCH_CONNECTIONS: two ceilings measured in the same run on the same machine (a
 // bare Fastify handler, a bare grpc-js echo), then create-order and get-order through the
-// gateway. Each is one continuous run: a warm-up window, then BENCH_ROUNDS windows; around every
-// window, the CPU time of each process of the system, divided by the 2xx answers of that window.
+// gateway. Each is one continuous run: a warm-up until the CPU per 2xx stops falling (the JIT
+// compilers' work: see WarmUpRule), then BENCH_ROUNDS windows; around every window, the CPU time
+// of each process of the system, divided by the 2xx answers of that window.
 import type { BenchContext } from '../context';
 import { createOrder } from '../context';
 import { msPer } from '../cpu-meter';
@@ -13,6 +14,8 @@ import {
   measureWindows,
   type ContinuousLoad,
   type Measurement,
+  type WarmUpRule,
+  type WarmUpSummary,
 } from '../load';
 import { stackAddresses } from '@oms/testing';
 import { openCommandCounter, totalOf } from '../db-counters';
@@ -25,6 +28,8 @@ export interface ScenarioFigures extends Measurement {
   cpuMsPerRequest: Record<string, number>;
   /** The database server's commands per 2xx answer (every client's), median over rounds. */
   dbCommandsPerRequest?: number;
+  /** How long the load ran before the windows, and the machine's CPU ms per 2xx meanwhile. */
+  warmUp: WarmUpSummary;
 }
 
 export interface ThroughputResult {
@@ -45,6 +50,7 @@ function medianOf(
   rounds: Measurement[],
   cpu: Record<string, number>[],
   commands: (number | undefined)[],
+  warmUp: WarmUpSummary,
 ): ScenarioFigures {
   const pick = (key: Exclude<keyof Measurement, 'failures'>) => median(rounds.map((r) => r[key]));
   return {
@@ -60,6 +66,7 @@ function medianOf(
     rounds,
     cpuMsPerRequest: medianByKey(cpu),
     dbCommandsPerRequest: commands.every((c) => c !== undefined) ? median(commands) : undefined,
+    warmUp,
   };
 }
 
@@ -100,13 +107,25 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
       }),
     };
     const scenarios: Record<string, ScenarioFigures> = {};
+    const warmUp: WarmUpRule = {
+      costOf: (w) => msPer(w.usage, w.result.ok)['total (system)']!,
+      minS: ctx.options.warmUpMinS,
+      maxS: ctx.options.warmUpMaxS,
+    };
     for (const [name, load] of Object.entries(runs)) {
       await ctx.settle(system);
-      const windows = await measureWindows({ ...settings, rounds: ctx.options.rounds }, meter, load, counter);
+      const run = await measureWindows(
+        { ...settings, rounds: ctx.options.rounds, warmUp },
+        meter,
+        load,
+        counter,
+      );
+      const { windows } = run;
       scenarios[name] = medianOf(
         windows.map((w) => w.result),
         windows.map((w) => msPer(w.usage, w.result.ok)),
         windows.map((w) => (w.commands ? totalOf(w.commands) / Math.max(w.result.ok, 1) : undefined)),
+        run.warmUp,
       );
       const s = scenarios[name]!;
       console.log(

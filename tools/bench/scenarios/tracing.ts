@@ -75,7 +75,7 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
           const d = deployed[mode];
           await ctx.settle(deployed.on.system);
           await ctx.settle(deployed.off.system);
-          const [window] = await measureWindows(settings, d.meter, load(d));
+          const [window] = (await measureWindows(settings, d.meter, load(d))).windows;
           windows[mode].push({
             rate: window!.result.okPerSecond,
             cpuMs: msPer(window!.usage, window!.result.ok),
