@@ -68,7 +68,7 @@ A full run writes bench-results/latest.{json,md} and the README's benchmark sect
 --only writes bench-results/<scenarios>.{json,md} and leaves those alone.
 
 environment (defaults): BENCH_CONNECTIONS (64), BENCH_DURATION_S (5), BENCH_ROUNDS (3),
-BENCH_WARMUP_MIN_S (15), BENCH_WARMUP_MAX_S (90),
+BENCH_WARMUP_MIN_S (30), BENCH_WARMUP_MAX_S (90),
 BENCH_LIFECYCLE_ORDERS (200), BENCH_DB_ORDERS (60), BENCH_DB_ROUNDS (5), BENCH_TRACING_ROUNDS (6),
 BENCH_OVERLOAD_REQUESTS (200),
 BENCH_OVERLOAD_STOCK (100), BENCH_OVERLOAD_CONNECTIONS (300), BENCH_SUSTAINED_S (10),
@@ -113,7 +113,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     connections: number(env, 'BENCH_CONNECTIONS', 64),
     durationS: number(env, 'BENCH_DURATION_S', 5),
     rounds: number(env, 'BENCH_ROUNDS', 3),
-    warmUpMinS: number(env, 'BENCH_WARMUP_MIN_S', 15),
+    warmUpMinS: number(env, 'BENCH_WARMUP_MIN_S', 30),
     warmUpMaxS: number(env, 'BENCH_WARMUP_MAX_S', 90),
     lifecycleOrders: number(env, 'BENCH_LIFECYCLE_ORDERS', 200),
     dbOrders: number(env, 'BENCH_DB_ORDERS', 60),
