@@ -98,11 +98,9 @@ function dbCommandsSection(r: DbCommandsResult): string[] {
   ];
 }
 
-function warmUpCell(warmUp: WarmUpSummary | undefined): string {
-  if (!warmUp) return '–';
-  const costs = warmUp.costs;
+function warmUpCell({ seconds, costs }: WarmUpSummary): string {
   const span = costs.length > 0 ? `, ${f(costs[0]!, 2)} → ${f(costs.at(-1)!, 2)}` : '';
-  return `${f(warmUp.seconds, 0)}${span}`;
+  return `${f(seconds, 0)}${span}`;
 }
 
 function throughputSection(r: ThroughputResult, settings: Report['settings']): string[] {

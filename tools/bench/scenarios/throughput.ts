@@ -114,18 +114,17 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
     };
     for (const [name, load] of Object.entries(runs)) {
       await ctx.settle(system);
-      const run = await measureWindows(
+      const { windows, warmUp: warmedUp } = await measureWindows(
         { ...settings, rounds: ctx.options.rounds, warmUp },
         meter,
         load,
         counter,
       );
-      const { windows } = run;
       scenarios[name] = medianOf(
         windows.map((w) => w.result),
         windows.map((w) => msPer(w.usage, w.result.ok)),
         windows.map((w) => (w.commands ? totalOf(w.commands) / Math.max(w.result.ok, 1) : undefined)),
-        run.warmUp,
+        warmedUp,
       );
       const s = scenarios[name]!;
       console.log(
