@@ -5,7 +5,7 @@ import { MongoClient } from 'mongodb';
 import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
 import { ECHO_SERVICE } from './ceiling-grpc.mjs';
 import { percentile, sleep } from './stats';
-import { usageBetween, type CpuMeter, type CpuReading, type CpuUsage } from './cpu-meter';
+import { msPer, usageBetween, type CpuMeter, type CpuReading, type CpuUsage } from './cpu-meter';
 import { diffCounts, type CommandCounter, type CommandCounts } from './db-counters';
 
 export interface Measurement {
@@ -85,6 +85,15 @@ export interface WarmUpRule {
   minS: number;
   /** …and at most this long, settled or not. */
   maxS: number;
+}
+
+/** The bench's rule: the whole machine's CPU ms per 2xx, for at least `minS` and at most `maxS` seconds. */
+export function machineCostSettles(options: { warmUpMinS: number; warmUpMaxS: number }): WarmUpRule {
+  return {
+    costOf: (w) => msPer(w.usage, w.result.ok)['total (system)']!,
+    minS: options.warmUpMinS,
+    maxS: options.warmUpMaxS,
+  };
 }
 
 /** How a run warmed up: for how long, and what each warm-up window cost (by the rule's measure). */

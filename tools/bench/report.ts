@@ -241,6 +241,12 @@ function sustainedSection(r: SustainedResult): string[] {
 }
 
 function tracingSection(r: TracingResult): string[] {
+  const warmUps =
+    (['create', 'get'] as const)
+      .flatMap((kind) =>
+        (['on', 'off'] as const).map((mode) => `${kind}, ${mode}: ${warmUpCell(r.warmUp[kind][mode])}`),
+      )
+      .join('; ') + ' — s, CPU ms per 2xx first → last';
   const row = (mode: string, x: TracingResult['on']) => [
     mode,
     f(x.createPerSecond),
@@ -251,7 +257,7 @@ function tracingSection(r: TracingResult): string[] {
   return [
     `### Tracing on against off`,
     '',
-    `Two systems of their own, side by side: as deployed (every request traced into Jaeger), and started with \`OTEL_SDK_DISABLED=true\`. The load alternates between them (on, off, off, on, …; a warm-up window and a measured window each time, ${r.windowsPerMode} measured windows per system and request kind), so that drift on the machine falls on both alike; medians per system.`,
+    `Two systems of their own, side by side: as deployed (every request traced into Jaeger), and started with \`OTEL_SDK_DISABLED=true\`. Each is first warmed up with each kind of load as in the throughput table, until the machine's CPU per 2xx stops falling (${warmUps}). Then the load alternates between them (on, off, off, on, …; a warm-up window and a measured window each time, ${r.windowsPerMode} measured windows per system and request kind), so that drift on the machine falls on both alike; medians per system.`,
     '',
     ...table(
       ['tracing', 'create-order 2xx/s', 'CPU ms per create', 'get-order 2xx/s', 'CPU ms per get'],

@@ -11,10 +11,10 @@ import {
   continuousGrpcEcho,
   continuousHttp,
   continuousMongoFind,
+  machineCostSettles,
   measureWindows,
   type ContinuousLoad,
   type Measurement,
-  type WarmUpRule,
   type WarmUpSummary,
 } from '../load';
 import { stackAddresses } from '@oms/testing';
@@ -107,11 +107,7 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
       }),
     };
     const scenarios: Record<string, ScenarioFigures> = {};
-    const warmUp: WarmUpRule = {
-      costOf: (w) => msPer(w.usage, w.result.ok)['total (system)']!,
-      minS: ctx.options.warmUpMinS,
-      maxS: ctx.options.warmUpMaxS,
-    };
+    const warmUp = machineCostSettles(ctx.options);
     for (const [name, load] of Object.entries(runs)) {
       await ctx.settle(system);
       const { windows, warmUp: warmedUp } = await measureWindows(

@@ -1,14 +1,22 @@
 // Tracing on against off: the same create-order and get-order load at BENCH_CONNECTIONS on a system
 // that traces every request into Jaeger (as deployed) and on one started with
-// OTEL_SDK_DISABLED=true. Both run side by side, and the load alternates between them (on, off,
-// off, on, …: a warm-up window and a measured window each time), so that whatever drifts on the
-// machine meanwhile (the database's background work after the scenarios before, say) falls on both
-// alike. Only one of them is loaded at a time.
+// OTEL_SDK_DISABLED=true. Both run side by side. Each is first warmed up with each kind of load
+// until its cost settles (the throughput scenario's rule), so that the two compare as services
+// that have been running, not as two JIT compilers at work. Then the load alternates between them
+// (on, off, off, on, …: a warm-up window and a measured window each time), so that whatever drifts
+// on the machine meanwhile (the database's background work after the scenarios before, say) falls
+// on both alike. Only one of them is loaded at a time.
 import type { TestSystem } from '@oms/testing';
 import type { BenchContext } from '../context';
 import { createOrder } from '../context';
 import { msPer, type CpuMeter } from '../cpu-meter';
-import { continuousHttp, measureWindows, type ContinuousLoad } from '../load';
+import {
+  continuousHttp,
+  machineCostSettles,
+  measureWindows,
+  type ContinuousLoad,
+  type WarmUpSummary,
+} from '../load';
 import { median } from '../stats';
 
 export interface TracingFigures {
@@ -29,9 +37,11 @@ export interface TracingResult {
   off: TracingFigures;
   /** 1 − on ÷ off, per request kind: the share of throughput tracing costs. */
   throughputCost: { create: number; get: number };
+  /** How each system warmed up with each kind of load before the alternation. */
+  warmUp: { create: Record<Mode, WarmUpSummary>; get: Record<Mode, WarmUpSummary> };
 }
 
-type Mode = 'on' | 'off';
+export type Mode = 'on' | 'off';
 
 interface Deployed {
   system: TestSystem;
@@ -68,13 +78,23 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
   const deployed: Record<Mode, Deployed> = { on: await deploy(ctx, 'on'), off: await deploy(ctx, 'off') };
   try {
     const settings = { connections: ctx.options.connections, durationS: ctx.options.durationS, rounds: 1 };
+    const warmUp = machineCostSettles(ctx.options);
+    const settleBoth = async () => {
+      await ctx.settle(deployed.on.system);
+      await ctx.settle(deployed.off.system);
+    };
     const alternate = async (load: (d: Deployed) => ContinuousLoad) => {
+      const warmedUp = {} as Record<Mode, WarmUpSummary>;
+      for (const mode of ['on', 'off'] as const) {
+        await settleBoth();
+        const d = deployed[mode];
+        warmedUp[mode] = (await measureWindows({ ...settings, rounds: 0, warmUp }, d.meter, load(d))).warmUp;
+      }
       const windows: Record<Mode, { rate: number; cpuMs: Record<string, number> }[]> = { on: [], off: [] };
       for (let round = 0; round < ctx.options.tracingRounds; round++) {
         for (const mode of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
           const d = deployed[mode];
-          await ctx.settle(deployed.on.system);
-          await ctx.settle(deployed.off.system);
+          await settleBoth();
           const [window] = (await measureWindows(settings, d.meter, load(d))).windows;
           windows[mode].push({
             rate: window!.result.okPerSecond,
@@ -82,10 +102,10 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
           });
         }
       }
-      return windows;
+      return { windows, warmedUp };
     };
-    const create = await alternate((d) => d.createLoad);
-    const get = await alternate((d) => d.getLoad);
+    const { windows: create, warmedUp: createWarmUp } = await alternate((d) => d.createLoad);
+    const { windows: get, warmedUp: getWarmUp } = await alternate((d) => d.getLoad);
     const byProcess = (windows: { cpuMs: Record<string, number> }[]) =>
       Object.fromEntries(
         Object.keys(windows[0]?.cpuMs ?? {}).map((label) => [
@@ -124,6 +144,7 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
         create: off.createPerSecond > 0 ? 1 - on.createPerSecond / off.createPerSecond : NaN,
         get: off.getPerSecond > 0 ? 1 - on.getPerSecond / off.getPerSecond : NaN,
       },
+      warmUp: { create: createWarmUp, get: getWarmUp },
     };
   } finally {
     await Promise.all([deployed.on.system.stop(), deployed.off.system.stop()]);
