@@ -531,8 +531,8 @@ async function formatted(markdown: string, filepath: string): Promise<string> {
 
 export const HOW_TO_RUN = [
   '```sh',
-  'npm run bench                        # everything but data growth (about 4 minutes on 2 cores)',
-  'npm run bench -- --growth            # and data growth: 100k orders seeded (about 4 minutes more)',
+  'npm run bench                        # everything but data growth (about 17 minutes on 2 cores)',
+  'npm run bench -- --growth            # and data growth: 100k orders seeded (about 3 minutes more)',
   'npm run bench -- --only=dbcommands   # one figure: dbcommands, throughput, overload, sustained, tracing, lifecycle, growth',
   'npm run bench -- --help              # every option and environment variable',
   '```',
