@@ -41,7 +41,7 @@ export interface TracingResult {
   warmUp: { create: Record<Mode, WarmUpSummary>; get: Record<Mode, WarmUpSummary> };
 }
 
-export type Mode = 'on' | 'off';
+type Mode = 'on' | 'off';
 
 interface Deployed {
   system: TestSystem;
@@ -84,12 +84,14 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
       await ctx.settle(deployed.off.system);
     };
     const alternate = async (load: (d: Deployed) => ContinuousLoad) => {
-      const warmedUp = {} as Record<Mode, WarmUpSummary>;
-      for (const mode of ['on', 'off'] as const) {
+      const warm = async (d: Deployed) => {
         await settleBoth();
-        const d = deployed[mode];
-        warmedUp[mode] = (await measureWindows({ ...settings, rounds: 0, warmUp }, d.meter, load(d))).warmUp;
-      }
+        return (await measureWindows({ ...settings, rounds: 0, warmUp }, d.meter, load(d))).warmUp;
+      };
+      const warmedUp: Record<Mode, WarmUpSummary> = {
+        on: await warm(deployed.on),
+        off: await warm(deployed.off),
+      };
       const windows: Record<Mode, { rate: number; cpuMs: Record<string, number> }[]> = { on: [], off: [] };
       for (let round = 0; round < ctx.options.tracingRounds; round++) {
         for (const mode of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
