@@ -1,7 +1,9 @@
-// The two ceilings, each in its own process: a bare Fastify handler and a bare grpc-js echo.
+// The ceilings, each in its own process: a bare Fastify handler, a bare grpc-js echo, and the two
+// processes of get-order through the same libraries with nothing of ours (ceiling-get-order.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVICE_NODE_FLAGS } from '@oms/testing';
 
 export interface Ceiling {
   child: ChildProcess;
@@ -9,8 +11,16 @@ export interface Ceiling {
   stop(): void;
 }
 
-export async function startCeiling(script: 'ceiling-http.mjs' | 'ceiling-grpc.mjs'): Promise<Ceiling> {
-  const child = spawn(process.execPath, [resolve(__dirname, script)], {
+type CeilingScript = 'ceiling-http.mjs' | 'ceiling-grpc.mjs' | 'ceiling-get-order.ts';
+
+/**
+ * Starts a ceiling and resolves with the line it prints once it listens. The get-order pipeline
+ * runs with the services' V8 flags (and tsx, for the generated contracts), since it stands in for
+ * two of them.
+ */
+export async function startCeiling(script: CeilingScript, args: string[] = []): Promise<Ceiling> {
+  const flags = script.endsWith('.ts') ? [...SERVICE_NODE_FLAGS, '--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...flags, resolve(__dirname, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((done, fail) => {

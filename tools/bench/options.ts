@@ -51,8 +51,9 @@ export const USAGE = `usage: npm run bench [-- --only=<scenario>[,<scenario>…]
 
 scenarios: ${SCENARIOS.join(', ')}
   dbcommands  database commands and FerretDB CPU per order, orders one at a time, idle subtracted
-  throughput  two ceilings, create-order and get-order at BENCH_CONNECTIONS, CPU ms per request per process,
-              each after a warm-up until its CPU per request settles (BENCH_WARMUP_MIN_S..BENCH_WARMUP_MAX_S)
+  throughput  ceilings (bare Fastify, bare grpc-js echo, driver findOne, get-order in its libraries alone),
+              create-order and get-order at BENCH_CONNECTIONS, CPU ms per request per process, each after a
+              warm-up until its CPU per request settles (BENCH_WARMUP_MIN_S..BENCH_WARMUP_MAX_S)
   overload    BENCH_OVERLOAD_REQUESTS concurrent creates against stock BENCH_OVERLOAD_STOCK
   sustained   goodput of creates from BENCH_CONNECTIONS then BENCH_OVERLOAD_CONNECTIONS clients that
               honour retry-after, BENCH_SUSTAINED_S each; served normally BENCH_RECOVERY_S later

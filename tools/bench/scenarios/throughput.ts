@@ -1,12 +1,12 @@
-// Throughput at BENCH_CONNECTIONS: two ceilings measured in the same run on the same machine (a
-// bare Fastify handler, a bare grpc-js echo), then create-order and get-order through the
-// gateway. Each is one continuous run: a warm-up until the CPU per 2xx stops falling (the JIT
+// Throughput at BENCH_CONNECTIONS: ceilings measured in the same run on the same machine (a bare
+// Fastify handler, a bare grpc-js echo, a driver findOne, and get-order through the same libraries
+// with nothing of ours), then create-order and get-order through the gateway. Each is one continuous run: a warm-up until the CPU per 2xx stops falling (the JIT
 // compilers' work: see WarmUpRule), then BENCH_ROUNDS windows; around every window, the CPU time
 // of each process of the system, divided by the 2xx answers of that window.
 import type { BenchContext } from '../context';
 import { createOrder } from '../context';
 import { msPer } from '../cpu-meter';
-import { startCeiling } from '../ceilings';
+import { startCeiling, type Ceiling } from '../ceilings';
 import {
   continuousGrpcEcho,
   continuousHttp,
@@ -17,9 +17,10 @@ import {
   type Measurement,
   type WarmUpSummary,
 } from '../load';
-import { stackAddresses } from '@oms/testing';
+import { deploymentDatabase, stackAddresses } from '@oms/testing';
 import { openCommandCounter, totalOf } from '../db-counters';
 import { residentMb } from '../proc';
+import { OUR_PROCESSES } from '../processes';
 import { median, medianByKey } from '../stats';
 
 export interface ScenarioFigures extends Measurement {
@@ -35,6 +36,8 @@ export interface ScenarioFigures extends Measurement {
 export interface ThroughputResult {
   scenarios: Record<string, ScenarioFigures>;
   ratios: Record<string, number>;
+  /** CPU ms per get: our six processes, and the libraries-only pipeline's two (same run, medians). */
+  getOrderCpuMs: { ours: number; librariesOnly: number };
   /** Resident memory of each service after the runs, MB. */
   residentMemoryMb: Record<string, number>;
 }
@@ -45,6 +48,10 @@ const CEILING_HTTP = 'ceiling: bare Fastify handler';
 const CEILING_GRPC = 'ceiling: bare grpc-js unary echo';
 /** One database command as the services send it: its CPU in the driver (the load generator) and the server. */
 const CEILING_DB = 'ceiling: driver findOne by _id';
+/** Get-order's path (HTTP → gRPC → findOne of the same order) in Fastify, grpc-js and the driver alone. */
+export const CEILING_GET = 'ceiling: get order, libraries only';
+/** The ceiling's two processes, as the CPU table names them. */
+export const CEILING_GET_PROCESSES = ['ceiling (get: Fastify)', 'ceiling (get: grpc-js)'];
 
 function medianOf(
   rounds: Measurement[],
@@ -75,6 +82,8 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
   const system = await ctx.system();
   const httpCeiling = await startCeiling('ceiling-http.mjs');
   const grpcCeiling = await startCeiling('ceiling-grpc.mjs');
+  let getServer: Ceiling | undefined;
+  let getGateway: Ceiling | undefined;
   const infra = await ctx.infrastructure();
   const counter = await openCommandCounter({
     mongoUrl: (await stackAddresses()).MONGO_URL!,
@@ -86,9 +95,18 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
     const mongoUrl = (await stackAddresses()).MONGO_URL!;
     const createBody = JSON.stringify({ items: [{ itemId: 'bench-item', quantity: 1 }] });
     const existing = await createOrder(system, 'bench', 'bench-item');
+    getServer = await startCeiling('ceiling-get-order.ts', [
+      'server',
+      mongoUrl,
+      deploymentDatabase('order', system.deployment),
+    ]);
+    getGateway = await startCeiling('ceiling-get-order.ts', ['gateway', getServer.info.target!]);
+    const [getGatewayLabel, getServerLabel] = CEILING_GET_PROCESSES as [string, string];
     const meter = await ctx.meter(system, [
       { label: 'ceiling (Fastify)', kind: 'ceiling', pid: httpCeiling.child.pid!, tree: false },
       { label: 'ceiling (grpc-js)', kind: 'ceiling', pid: grpcCeiling.child.pid!, tree: false },
+      { label: getGatewayLabel, kind: 'ceiling', pid: getGateway.child.pid!, tree: false },
+      { label: getServerLabel, kind: 'ceiling', pid: getServer.child.pid!, tree: false },
     ]);
 
     const { connections } = settings;
@@ -96,6 +114,9 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
       [CEILING_HTTP]: continuousHttp(connections, { url: httpCeiling.info.url! }),
       [CEILING_GRPC]: continuousGrpcEcho(connections, grpcCeiling.info.target!),
       [CEILING_DB]: continuousMongoFind(connections, mongoUrl),
+      [CEILING_GET]: continuousHttp(connections, {
+        url: `${getGateway.info.url}/v1/customers/bench/orders/${existing.id}`,
+      }),
       [CREATE]: continuousHttp(connections, {
         url: `${system.gatewayUrl}/v1/customers/bench/orders`,
         method: 'POST',
@@ -130,18 +151,27 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
     }
     const ceilingHttp = scenarios[CEILING_HTTP]!.okPerSecond;
     const ceilingGrpc = scenarios[CEILING_GRPC]!.okPerSecond;
+    const cpuOf = (name: string, labels: readonly string[]) =>
+      labels.reduce((sum, label) => sum + (scenarios[name]!.cpuMsPerRequest[label] ?? 0), 0);
     return {
       scenarios,
       ratios: {
         createOrderVsHttpCeiling: scenarios[CREATE]!.okPerSecond / ceilingHttp,
         createOrderVsGrpcCeiling: scenarios[CREATE]!.okPerSecond / ceilingGrpc,
         getOrderVsHttpCeiling: scenarios[GET]!.okPerSecond / ceilingHttp,
+        getOrderVsLibrariesOnly: scenarios[GET]!.okPerSecond / scenarios[CEILING_GET]!.okPerSecond,
+      },
+      getOrderCpuMs: {
+        ours: cpuOf(GET, OUR_PROCESSES),
+        librariesOnly: cpuOf(CEILING_GET, CEILING_GET_PROCESSES),
       },
       residentMemoryMb: Object.fromEntries(system.instances.map((i) => [i.name, residentMb(i.pid)])),
     };
   } finally {
     httpCeiling.stop();
     grpcCeiling.stop();
+    getServer?.stop();
+    getGateway?.stop();
     await counter.close();
   }
 }
