@@ -95,6 +95,14 @@ test('the current traceparent is the active span, else keeps the caller trace id
   assert.notEqual(fresh.split('-')[1], currentTraceparent(undefined).split('-')[1]);
 });
 
+test('a made-up traceparent never has the all-zero ids W3C calls invalid', (t) => {
+  t.mock.method(Math, 'random', () => 0);
+  const made = currentTraceparent(undefined);
+  assert.match(made, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+  assert.notEqual(traceIdFromTraceparent(made), '');
+  assert.notEqual(made.split('-')[2], '0'.repeat(16));
+});
+
 test('@oms/telemetry/api loads no part of the SDK (libraries import it for that)', () => {
   const root = resolve(__dirname, '../../..');
   const loaded = execFileSync(
