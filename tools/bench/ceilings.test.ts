@@ -19,19 +19,23 @@ test('the get-order ceiling answers a stored order over its gRPC hop, and anothe
   });
   const at = new Date('2026-12-02T10:00:00.000Z');
   const later = new Date('2026-12-02T10:00:01.500Z');
+  // What the order service stores and the gateway answers alike.
+  const same = {
+    customerId: 'alice',
+    status: 'awaiting_payment',
+    items: [
+      { itemId: 'margherita', name: 'Margherita', quantity: 2, unitPriceCents: 1250, lineTotalCents: 2500 },
+    ],
+    totalCents: 2500,
+    currency: 'usd',
+    paymentUrl: 'https://checkout.example/pay',
+  };
   await client
     .db(database)
     .collection<{ _id: string } & Record<string, unknown>>('orders')
     .insertOne({
       _id: 'ord_ceiling',
-      customerId: 'alice',
-      status: 'awaiting_payment',
-      items: [
-        { itemId: 'margherita', name: 'Margherita', quantity: 2, unitPriceCents: 1250, lineTotalCents: 2500 },
-      ],
-      totalCents: 2500,
-      currency: 'usd',
-      paymentUrl: 'https://checkout.example/pay',
+      ...same,
       history: [
         { status: 'pending', at },
         { status: 'awaiting_payment', at: later },
@@ -51,14 +55,7 @@ test('the get-order ceiling answers a stored order over its gRPC hop, and anothe
   assert.equal(answer.status, 200);
   assert.deepEqual(await answer.json(), {
     id: 'ord_ceiling',
-    customerId: 'alice',
-    status: 'awaiting_payment',
-    items: [
-      { itemId: 'margherita', name: 'Margherita', quantity: 2, unitPriceCents: 1250, lineTotalCents: 2500 },
-    ],
-    totalCents: 2500,
-    currency: 'usd',
-    paymentUrl: 'https://checkout.example/pay',
+    ...same,
     history: [
       { status: 'pending', at: at.toISOString() },
       { status: 'awaiting_payment', at: later.toISOString() },

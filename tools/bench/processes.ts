@@ -4,9 +4,6 @@ import type { TestSystem } from '@oms/testing';
 import { stackAddresses } from '@oms/testing';
 import { commandLine, listeningPid, processName } from './proc';
 
-/** Our six service processes, as the CPU tables name them. */
-export const OUR_PROCESSES: readonly string[] = ['menu', 'stock', 'order', 'payment', 'kitchen', 'gateway'];
-
 export interface ProcessGroup {
   label: string;
   kind: 'service' | 'infra' | 'ceiling';

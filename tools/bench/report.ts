@@ -10,8 +10,14 @@ import type { LifecycleResult } from './scenarios/lifecycle';
 import type { OverloadResult } from './scenarios/overload';
 import type { SustainedPhase, SustainedResult } from './scenarios/sustained';
 import { ARRIVAL_SPREAD_MS, RETRY_JITTER } from './scenarios/sustained-clients';
-import { CEILING_GET, CREATE, GET, type ThroughputResult } from './scenarios/throughput';
-import { OUR_PROCESSES } from './processes';
+import {
+  CEILING_GET,
+  CEILING_GET_PROCESSES,
+  cpuMsOf,
+  CREATE,
+  GET,
+  type ThroughputResult,
+} from './scenarios/throughput';
 import type { TracingResult } from './scenarios/tracing';
 import { machineLine, type Machine } from './machine';
 import type { BenchOptions, ScenarioName } from './options';
@@ -168,8 +174,9 @@ function throughputSection(r: ThroughputResult, settings: Report['settings']): s
 /** What get-order costs above the same path in its libraries alone (ceiling-get-order.ts). */
 function librariesOnlyLines(r: ThroughputResult): string[] {
   const ceiling = r.scenarios[CEILING_GET];
-  if (!ceiling || !r.getOrderCpuMs) return [];
-  const { ours, librariesOnly } = r.getOrderCpuMs;
+  if (!ceiling) return [];
+  const ours = cpuMsOf(r.scenarios[GET]!, OUR_PROCESSES);
+  const librariesOnly = cpuMsOf(ceiling, CEILING_GET_PROCESSES);
   return [
     `"${CEILING_GET.replace(/^ceiling: /, '')}" is get-order's path in two processes of the same libraries and nothing of ours: ` +
       'a Fastify route that calls GetOrder over grpc-js with the generated contract, and a grpc-js server that reads the same order ' +
@@ -437,6 +444,8 @@ function targetsSection(report: Report): string[] {
   return ['### Against issue 7', '', ...table(['figure', 'target', 'this run', 'met'], rows)];
 }
 
+const OUR_PROCESSES = ['menu', 'stock', 'order', 'payment', 'kitchen', 'gateway'];
+
 /** Issue 8's "done means" that this run measured. */
 function efficiencyTargetsSection(report: Report): string[] {
   const rows: string[][] = [];
@@ -453,14 +462,13 @@ function efficiencyTargetsSection(report: Report): string[] {
     );
   }
   if (throughput?.ok) {
-    const ours = (name: string) =>
-      OUR_PROCESSES.reduce((sum, p) => sum + (throughput.result.scenarios[name]!.cpuMsPerRequest[p] ?? 0), 0);
+    const ours = (name: string) => cpuMsOf(throughput.result.scenarios[name]!, OUR_PROCESSES);
     const create = throughput.result.scenarios[CREATE]!;
     const get = throughput.result.scenarios[GET]!;
     const conns = report.settings.connections;
     check('create-order CPU, our six processes', '≤ 5 ms', `${f(ours(CREATE), 2)} ms`, ours(CREATE) <= 5);
     const bare = throughput.result.scenarios[CEILING_GET];
-    const librariesOnly = throughput.result.getOrderCpuMs?.librariesOnly;
+    const librariesOnly = bare && cpuMsOf(bare, CEILING_GET_PROCESSES);
     check(
       'get-order CPU, our six processes',
       '≤ 0.8 ms',

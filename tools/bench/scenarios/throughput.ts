@@ -1,7 +1,7 @@
 // Throughput at BENCH_CONNECTIONS: ceilings measured in the same run on the same machine (a bare
 // Fastify handler, a bare grpc-js echo, a driver findOne, and get-order through the same libraries
-// with nothing of ours), then create-order and get-order through the gateway. Each is one continuous run: a warm-up until the CPU per 2xx stops falling (the JIT
-// compilers' work: see WarmUpRule), then BENCH_ROUNDS windows; around every window, the CPU time
+// with nothing of ours), then create-order and get-order through the gateway. Each is one
+// continuous run: a warm-up until the CPU per 2xx stops falling (the JIT compilers' work: see WarmUpRule), then BENCH_ROUNDS windows; around every window, the CPU time
 // of each process of the system, divided by the 2xx answers of that window.
 import type { BenchContext } from '../context';
 import { createOrder } from '../context';
@@ -20,7 +20,6 @@ import {
 import { deploymentDatabase, stackAddresses } from '@oms/testing';
 import { openCommandCounter, totalOf } from '../db-counters';
 import { residentMb } from '../proc';
-import { OUR_PROCESSES } from '../processes';
 import { median, medianByKey } from '../stats';
 
 export interface ScenarioFigures extends Measurement {
@@ -36,8 +35,6 @@ export interface ScenarioFigures extends Measurement {
 export interface ThroughputResult {
   scenarios: Record<string, ScenarioFigures>;
   ratios: Record<string, number>;
-  /** CPU ms per get: our six processes, and the libraries-only pipeline's two (same run, medians). */
-  getOrderCpuMs: { ours: number; librariesOnly: number };
   /** Resident memory of each service after the runs, MB. */
   residentMemoryMb: Record<string, number>;
 }
@@ -50,8 +47,14 @@ const CEILING_GRPC = 'ceiling: bare grpc-js unary echo';
 const CEILING_DB = 'ceiling: driver findOne by _id';
 /** Get-order's path (HTTP → gRPC → findOne of the same order) in Fastify, grpc-js and the driver alone. */
 export const CEILING_GET = 'ceiling: get order, libraries only';
+const CEILING_GET_HTTP = 'ceiling (get: Fastify)';
+const CEILING_GET_GRPC = 'ceiling (get: grpc-js)';
 /** The ceiling's two processes, as the CPU table names them. */
-export const CEILING_GET_PROCESSES = ['ceiling (get: Fastify)', 'ceiling (get: grpc-js)'];
+export const CEILING_GET_PROCESSES: readonly string[] = [CEILING_GET_HTTP, CEILING_GET_GRPC];
+
+/** CPU ms per 2xx of `scenario`, summed over the processes `labels` name (median of windows each). */
+export const cpuMsOf = (scenario: ScenarioFigures, labels: readonly string[]): number =>
+  labels.reduce((sum, label) => sum + (scenario.cpuMsPerRequest[label] ?? 0), 0);
 
 function medianOf(
   rounds: Measurement[],
@@ -101,12 +104,11 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
       deploymentDatabase('order', system.deployment),
     ]);
     getGateway = await startCeiling('ceiling-get-order.ts', ['gateway', getServer.info.target!]);
-    const [getGatewayLabel, getServerLabel] = CEILING_GET_PROCESSES as [string, string];
     const meter = await ctx.meter(system, [
       { label: 'ceiling (Fastify)', kind: 'ceiling', pid: httpCeiling.child.pid!, tree: false },
       { label: 'ceiling (grpc-js)', kind: 'ceiling', pid: grpcCeiling.child.pid!, tree: false },
-      { label: getGatewayLabel, kind: 'ceiling', pid: getGateway.child.pid!, tree: false },
-      { label: getServerLabel, kind: 'ceiling', pid: getServer.child.pid!, tree: false },
+      { label: CEILING_GET_HTTP, kind: 'ceiling', pid: getGateway.child.pid!, tree: false },
+      { label: CEILING_GET_GRPC, kind: 'ceiling', pid: getServer.child.pid!, tree: false },
     ]);
 
     const { connections } = settings;
@@ -151,8 +153,6 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
     }
     const ceilingHttp = scenarios[CEILING_HTTP]!.okPerSecond;
     const ceilingGrpc = scenarios[CEILING_GRPC]!.okPerSecond;
-    const cpuOf = (name: string, labels: readonly string[]) =>
-      labels.reduce((sum, label) => sum + (scenarios[name]!.cpuMsPerRequest[label] ?? 0), 0);
     return {
       scenarios,
       ratios: {
@@ -160,10 +160,6 @@ export async function throughput(ctx: BenchContext): Promise<ThroughputResult> {
         createOrderVsGrpcCeiling: scenarios[CREATE]!.okPerSecond / ceilingGrpc,
         getOrderVsHttpCeiling: scenarios[GET]!.okPerSecond / ceilingHttp,
         getOrderVsLibrariesOnly: scenarios[GET]!.okPerSecond / scenarios[CEILING_GET]!.okPerSecond,
-      },
-      getOrderCpuMs: {
-        ours: cpuOf(GET, OUR_PROCESSES),
-        librariesOnly: cpuOf(CEILING_GET, CEILING_GET_PROCESSES),
       },
       residentMemoryMb: Object.fromEntries(system.instances.map((i) => [i.name, residentMb(i.pid)])),
     };
