@@ -3,7 +3,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import { createLogger } from '@oms/logging';
 import { DomainError } from '@oms/domain';
 import { waitFor } from '@oms/testing';
@@ -15,11 +15,16 @@ const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const logger = createLogger({ service: 'stock', instance: 'test', level: 'silent' });
 
 /** A client of its own (as a stock process has), and a database only this test uses. */
-async function connect(t: TestContext, dbName?: string): Promise<{ db: Db; client: MongoClient }> {
+async function connect(
+  t: TestContext,
+  dbName?: string,
+  options: MongoClientOptions = {},
+): Promise<{ db: Db; client: MongoClient }> {
   const client = new MongoClient(MONGO_URL, {
     serverSelectionTimeoutMS: 5000,
     retryWrites: false,
     maxPoolSize: 20,
+    ...options,
   });
   await client.connect().catch((error: unknown) => {
     throw new Error(`no MongoDB-wire server at ${MONGO_URL} (start the stack: npm run stack up)`, {
@@ -653,6 +658,34 @@ test('under a stream of holds on one item, spent marks cost at most one write of
     `${ownWrites} writes of their own beside ${holds} holds in ${elapsedMs} ms`,
   );
   assert.deepEqual(await holdMarks(db, 'pizza'), []);
+});
+
+test('concurrent holds of one item carry each spent mark once', async (t) => {
+  const { db, client } = await connect(t, undefined, { monitorCommands: true });
+  const unsets: string[] = [];
+  client.on('commandStarted', (event) => {
+    if (event.commandName !== 'update' || event.command.update !== 'stock_items') return;
+    for (const { u } of event.command.updates as { u: { $unset?: Record<string, ''> } }[])
+      unsets.push(...Object.keys(u.$unset ?? {}));
+  });
+  const store = await StockStore.open(db);
+  await store.ensureItem('pizza', 100_000);
+  let holds = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async (_, worker) => {
+      for (let i = 0; i < 8; i++) {
+        await store.reserve(reserveRequest(`order-${worker}-${i}`, [{ itemId: 'pizza', quantity: 1 }]));
+        holds += 1;
+      }
+    }),
+  );
+  await store.flushSpentHolds();
+
+  assert.equal(holds, 128);
+  assert.equal(unsets.length, holds, `${unsets.length} removals of ${new Set(unsets).size} spent marks`);
+  assert.equal(new Set(unsets).size, holds);
+  assert.deepEqual(await holdMarks(db, 'pizza'), []);
+  await assertLedgerSound(db, 'pizza', 100_000, [store]);
 });
 
 test('a spent hold mark that a stopped process left is removed by the sweeper, and gives nothing back', async (t) => {
