@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { wrap, type IPolicy } from 'cockatiel';
 import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
-import { executionSignal, retryAndBreaker } from '@oms/resilience';
+import { retryAndBreaker } from '@oms/resilience';
 import { ORDER_ID_ATTRIBUTE } from '@oms/telemetry/api';
 import type { PaymentDocument } from './payment-store';
 
@@ -108,30 +108,28 @@ export class Checkout {
   async createSession(
     payment: Pick<PaymentDocument, '_id' | 'customerId' | 'items' | 'currency'>,
   ): Promise<{ id: string; url: string }> {
-    const session = await this.policy.execute(
-      () =>
-        inStripeSpan(this.spanAttributes, payment._id, () =>
-          this.stripe.checkout.sessions.create(
-            {
-              mode: 'payment',
-              client_reference_id: payment._id,
-              metadata: { orderId: payment._id, customerId: payment.customerId },
-              payment_intent_data: { metadata: { orderId: payment._id, customerId: payment.customerId } },
-              line_items: payment.items.map((item) => ({
-                quantity: item.quantity,
-                price_data: {
-                  currency: payment.currency,
-                  unit_amount: item.unitPriceCents,
-                  product_data: { name: item.name },
-                },
-              })),
-              success_url: this.options.successUrl.replace('{ORDER_ID}', payment._id),
-              cancel_url: this.options.cancelUrl.replace('{ORDER_ID}', payment._id),
-            },
-            { idempotencyKey: checkoutIdempotencyKey(payment._id) },
-          ),
+    const session = await this.policy.execute(() =>
+      inStripeSpan(this.spanAttributes, payment._id, () =>
+        this.stripe.checkout.sessions.create(
+          {
+            mode: 'payment',
+            client_reference_id: payment._id,
+            metadata: { orderId: payment._id, customerId: payment.customerId },
+            payment_intent_data: { metadata: { orderId: payment._id, customerId: payment.customerId } },
+            line_items: payment.items.map((item) => ({
+              quantity: item.quantity,
+              price_data: {
+                currency: payment.currency,
+                unit_amount: item.unitPriceCents,
+                product_data: { name: item.name },
+              },
+            })),
+            success_url: this.options.successUrl.replace('{ORDER_ID}', payment._id),
+            cancel_url: this.options.cancelUrl.replace('{ORDER_ID}', payment._id),
+          },
+          { idempotencyKey: checkoutIdempotencyKey(payment._id) },
         ),
-      executionSignal(),
+      ),
     );
     if (!session.url) throw new Error(`checkout session ${session.id} has no url`);
     return { id: session.id, url: session.url };

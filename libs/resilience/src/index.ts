@@ -1,6 +1,5 @@
 export {
   createTargetPolicy,
-  executionSignal,
   retryAndBreaker,
   type RetryAndBreakerOptions,
   type TargetPolicy,

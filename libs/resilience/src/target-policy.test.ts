@@ -119,42 +119,6 @@ test('an UNAVAILABLE composed by a healthy server (its dependency is down) is ne
   assert.equal(policy.breakerState(), 'closed');
 });
 
-test('many calls at once through one policy, each listening for cancellation, raise no listener-leak warning', async () => {
-  const policy = createTargetPolicy({
-    retryAttempts: 2,
-    breakerFailures: 5,
-    breakerHalfOpenMs: 1000,
-    bulkheadLimit: 100,
-    bulkheadQueue: 0,
-  });
-  const warnings: string[] = [];
-  const onWarning = (warning: Error) => warnings.push(warning.name);
-  process.on('warning', onWarning);
-  try {
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    // each attempt listens for cancellation while it runs, as the gRPC client (libs/rpc) does
-    const calls = Array.from({ length: 50 }, (_, i) =>
-      policy.execute(
-        async (signal) => {
-          const cancel = () => undefined;
-          signal.addEventListener('abort', cancel, { once: true });
-          await held;
-          signal.removeEventListener('abort', cancel);
-          return i;
-        },
-        { idempotent: i % 2 === 0 },
-      ),
-    );
-    release();
-    assert.equal((await Promise.all(calls)).length, 50);
-    await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
-    assert.deepEqual(warnings, []);
-  } finally {
-    process.off('warning', onWarning);
-  }
-});
-
 test('calls that run out of time at a target that answers are overload, not an outage: the breaker stays closed', async () => {
   let clock = 0;
   const policy = createTargetPolicy({

@@ -38,7 +38,12 @@ export const ANSWERED_RECENTLY_MS = 10_000;
 
 /** The composed call policy of one target service; shared by every call to it. */
 export interface TargetPolicy {
-  execute<T>(attempt: (signal: AbortSignal) => Promise<T>, options: { idempotent: boolean }): Promise<T>;
+  /**
+   * Runs `attempt` under the policy. Attempts get no cancellation signal: none of these policies
+   * aborts one (the deadline travels with the gRPC call itself, and a retry waits between attempts),
+   * and a signal of its own for every call cost an AbortController and an abort listener per call.
+   */
+  execute<T>(attempt: () => Promise<T>, options: { idempotent: boolean }): Promise<T>;
   breakerState(): BreakerStateName;
   /** How long an open breaker stays open: the gateway's `retry-after`. */
   readonly halfOpenAfterMs: number;
@@ -50,14 +55,6 @@ const STATE_NAMES: Record<CircuitState, BreakerStateName> = {
   [CircuitState.HalfOpen]: 'half_open',
   [CircuitState.Isolated]: 'isolated',
 };
-
-/**
- * A signal of its own for one execution of a cockatiel policy. Without one, cockatiel hands every
- * execution the same module-wide signal, and each gRPC call (libs/rpc) listens on it for
- * cancellation while it runs: more than ten calls at once printed MaxListenersExceededWarning
- * ("possible memory leak") under load, although every listener is removed again.
- */
-export const executionSignal = (): AbortSignal => new AbortController().signal;
 
 /** What `retryAndBreaker` builds its two policies from. */
 export interface RetryAndBreakerOptions extends Pick<
@@ -113,12 +110,9 @@ export function createTargetPolicy(options: TargetPolicyOptions): TargetPolicy {
     backoffMs: { initial: 25, max: 500 },
   });
   /** Runs one attempt; any answer the target composed, success or not, shows that it is up. */
-  const attemptNotingAnswer = async <T>(
-    attempt: (signal: AbortSignal) => Promise<T>,
-    signal: AbortSignal,
-  ): Promise<T> => {
+  const attemptNotingAnswer = async <T>(attempt: () => Promise<T>): Promise<T> => {
     try {
-      const result = await attempt(signal);
+      const result = await attempt();
       answeredAt = now();
       return result;
     } catch (error) {
@@ -132,10 +126,7 @@ export function createTargetPolicy(options: TargetPolicyOptions): TargetPolicy {
   const onceOnlyPolicy: IPolicy = wrap(limiter, breaker);
   return {
     execute: (attempt, { idempotent }) =>
-      (idempotent ? idempotentPolicy : onceOnlyPolicy).execute(
-        ({ signal }) => attemptNotingAnswer(attempt, signal),
-        executionSignal(),
-      ),
+      (idempotent ? idempotentPolicy : onceOnlyPolicy).execute(() => attemptNotingAnswer(attempt)),
     breakerState: () => STATE_NAMES[breaker.state],
     halfOpenAfterMs: options.breakerHalfOpenMs,
   };

@@ -89,15 +89,12 @@ export function createRpcClient<D extends ServiceDefinition>(
           );
         }
         return await options.policy.execute(
-          (signal) =>
+          () =>
             new Promise((resolve, reject) => {
-              const cancel = () => call.cancel();
-              const call = invoke(request, outgoingMetadata(caller), { deadline }, (error, response) => {
-                signal.removeEventListener('abort', cancel);
+              invoke(request, outgoingMetadata(caller), { deadline }, (error, response) => {
                 if (error) reject(error);
                 else resolve(response);
               });
-              signal.addEventListener('abort', cancel, { once: true });
             }),
           { idempotent: idempotent.has(name) },
         );
