@@ -4,7 +4,7 @@ import autocannon from 'autocannon';
 import { MongoClient } from 'mongodb';
 import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
 import { ECHO_SERVICE } from './ceiling-grpc.mjs';
-import { percentile, sleep } from './stats';
+import { median, percentile, sleep } from './stats';
 import { msPer, usageBetween, type CpuMeter, type CpuReading, type CpuUsage } from './cpu-meter';
 import { diffCounts, type CommandCounter, type CommandCounts } from './db-counters';
 
@@ -107,19 +107,24 @@ export interface ContinuousRun {
   warmUp: WarmUpSummary;
 }
 
-/** Falling less than this from the best window before counts as not falling. */
+/** Falling less than this counts as not falling. */
 const SETTLED_WITHIN = 0.05;
+/** How many windows each side of the comparison takes the median of. */
+const SETTLED_SPAN = 3;
 
 /**
- * Settled: neither of the last two windows fell by more than SETTLED_WITHIN below the best window
- * before it. One flat window is not enough on a noisy machine: a slow window between two fast
- * ones looked settled while the services were still compiling (38.6, 25.1, 25.8 ms per create,
- * then lower).
+ * Settled: the median of the last SETTLED_SPAN windows is not more than SETTLED_WITHIN below the
+ * median of the SETTLED_SPAN windows before them. Comparing single windows misjudged both ways on
+ * a noisy machine: a slow window between two fast ones looked settled while the services were
+ * still compiling (38.6, 25.1, 25.8 ms per create, then lower), and one lucky fast window early on
+ * made every later one look "not falling" (a tracing run stopped warming up at 36 ms per create,
+ * and measured 23-26 ms).
  */
-function settled(costs: number[]): boolean {
-  const notFalling = (i: number) =>
-    i > 0 && costs[i]! >= Math.min(...costs.slice(0, i)) * (1 - SETTLED_WITHIN);
-  return notFalling(costs.length - 1) && notFalling(costs.length - 2);
+export function settled(costs: number[]): boolean {
+  if (costs.length < 2 * SETTLED_SPAN) return false;
+  const last = median(costs.slice(-SETTLED_SPAN));
+  const before = median(costs.slice(-2 * SETTLED_SPAN, -SETTLED_SPAN));
+  return last >= before * (1 - SETTLED_WITHIN);
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   GET,
   type ThroughputResult,
 } from './scenarios/throughput';
-import type { TracingResult } from './scenarios/tracing';
+import type { TracingResult, TracingRound } from './scenarios/tracing';
 import { machineLine, type Machine } from './machine';
 import type { BenchOptions, ScenarioName } from './options';
 
@@ -118,7 +118,7 @@ function throughputSection(r: ThroughputResult, settings: Report['settings']): s
   return [
     `### Throughput`,
     '',
-    `${settings.connections} connections, one continuous run per scenario: a warm-up in windows of ${settings.durationS} s, for at least ${settings.warmUpMinS} s and then until the machine's CPU per 2xx stops falling (at most ${settings.warmUpMaxS} s), then ${settings.rounds} windows of ${settings.durationS} s; medians of the windows. Answers count in the window they arrive in. ` +
+    `${settings.connections} connections, one continuous run per scenario: a warm-up in windows of ${settings.durationS} s, for at least ${settings.warmUpMinS} s and then until the machine's CPU per 2xx stops falling (the median of the last 3 windows no more than 5 % below that of the 3 before; at most ${settings.warmUpMaxS} s), then ${settings.rounds} windows of ${settings.durationS} s; medians of the windows. Answers count in the window they arrive in. ` +
       "The warm-up is the services' JIT compilers at work (V8 optimises on background threads, and that CPU is the process's): the figures are those of services that have been running, as deployed ones have.",
     '',
     ...table(
@@ -281,7 +281,7 @@ function tracingSection(r: TracingResult): string[] {
   return [
     `### Tracing on against off`,
     '',
-    `Two systems of their own, side by side: as deployed (every request traced into Jaeger), and started with \`OTEL_SDK_DISABLED=true\`. Each is first warmed up with each kind of load as in the throughput table, until the machine's CPU per 2xx stops falling (${warmUps}). Then the load alternates between them (on, off, off, on, …; a warm-up window and a measured window each time, ${r.windowsPerMode} measured windows per system and request kind), so that drift on the machine falls on both alike; medians per system.`,
+    `Two systems of their own, side by side: as deployed (every request traced into Jaeger), and started with \`OTEL_SDK_DISABLED=true\`. Each is first warmed up with each kind of load as in the throughput table, until the machine's CPU per 2xx stops falling (${warmUps}). Then the load alternates between them (on, off, off, on, …; ${r.resumeWarmUpS === undefined ? 'a warm-up window' : `${r.resumeWarmUpS} s of load`} and then a measured window each time, ${r.windowsPerMode} measured windows per system and request kind). Each round's cost is 1 − on ÷ off of its two windows, which ran next to each other, and the figure is the median of the rounds: drift on the machine between rounds falls on both systems of a round alike. The table gives medians per system.`,
     '',
     ...table(
       ['tracing', 'create-order 2xx/s', 'CPU ms per create', 'get-order 2xx/s', 'CPU ms per get'],
@@ -289,6 +289,7 @@ function tracingSection(r: TracingResult): string[] {
     ),
     '',
     `Tracing costs ${f(r.throughputCost.create * 100, 0)} % of create-order throughput and ${f(r.throughputCost.get * 100, 0)} % of get-order throughput.`,
+    ...tracingRounds(r.rounds),
     '',
     'CPU ms per request, per process (medians of the windows):',
     '',
@@ -300,6 +301,36 @@ function tracingSection(r: TracingResult): string[] {
         f(r.off.createCpuMsByProcess[label] ?? NaN, 2),
         f(r.on.getCpuMsByProcess[label] ?? NaN, 2),
         f(r.off.getCpuMsByProcess[label] ?? NaN, 2),
+      ]),
+    ),
+  ];
+}
+
+/** Each round's two windows and the cost they give, per request kind. */
+function tracingRounds(rounds: TracingResult['rounds']): string[] {
+  if (!rounds) return [];
+  const cells = (round: TracingRound | undefined, digits: number) =>
+    round
+      ? [f(round.rate.on, digits), f(round.rate.off, digits), `${f(round.cost * 100, 0)} %`]
+      : ['–', '–', '–'];
+  return [
+    '',
+    ...table(
+      [
+        'round',
+        'ran first',
+        'create on/s',
+        'create off/s',
+        'create cost',
+        'get on/s',
+        'get off/s',
+        'get cost',
+      ],
+      rounds.create.map((create, i) => [
+        String(i + 1),
+        create.first,
+        ...cells(create, 1),
+        ...cells(rounds.get[i], 0),
       ]),
     ),
   ];

@@ -3,9 +3,12 @@
 // OTEL_SDK_DISABLED=true. Both run side by side. Each is first warmed up with each kind of load
 // until its cost settles (the throughput scenario's rule), so that the two compare as services
 // that have been running, not as two JIT compilers at work. Then the load alternates between them
-// (on, off, off, on, …: a warm-up window and a measured window each time), so that whatever drifts
-// on the machine meanwhile (the database's background work after the scenarios before, say) falls
-// on both alike. Only one of them is loaded at a time.
+// (on, off, off, on, …: RESUME_WARM_UP_S of load, then a measured window each time), so that
+// whatever drifts on the machine meanwhile (the database's background work after the scenarios
+// before, say) falls on both alike. Only one of them is loaded at a time. The cost is taken round by round, from the
+// two windows that ran next to each other, and the median of those is the figure: on these
+// machines throughput drifts by a third within minutes, and a ratio of the two systems' medians
+// compared windows that ran minutes apart.
 import type { TestSystem } from '@oms/testing';
 import type { BenchContext } from '../context';
 import { createOrder } from '../context';
@@ -30,18 +33,34 @@ export interface TracingFigures {
   getCpuMsByProcess: Record<string, number>;
 }
 
+/** One round of the alternation: a measured window of each system, next to each other in time. */
+export interface TracingRound {
+  /** Which system ran first. */
+  first: Mode;
+  /** 2xx answers per second of each system's window. */
+  rate: Record<Mode, number>;
+  /** The whole system's CPU ms per 2xx of each system's window. */
+  cpuMs: Record<Mode, number>;
+  /** 1 − on ÷ off of this round's two rates. */
+  cost: number;
+}
+
 export interface TracingResult {
   /** Measured windows per request kind and per system. */
   windowsPerMode: number;
   on: TracingFigures;
   off: TracingFigures;
-  /** 1 − on ÷ off, per request kind: the share of throughput tracing costs. */
+  /** The share of throughput tracing costs, per request kind: the median of the rounds' costs. */
   throughputCost: { create: number; get: number };
+  /** How long each turn loaded a system before its measured window (runs before 2026-12-02: one window). */
+  resumeWarmUpS?: number;
+  /** Every round, per request kind, in the order they ran (not kept by runs before 2026-12-02). */
+  rounds?: { create: TracingRound[]; get: TracingRound[] };
   /** How each system warmed up with each kind of load before the alternation. */
   warmUp: { create: Record<Mode, WarmUpSummary>; get: Record<Mode, WarmUpSummary> };
 }
 
-type Mode = 'on' | 'off';
+export type Mode = 'on' | 'off';
 
 interface Deployed {
   system: TestSystem;
@@ -49,6 +68,23 @@ interface Deployed {
   createLoad: ContinuousLoad;
   getLoad: ContinuousLoad;
 }
+
+/**
+ * How long each turn of the alternation loads a system before its measured window. A system that
+ * sat idle for 45 s paid 1.3-1.9× its steady CPU per create in the first two 5-s windows of load,
+ * traced or not (scratch runs of two systems side by side on this project's 2-core VMs), and
+ * the steady cost from the third on: one 5-s window before the measured one left the measured
+ * windows of both systems in that ramp, and the cost of tracing in its noise.
+ */
+const RESUME_WARM_UP_S = 15;
+
+/** 1 − on ÷ off: the share of throughput tracing cost in one round. */
+export const roundCost = (rate: Record<Mode, number>): number =>
+  rate.off > 0 ? 1 - rate.on / rate.off : NaN;
+
+/** The cost of tracing over a run: the median of its rounds' costs. */
+export const pairedCost = (rounds: readonly Pick<TracingRound, 'cost'>[]): number =>
+  median(rounds.map((r) => r.cost));
 
 async function deploy(ctx: BenchContext, mode: Mode): Promise<Deployed> {
   const system = await ctx.startSystem({
@@ -79,6 +115,8 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
   try {
     const settings = { connections: ctx.options.connections, durationS: ctx.options.durationS, rounds: 1 };
     const warmUp = machineCostSettles(ctx.options);
+    // Each turn of the alternation loads a system that sat idle while the other one ran.
+    const resume = { ...warmUp, minS: RESUME_WARM_UP_S, maxS: RESUME_WARM_UP_S };
     const settleBoth = async () => {
       await ctx.settle(deployed.on.system);
       await ctx.settle(deployed.off.system);
@@ -93,21 +131,36 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
         off: await warm(deployed.off),
       };
       const windows: Record<Mode, { rate: number; cpuMs: Record<string, number> }[]> = { on: [], off: [] };
+      const rounds: TracingRound[] = [];
       for (let round = 0; round < ctx.options.tracingRounds; round++) {
-        for (const mode of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        const order = round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+        for (const mode of order) {
           const d = deployed[mode];
           await settleBoth();
-          const [window] = (await measureWindows(settings, d.meter, load(d))).windows;
+          const [window] = (await measureWindows({ ...settings, warmUp: resume }, d.meter, load(d))).windows;
           windows[mode].push({
             rate: window!.result.okPerSecond,
             cpuMs: msPer(window!.usage, window!.result.ok),
           });
         }
+        const on = windows.on.at(-1)!;
+        const off = windows.off.at(-1)!;
+        const rate = { on: on.rate, off: off.rate };
+        rounds.push({
+          first: order[0],
+          rate,
+          cpuMs: { on: on.cpuMs['total (system)'] ?? NaN, off: off.cpuMs['total (system)'] ?? NaN },
+          cost: roundCost(rate),
+        });
       }
-      return { windows, warmedUp };
+      return { windows, rounds, warmedUp };
     };
-    const { windows: create, warmedUp: createWarmUp } = await alternate((d) => d.createLoad);
-    const { windows: get, warmedUp: getWarmUp } = await alternate((d) => d.getLoad);
+    const {
+      windows: create,
+      rounds: createRounds,
+      warmedUp: createWarmUp,
+    } = await alternate((d) => d.createLoad);
+    const { windows: get, rounds: getRounds, warmedUp: getWarmUp } = await alternate((d) => d.getLoad);
     const byProcess = (windows: { cpuMs: Record<string, number> }[]) =>
       Object.fromEntries(
         Object.keys(windows[0]?.cpuMs ?? {}).map((label) => [
@@ -142,10 +195,9 @@ export async function tracing(ctx: BenchContext): Promise<TracingResult> {
       windowsPerMode: ctx.options.tracingRounds,
       on,
       off,
-      throughputCost: {
-        create: off.createPerSecond > 0 ? 1 - on.createPerSecond / off.createPerSecond : NaN,
-        get: off.getPerSecond > 0 ? 1 - on.getPerSecond / off.getPerSecond : NaN,
-      },
+      throughputCost: { create: pairedCost(createRounds), get: pairedCost(getRounds) },
+      resumeWarmUpS: RESUME_WARM_UP_S,
+      rounds: { create: createRounds, get: getRounds },
       warmUp: { create: createWarmUp, get: getWarmUp },
     };
   } finally {
