@@ -108,9 +108,9 @@ export interface ContinuousRun {
 }
 
 /** Falling less than this counts as not falling. */
-const SETTLED_WITHIN = 0.05;
+export const SETTLED_WITHIN = 0.05;
 /** How many windows each side of the comparison takes the median of. */
-const SETTLED_SPAN = 3;
+export const SETTLED_SPAN = 3;
 
 /**
  * Settled: the median of the last SETTLED_SPAN windows is not more than SETTLED_WITHIN below the

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { totalOf } from './db-counters';
-import type { WarmUpSummary } from './load';
+import { SETTLED_SPAN, SETTLED_WITHIN, type WarmUpSummary } from './load';
 import type { DbCommandsResult } from './scenarios/db-commands';
 import { DATABASE_SETTLE, type GrowthResult } from './scenarios/growth';
 import type { LifecycleResult } from './scenarios/lifecycle';
@@ -118,7 +118,7 @@ function throughputSection(r: ThroughputResult, settings: Report['settings']): s
   return [
     `### Throughput`,
     '',
-    `${settings.connections} connections, one continuous run per scenario: a warm-up in windows of ${settings.durationS} s, for at least ${settings.warmUpMinS} s and then until the machine's CPU per 2xx stops falling (the median of the last 3 windows no more than 5 % below that of the 3 before; at most ${settings.warmUpMaxS} s), then ${settings.rounds} windows of ${settings.durationS} s; medians of the windows. Answers count in the window they arrive in. ` +
+    `${settings.connections} connections, one continuous run per scenario: a warm-up in windows of ${settings.durationS} s, for at least ${settings.warmUpMinS} s and then until the machine's CPU per 2xx stops falling (the median of the last ${SETTLED_SPAN} windows no more than ${SETTLED_WITHIN * 100} % below that of the ${SETTLED_SPAN} before; at most ${settings.warmUpMaxS} s), then ${settings.rounds} windows of ${settings.durationS} s; medians of the windows. Answers count in the window they arrive in. ` +
       "The warm-up is the services' JIT compilers at work (V8 optimises on background threads, and that CPU is the process's): the figures are those of services that have been running, as deployed ones have.",
     '',
     ...table(

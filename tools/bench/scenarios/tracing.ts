@@ -5,10 +5,10 @@
 // that have been running, not as two JIT compilers at work. Then the load alternates between them
 // (on, off, off, on, …: RESUME_WARM_UP_S of load, then a measured window each time), so that
 // whatever drifts on the machine meanwhile (the database's background work after the scenarios
-// before, say) falls on both alike. Only one of them is loaded at a time. The cost is taken round by round, from the
-// two windows that ran next to each other, and the median of those is the figure: on these
-// machines throughput drifts by a third within minutes, and a ratio of the two systems' medians
-// compared windows that ran minutes apart.
+// before, say) falls on both alike. Only one of them is loaded at a time. The cost is taken round
+// by round, from the two windows that ran next to each other, and the median of those is the
+// figure: on these machines throughput drifts by a third within minutes, and a ratio of the two
+// systems' medians compared windows that ran minutes apart.
 import type { TestSystem } from '@oms/testing';
 import type { BenchContext } from '../context';
 import { createOrder } from '../context';
