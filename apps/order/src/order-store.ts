@@ -17,7 +17,7 @@ import {
   type OutboxFields,
   type RelayOutbox,
 } from '@oms/messaging';
-import { DueWork, isDuplicateKeyError, type Versioned } from '@oms/persistence';
+import { DueWork, isDuplicateKeyError, ReadsById, type Versioned } from '@oms/persistence';
 import { STATUS_NAMES, statusesBefore } from './order-rules';
 
 type StatusName = string;
@@ -166,8 +166,11 @@ export class OrderStore extends OutboxStore<OrderDocument> {
     return toOrder({ ...doc, v: 0 });
   }
 
+  /** Reads by id, those made together in one find (get-order under load). */
+  private readonly byId = new ReadsById(this.documents.collection, { projection: { outbox: 0 } });
+
   async get(orderId: string): Promise<Order | undefined> {
-    const doc = await this.documents.collection.findOne({ _id: orderId }, { projection: { outbox: 0 } });
+    const doc = await this.byId.get(orderId);
     return doc ? toOrder(doc) : undefined;
   }
 

@@ -170,6 +170,49 @@ test('mongo on FerretDB: a versioned write that raced is refused, and _id lookup
   }
 });
 
+test('mongo on FerretDB: $in on _id is served by the _id index and finds what MongoDB finds', async (t) => {
+  if (!onFerretdb) return t.skip('mongo is not FerretDB here');
+  const { client, dbName, collection } = scratchCollection('stack_tool_in', 'many');
+  try {
+    const { ObjectId } = require('mongodb');
+    const objectId = new ObjectId();
+    await collection.insertMany([
+      ...Array.from({ length: 50 }, (_, i) => ({ _id: `d${i}`, n: i })),
+      { _id: objectId, n: 50 },
+      { _id: 7, n: 51 },
+    ]);
+    const ids = (filter) =>
+      collection
+        .find(filter)
+        .toArray()
+        .then((docs) => docs.map((d) => String(d._id)).sort());
+    // strings and an ObjectID, one of them missing, one repeated
+    assert.deepEqual(
+      await ids({ _id: { $in: ['d3', 'd41', 'nope', 'd3', objectId] } }),
+      ['d3', 'd41', String(objectId)].sort(),
+    );
+    // a value that is not a string or an ObjectID leaves the filter to FerretDB, with the same answer
+    assert.deepEqual(await ids({ _id: { $in: ['d1', 7] } }), ['7', 'd1']);
+    // the rest of the filter still applies to what the index found
+    assert.deepEqual(await ids({ _id: { $in: ['d1', 'd2'] }, n: 2 }), ['d2']);
+
+    // the stack's FerretDB pushes it down (ferretdb-v1.24.2.patch): upstream read the whole collection
+    const explained = await client
+      .db(dbName)
+      .command({ explain: { find: 'many', filter: { _id: { $in: ['d3', 'd41'] } } } });
+    // an Index Scan, or a Bitmap Heap Scan over a Bitmap Index Scan: either way the _id index, no Seq Scan
+    const nodes = (plan) => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+    const plan = nodes(explained.queryPlanner.Plan);
+    assert.ok(!plan.some((node) => node['Node Type'] === 'Seq Scan'), JSON.stringify(plan));
+    assert.ok(
+      plan.some((node) => /^many_\w+__id__\w+_idx$/.test(node['Index Name'] ?? '')),
+      JSON.stringify(plan),
+    );
+  } finally {
+    await client.db(dbName).dropDatabase();
+  }
+});
+
 test('mongo on FerretDB: equality filters find the same documents with any field name', async (t) => {
   if (!onFerretdb) return t.skip('mongo is not FerretDB here');
   const { client, dbName, collection } = scratchCollection('stack_tool_keys', 'keyed');

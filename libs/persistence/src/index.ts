@@ -8,6 +8,7 @@ export {
   type ConflictRetryOptions,
 } from './write-conflicts';
 export { DUE_RECHECK_MS, DueWork, type DueWorkOptions } from './due-work';
+export { ReadsById, type ReadsByIdOptions } from './reads-by-id';
 export { VersionedCollection, withVersionBump, type Versioned } from './versioned-collection';
 export {
   ensureIndexes,
