@@ -8,6 +8,7 @@ import {
 } from '@oms/contracts';
 import type { RpcClient } from '@oms/rpc';
 import type { ServiceContext, ServiceName } from '@oms/service-kit';
+import { withCoalescedGetOrder } from './order-reads';
 
 /** Services whose dead-letter queues the admin API lists and replays. */
 export const QUEUE_OWNERS = ['payment', 'order', 'stock', 'kitchen'] as const;
@@ -37,12 +38,14 @@ export const CREATE_ORDER_TIMEOUT_MS = 10_000;
  */
 export function connectBackends(context: Pick<ServiceContext<unknown>, 'client'>): Backends {
   return {
-    order: context.client('order', OrderServiceService, {
-      idempotent: ['createOrder', 'getOrder', 'listOrders', 'cancelOrder'],
-      // A burst of orders for one item queues on that item's stock: an order that waits its turn
-      // for a few seconds is still an order, where a timeout would leave the client guessing.
-      timeoutsMs: { createOrder: CREATE_ORDER_TIMEOUT_MS },
-    }),
+    order: withCoalescedGetOrder(
+      context.client('order', OrderServiceService, {
+        idempotent: ['createOrder', 'getOrder', 'getOrders', 'listOrders', 'cancelOrder'],
+        // A burst of orders for one item queues on that item's stock: an order that waits its turn
+        // for a few seconds is still an order, where a timeout would leave the client guessing.
+        timeoutsMs: { createOrder: CREATE_ORDER_TIMEOUT_MS },
+      }),
+    ),
     menu: context.client('menu', MenuServiceService, {
       idempotent: ['listItems', 'getItem', 'getItems', 'upsertItem'],
     }),

@@ -3,6 +3,9 @@ import { invalidArgument, notFound, type UnaryHandlers } from '@oms/rpc';
 import type { OrderDomain } from './order-domain';
 import type { OrderStore } from './order-store';
 
+/** GetOrders' bound: the gateway sends the reads that arrive together, a few dozen under load. */
+export const MAX_ORDERS_PER_GET = 100;
+
 /**
  * The order service's RPCs: what a caller may ask for. None of them sets a status: an order
  * moves only through its own domain (cancel) and the events it consumes.
@@ -22,6 +25,16 @@ export function orderHandlers(
     createOrder: ({ customerId, items, requestId }) => domain.create(customerId, items, requestId),
 
     getOrder: ({ customerId, orderId }) => ownedOrder(customerId, orderId),
+
+    async getOrders({ orders }) {
+      if (orders.length > MAX_ORDERS_PER_GET)
+        throw invalidArgument(`at most ${MAX_ORDERS_PER_GET} orders a call`, [{ field: 'orders' }]);
+      // Read together, these are one find (the store's reads by id).
+      const found = await Promise.all(
+        orders.map(({ customerId, orderId }) => domain.owned(customerId, orderId)),
+      );
+      return { orders: found.filter((order): order is Order => order !== undefined) };
+    },
 
     async listOrders({ customerId, limit, cursor }) {
       if (limit < 0 || limit > 100) throw invalidArgument('limit must be 1..100');

@@ -181,6 +181,37 @@ describe('orders through the gateway', () => {
     assert.equal(await system.available('cancel-me'), 5);
   });
 
+  test('many gets at once: each customer reads its own orders and gets 404 for any other', async () => {
+    // Gets that arrive together go to the order service as one GetOrders (apps/gateway order-reads).
+    await system.addItem('read-many', 100);
+    const customers = ['reader-a', 'reader-b', 'reader-c'];
+    const placed = await Promise.all(
+      customers.flatMap((customer) =>
+        [1, 2].map(async () => {
+          const { status, body } = await placeOrder(customer, [{ itemId: 'read-many', quantity: 1 }]);
+          assert.equal(status, 201);
+          return { customer, id: body.id };
+        }),
+      ),
+    );
+    const asks = [1, 2, 3, 4].flatMap((round) =>
+      placed.map(({ customer, id }) => {
+        const other = customers.find((c) => c !== customer)!;
+        if (round === 2) return { customer: other, id, expected: 404 };
+        if (round === 3) return { customer, id: `${id}-missing`, expected: 404 };
+        return { customer, id, expected: 200 };
+      }),
+    );
+    const answers = await Promise.all(
+      asks.map(({ customer, id }) => system.request<Order>('GET', `/v1/customers/${customer}/orders/${id}`)),
+    );
+    answers.forEach((answer, i) => {
+      const { customer, id, expected } = asks[i]!;
+      assert.equal(answer.status, expected, `${customer} reading ${id}`);
+      if (expected === 200) assert.deepEqual([answer.body.customerId, answer.body.id], [customer, id]);
+    });
+  });
+
   test('orders are listed newest first with a cursor', async () => {
     await system.addItem('listed', 100);
     const ids: string[] = [];

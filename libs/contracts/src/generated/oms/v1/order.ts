@@ -124,6 +124,14 @@ export interface GetOrderRequest {
   orderId: string;
 }
 
+export interface GetOrdersRequest {
+  orders: GetOrderRequest[];
+}
+
+export interface GetOrdersResponse {
+  orders: Order[];
+}
+
 export interface ListOrdersRequest {
   customerId: string;
   limit: number;
@@ -911,6 +919,148 @@ export const GetOrderRequest: MessageFns<GetOrderRequest> = {
   },
 };
 
+function createBaseGetOrdersRequest(): GetOrdersRequest {
+  return { orders: [] };
+}
+
+export const GetOrdersRequest: MessageFns<GetOrdersRequest> = {
+  encode(message: GetOrdersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.orders) {
+      GetOrderRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrdersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrdersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orders.push(GetOrderRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrdersRequest {
+    return {
+      orders: globalThis.Array.isArray(object?.orders)
+        ? object.orders.map((e: any) => GetOrderRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetOrdersRequest): unknown {
+    const obj: any = {};
+    if (message.orders?.length) {
+      obj.orders = message.orders.map((e) => GetOrderRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOrdersRequest>): GetOrdersRequest {
+    return GetOrdersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOrdersRequest>): GetOrdersRequest {
+    const message = createBaseGetOrdersRequest();
+    message.orders = object.orders?.map((e) => GetOrderRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetOrdersResponse(): GetOrdersResponse {
+  return { orders: [] };
+}
+
+export const GetOrdersResponse: MessageFns<GetOrdersResponse> = {
+  encode(message: GetOrdersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.orders) {
+      Order.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrdersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrdersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orders.push(Order.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOrdersResponse {
+    return {
+      orders: globalThis.Array.isArray(object?.orders)
+        ? object.orders.map((e: any) => Order.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetOrdersResponse): unknown {
+    const obj: any = {};
+    if (message.orders?.length) {
+      obj.orders = message.orders.map((e) => Order.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOrdersResponse>): GetOrdersResponse {
+    return GetOrdersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOrdersResponse>): GetOrdersResponse {
+    const message = createBaseGetOrdersResponse();
+    message.orders = object.orders?.map((e) => Order.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseListOrdersRequest(): ListOrdersRequest {
   return { customerId: '', limit: 0, cursor: '' };
 }
@@ -1228,6 +1378,21 @@ export const OrderServiceService = {
     responseSerialize: (value: Order): Buffer => Buffer.from(Order.encode(value).finish()),
     responseDeserialize: (value: Buffer): Order => Order.decode(value),
   },
+  /**
+   * Several orders in one call: each is answered as GetOrder answers it, and one that GetOrder
+   * would answer NOT_FOUND (missing, or another customer's) is left out. At most 100 a call.
+   */
+  getOrders: {
+    path: '/oms.v1.OrderService/GetOrders' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOrdersRequest): Buffer =>
+      Buffer.from(GetOrdersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOrdersRequest => GetOrdersRequest.decode(value),
+    responseSerialize: (value: GetOrdersResponse): Buffer =>
+      Buffer.from(GetOrdersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrdersResponse => GetOrdersResponse.decode(value),
+  },
   listOrders: {
     path: '/oms.v1.OrderService/ListOrders' as const,
     requestStream: false as const,
@@ -1256,6 +1421,11 @@ export interface OrderServiceServer extends UntypedServiceImplementation {
   /** Idempotent per (customer_id, request_id) when request_id is set. */
   createOrder: handleUnaryCall<CreateOrderRequest, Order>;
   getOrder: handleUnaryCall<GetOrderRequest, Order>;
+  /**
+   * Several orders in one call: each is answered as GetOrder answers it, and one that GetOrder
+   * would answer NOT_FOUND (missing, or another customer's) is left out. At most 100 a call.
+   */
+  getOrders: handleUnaryCall<GetOrdersRequest, GetOrdersResponse>;
   listOrders: handleUnaryCall<ListOrdersRequest, ListOrdersResponse>;
   /** Cancels a pending or awaiting_payment order and releases its stock; idempotent. */
   cancelOrder: handleUnaryCall<CancelOrderRequest, Order>;
