@@ -1,11 +1,13 @@
 import DataLoader from 'dataloader';
-import type { GetOrderRequest, Order, OrderServiceService } from '@oms/contracts';
+import {
+  MAX_ORDERS_PER_GET,
+  type GetOrderRequest,
+  type Order,
+  type OrderServiceService,
+} from '@oms/contracts';
 import { notFound, type RpcClient } from '@oms/rpc';
 
 type OrderClient = RpcClient<typeof OrderServiceService>;
-
-/** The order service's bound on one GetOrders (MAX_ORDERS_PER_GET in apps/order). */
-const MAX_ORDERS_PER_CALL = 100;
 
 const refKey = (customerId: string, orderId: string) => `${customerId}\u0000${orderId}`;
 
@@ -33,7 +35,7 @@ export function withCoalescedGetOrder(client: OrderClient): OrderClient {
     {
       // Every read asks the order service: a cached order would hide its later moves.
       cache: false,
-      maxBatchSize: MAX_ORDERS_PER_CALL,
+      maxBatchSize: MAX_ORDERS_PER_GET,
       // After this turn's I/O callbacks: requests from many sockets arrive through separate ones.
       batchScheduleFn: (run) => setImmediate(run),
     },

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import type { StockServiceService } from '@oms/contracts';
+import { MAX_ORDERS_PER_GET, type StockServiceService } from '@oms/contracts';
 import { RpcError, type RpcClient } from '@oms/rpc';
-import { MAX_ORDERS_PER_GET, orderHandlers } from './handlers';
+import { orderHandlers } from './handlers';
 import { OrderDomain } from './order-domain';
 import type { OrderStore } from './order-store';
 

@@ -1,10 +1,7 @@
-import type { Order, OrderServiceService } from '@oms/contracts';
+import { MAX_ORDERS_PER_GET, type Order, type OrderServiceService } from '@oms/contracts';
 import { invalidArgument, notFound, type UnaryHandlers } from '@oms/rpc';
 import type { OrderDomain } from './order-domain';
 import type { OrderStore } from './order-store';
-
-/** GetOrders' bound: the gateway sends the reads that arrive together, a few dozen under load. */
-export const MAX_ORDERS_PER_GET = 100;
 
 /**
  * The order service's RPCs: what a caller may ask for. None of them sets a status: an order

@@ -18,3 +18,6 @@ export {
   type MessageFns,
 } from './generated/oms/v1/menu';
 export * from './events';
+
+/** OrderService.GetOrders' bound (order.proto): the server refuses more, the gateway sends no more. */
+export const MAX_ORDERS_PER_GET = 100;
